@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every test of the workspace. On a fresh machine, as root, it first
+# installs what the tests need (iproute2 and ping for the kernel backend,
+# tcpdump for captures). Without root the privileged tests skip and say so.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v ip >/dev/null || need+=(iproute2)
+command -v ping >/dev/null || need+=(iputils-ping)
+command -v tcpdump >/dev/null || need+=(tcpdump)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    echo "note: ${need[*]} missing and cannot be installed here: the tests that need them will skip" >&2
+  fi
+fi
+
+cargo test --workspace --release "$@"
