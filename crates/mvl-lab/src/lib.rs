@@ -1,0 +1,46 @@
+//! # mvl-lab: the lab language and its runner
+//!
+//! A lab is a text file of the commands a person types to learn or test
+//! macvlan — the commands of the tutorial this project grew from: `ip netns`,
+//! `ip link add|set|del|show`, `ip addr`, `ip neigh`, `bridge link|fdb`,
+//! `ping`, `tcpdump ... &`, `sleep` — one per line, `#` comments, and an
+//! optional trailing `# expect: ok|fail|error`.
+//!
+//! [`parse`] turns the text into typed [`Line`]s with iproute2's grammar
+//! (free word order, iproute2's abbreviations, a bare word as the device)
+//! or a [`ParseError`] naming the line and the word. [`run()`] executes the
+//! lines in order on a [`Backend`] — [`SimBackend`] (the emulator, the
+//! default) or a real-kernel backend — and judges every line: a ping is ok
+//! or fail, any other command ok or error; a line without expectation
+//! must not fail. [`report`] renders the result as a transcript or JSON.
+
+pub mod ast;
+mod error;
+pub mod lex;
+mod parse;
+pub mod report;
+mod run;
+mod sim_backend;
+
+pub use ast::{Command, Expect, Lab, Line};
+pub use error::{LabError, ParseError};
+pub use parse::{matches, parse, parse_line};
+pub use run::{run, Backend, LineReport, Outcome, Report, Res, RunOptions};
+pub use sim_backend::SimBackend;
+
+/// Reads and parses the lab at `path`.
+pub fn load(path: &std::path::Path) -> Result<Lab, LabError> {
+    let bytes = std::fs::read(path).map_err(|e| LabError::Read {
+        path: path.display().to_string(),
+        source: e,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let line = e.as_bytes()[..e.utf8_error().valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
+        LabError::Parse(ParseError::new(line, None, "the file is not UTF-8 text"))
+    })?;
+    Ok(parse(&text)?)
+}

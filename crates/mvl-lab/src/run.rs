@@ -1,0 +1,195 @@
+//! Running a lab on a backend and judging each line against its expectation.
+
+use serde::Serialize;
+
+use crate::ast::{Expect, Lab, Line};
+use crate::error::LabError;
+
+/// The result of one line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Res {
+    /// The command succeeded, or the ping got a reply.
+    Ok,
+    /// The ping got no reply.
+    Fail,
+    /// The command was refused.
+    Error,
+}
+
+impl Res {
+    /// The word used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Res::Ok => "ok",
+            Res::Fail => "fail",
+            Res::Error => "error",
+        }
+    }
+
+    /// Whether this result is what `e` expects.
+    pub fn meets(self, e: Expect) -> bool {
+        matches!(
+            (self, e),
+            (Res::Ok, Expect::Ok) | (Res::Fail, Expect::Fail) | (Res::Error, Expect::Error)
+        )
+    }
+}
+
+/// What a backend reports for one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The result.
+    pub result: Res,
+    /// What the command printed (after `| grep`).
+    pub output: String,
+    /// The error, or a ping's statistics line.
+    pub message: Option<String>,
+    /// The path of every frame of a ping (`--explain`).
+    pub explain: Vec<String>,
+}
+
+impl Outcome {
+    /// Success with some output.
+    pub fn ok(output: String) -> Outcome {
+        Outcome {
+            result: Res::Ok,
+            output,
+            message: None,
+            explain: Vec::new(),
+        }
+    }
+
+    /// A refused command.
+    pub fn error(message: impl Into<String>) -> Outcome {
+        Outcome {
+            result: Res::Error,
+            output: String::new(),
+            message: Some(message.into()),
+            explain: Vec::new(),
+        }
+    }
+}
+
+/// Something that can run lab lines: the emulator, the real kernel, the
+/// userspace datapath.
+pub trait Backend {
+    /// Its name (`sim`, `kernel`, `user`).
+    fn name(&self) -> &'static str;
+    /// Runs one line.
+    fn run(&mut self, line: &Line, explain: bool) -> Outcome;
+    /// Ends the run: background captures stop. Returns what each capture
+    /// printed, by the line that started it.
+    fn finish(&mut self) -> Result<Vec<(usize, Vec<String>)>, LabError>;
+}
+
+/// One executed line, judged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LineReport {
+    /// Line number.
+    pub line: usize,
+    /// The command as written.
+    pub command: String,
+    /// `ping` or `cmd`.
+    pub kind: &'static str,
+    /// The result.
+    pub result: Res,
+    /// The expectation.
+    pub expect: Option<Expect>,
+    /// The error, a ping's statistics, or what a capture saw.
+    pub message: Option<String>,
+    /// Output of the command.
+    #[serde(skip)]
+    pub output: String,
+    /// Explanation of a ping.
+    #[serde(skip)]
+    pub explain: Vec<String>,
+}
+
+impl LineReport {
+    /// The expectation holds; without one, the line must not fail.
+    pub fn holds(&self) -> bool {
+        match self.expect {
+            Some(e) => self.result.meets(e),
+            None => self.result == Res::Ok,
+        }
+    }
+}
+
+/// A whole run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// The backend's name.
+    pub backend: &'static str,
+    /// Every line, in order.
+    pub lines: Vec<LineReport>,
+}
+
+impl Report {
+    /// 0 when every line holds, 1 when one does not.
+    pub fn exit_code(&self) -> i32 {
+        if self.lines.iter().all(LineReport::holds) {
+            0
+        } else {
+            1
+        }
+    }
+
+    /// The per-line results, for comparing backends.
+    pub fn results(&self) -> Vec<(usize, Res)> {
+        self.lines.iter().map(|l| (l.line, l.result)).collect()
+    }
+}
+
+/// Options of a run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// Explain every ping.
+    pub explain: bool,
+}
+
+/// Runs every line of `lab` on `backend`; a failing line does not stop
+/// the run. `progress` sees each line as soon as it is judged.
+pub fn run(
+    lab: &Lab,
+    backend: &mut dyn Backend,
+    opts: RunOptions,
+    mut progress: impl FnMut(&LineReport),
+) -> Result<Report, LabError> {
+    let mut lines = Vec::with_capacity(lab.lines.len());
+    for line in &lab.lines {
+        let mut o = backend.run(line, opts.explain);
+        if line.command.is_ping() && o.result == Res::Error {
+            // A ping that cannot even start (exit 2) got no reply.
+            o.result = Res::Fail;
+        }
+        let r = LineReport {
+            line: line.number,
+            command: line.text.clone(),
+            kind: if line.command.is_ping() { "ping" } else { "cmd" },
+            result: o.result,
+            expect: line.expect,
+            message: o.message,
+            output: o.output,
+            explain: o.explain,
+        };
+        progress(&r);
+        lines.push(r);
+    }
+    for (n, captured) in backend.finish()? {
+        if let Some(r) = lines.iter_mut().find(|r| r.line == n) {
+            let head = format!("{} packets captured", captured.len());
+            r.output = captured.iter().map(|l| format!("{l}\n")).collect();
+            r.message = Some(
+                std::iter::once(head)
+                    .chain(captured)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            );
+        }
+    }
+    Ok(Report {
+        backend: backend.name(),
+        lines,
+    })
+}

@@ -1,0 +1,206 @@
+//! Typed requests: what one `ip`/`bridge` command asks of a host. The lab
+//! parser produces these; the emulator executes them.
+
+use std::net::Ipv4Addr;
+
+use mvl_core::{Flags, MacAddr, MacaddrOp, MacvlanChange, Mode};
+
+/// The macvlan options of `ip link add|set ... type macvlan ...`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MacvlanOpts {
+    /// `mode M`.
+    pub mode: Option<Mode>,
+    /// Flags, only when a flag keyword appeared (a whole replacement).
+    pub flags: Option<Flags>,
+    /// `macaddr add|del|set|flush`.
+    pub macaddr: Option<MacaddrOp>,
+    /// `bcqueuelen N`.
+    pub bc_queue_len: Option<u32>,
+    /// `bclim N`.
+    pub bc_cutoff: Option<i32>,
+}
+
+impl MacvlanOpts {
+    /// The change request for an existing macvlan.
+    pub fn change(&self) -> MacvlanChange {
+        MacvlanChange {
+            mode: self.mode,
+            flags: self.flags,
+            macaddr: self.macaddr.clone(),
+            bc_queue_len: self.bc_queue_len,
+            bc_cutoff: self.bc_cutoff,
+        }
+    }
+}
+
+/// The kind of a new link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NewKind {
+    /// A veth pair; the peer's name, and optionally its MAC, MTU and namespace.
+    Veth {
+        /// Peer name (the kernel picks `vethN` when absent).
+        peer: Option<String>,
+        /// Peer address.
+        peer_address: Option<MacAddr>,
+        /// Peer MTU.
+        peer_mtu: Option<u32>,
+        /// Peer namespace.
+        peer_netns: Option<String>,
+    },
+    /// A Linux bridge.
+    Bridge,
+    /// A macvlan on `link`.
+    Macvlan {
+        /// The parent device (the kernel refuses a macvlan without one).
+        link: Option<String>,
+        /// Its options.
+        opts: MacvlanOpts,
+    },
+}
+
+/// `ip link add`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkAdd {
+    /// Name (the kernel picks one when absent).
+    pub name: Option<String>,
+    /// MAC address.
+    pub address: Option<MacAddr>,
+    /// MTU.
+    pub mtu: Option<u32>,
+    /// Create it directly in this namespace.
+    pub netns: Option<String>,
+    /// What to create.
+    pub kind: NewKind,
+}
+
+/// `ip link set DEV ...`: every change one command may carry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkSet {
+    /// The device.
+    pub dev: String,
+    /// `up` / `down`.
+    pub up: Option<bool>,
+    /// `master B` (Some(Some)), `nomaster` (Some(None)).
+    pub master: Option<Option<String>>,
+    /// `netns NS`.
+    pub netns: Option<String>,
+    /// `name N`.
+    pub name: Option<String>,
+    /// `address M`.
+    pub address: Option<MacAddr>,
+    /// `mtu N`.
+    pub mtu: Option<u32>,
+    /// `promisc on|off`.
+    pub promisc: Option<bool>,
+    /// `allmulticast on|off`.
+    pub allmulti: Option<bool>,
+    /// `type macvlan ...`.
+    pub macvlan: Option<MacvlanOpts>,
+    /// `type bridge fdb_flush`.
+    pub fdb_flush: bool,
+}
+
+/// `ip link show` filters and style.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkShow {
+    /// Only this device.
+    pub dev: Option<String>,
+    /// Only devices of this kind (`veth`, `bridge`, `macvlan`).
+    pub kind: Option<String>,
+    /// `-d`: details.
+    pub details: bool,
+    /// `-s`: statistics.
+    pub stats: bool,
+}
+
+/// An IPv4 address with prefix, as `ip addr add 192.168.0.1/24`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Cidr {
+    /// The address.
+    pub addr: Ipv4Addr,
+    /// Prefix length (0..=32).
+    pub prefix: u8,
+}
+
+impl Cidr {
+    /// The network mask.
+    pub fn mask(self) -> u32 {
+        if self.prefix == 0 {
+            0
+        } else {
+            u32::MAX << (32 - u32::from(self.prefix))
+        }
+    }
+
+    /// Whether `ip` is in this prefix.
+    pub fn contains(self, ip: Ipv4Addr) -> bool {
+        u32::from(ip) & self.mask() == u32::from(self.addr) & self.mask()
+    }
+
+    /// The directed broadcast address (none for /31 and /32).
+    pub fn broadcast(self) -> Option<Ipv4Addr> {
+        (self.prefix < 31).then(|| Ipv4Addr::from(u32::from(self.addr) | !self.mask()))
+    }
+
+    /// The network address.
+    pub fn network(self) -> Ipv4Addr {
+        Ipv4Addr::from(u32::from(self.addr) & self.mask())
+    }
+}
+
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
+impl std::str::FromStr for Cidr {
+    type Err = String;
+    /// `A.B.C.D[/N]`; without `/N` the prefix is 32, as iproute2 assumes.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (a, p) = s.split_once('/').unwrap_or((s, "32"));
+        let addr: Ipv4Addr = a.parse().map_err(|_| format!("invalid IPv4 address \"{a}\""))?;
+        let prefix: u8 = p
+            .parse()
+            .ok()
+            .filter(|&n| n <= 32)
+            .ok_or_else(|| format!("invalid prefix length \"{p}\""))?;
+        Ok(Cidr { addr, prefix })
+    }
+}
+
+/// `ping [-c N] [-W S] [-I IF] ADDR`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ping {
+    /// The destination.
+    pub addr: Ipv4Addr,
+    /// `-c`: how many echo requests (default 1 in labs? no: ping's default is
+    /// endless; the lab language requires `-c` or applies 1, see mvl-lab).
+    pub count: u32,
+    /// `-W`: seconds to wait for a reply when none came.
+    pub wait: Option<f64>,
+    /// `-i`: seconds between requests (default 1).
+    pub interval: f64,
+    /// `-I`: interface to send from.
+    pub iface: Option<String>,
+    /// `-b`: allow a broadcast destination.
+    pub broadcast: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidr_parse_and_math() {
+        let c: Cidr = "192.168.0.11/24".parse().unwrap();
+        assert_eq!(c.network(), Ipv4Addr::new(192, 168, 0, 0));
+        assert_eq!(c.broadcast(), Some(Ipv4Addr::new(192, 168, 0, 255)));
+        assert!(c.contains(Ipv4Addr::new(192, 168, 0, 254)));
+        assert!(!c.contains(Ipv4Addr::new(192, 168, 1, 1)));
+        assert_eq!("10.0.0.1".parse::<Cidr>().unwrap().prefix, 32);
+        assert!("10.0.0.1/33".parse::<Cidr>().is_err());
+        assert!("10.0.0/24".parse::<Cidr>().is_err());
+        assert_eq!("0.0.0.0/0".parse::<Cidr>().unwrap().mask(), 0);
+    }
+}

@@ -1,0 +1,749 @@
+//! Configuration commands: namespaces, links, addresses, neighbours,
+//! bridge ports — with the kernel's checks, errnos and side effects.
+
+use std::collections::BTreeSet;
+
+use mvl_core::{Errno, MacChange, MacvlanRef, NewMacvlan, Parent, Ports};
+
+use crate::capture::{Capture, CaptureId, Captured};
+use crate::cmd::{Cidr, LinkAdd, LinkSet, MacvlanOpts, NewKind};
+use crate::device::{Bridge, DevId, Device, Kind, NsId, Stats};
+use crate::error::SimError;
+use crate::packet::Filter;
+use crate::sim::Sim;
+
+/// Why `name` cannot name a device (`dev_valid_name`), if it cannot.
+pub fn invalid_ifname(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("a device name cannot be empty")
+    } else if name.len() > 15 {
+        Some("a device name has at most 15 bytes")
+    } else if name == "." || name == ".." {
+        Some("\".\" and \"..\" cannot name a device")
+    } else if name.chars().any(|c| c == '/' || c == ':' || c.is_whitespace()) {
+        Some("a device name cannot contain '/', ':' or white space")
+    } else {
+        None
+    }
+}
+
+fn einval(detail: impl Into<String>) -> SimError {
+    SimError::kernel(Errno::EINVAL, detail)
+}
+
+impl Sim {
+    /// `ip netns add NAME`.
+    pub fn netns_add(&mut self, name: &str) -> Result<(), SimError> {
+        if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+            return Err(SimError::Unsupported(format!(
+                "\"{name}\" is not a valid namespace name"
+            )));
+        }
+        if self.netns(Some(name)).is_ok() {
+            return Err(SimError::NetnsExists(name.to_string()));
+        }
+        self.new_netns(Some(name.to_string()));
+        Ok(())
+    }
+
+    /// `ip netns del NAME`: the namespace goes, and with it every device in
+    /// it (and their veth peers and macvlans elsewhere).
+    pub fn netns_del(&mut self, name: &str) -> Result<(), SimError> {
+        let ns = self.netns(Some(name))?;
+        let devs: Vec<DevId> = self.devices_in(ns).collect();
+        self.delete_devices(devs);
+        let n = &mut self.nss[ns.0 as usize];
+        n.alive = false;
+        n.neigh.clear();
+        self.sync();
+        Ok(())
+    }
+
+    fn target_ns(&self, ns: NsId, netns: &Option<String>) -> Result<NsId, SimError> {
+        match netns {
+            Some(n) => self.netns(Some(n)),
+            None => Ok(ns),
+        }
+    }
+
+    fn check_new_name(&self, ns: NsId, name: &str) -> Result<(), SimError> {
+        if let Some(why) = invalid_ifname(name) {
+            return Err(einval(format!("\"{name}\": {why}")));
+        }
+        if self.find(ns, name).is_ok() {
+            return Err(SimError::kernel(
+                Errno::EEXIST,
+                format!("a device named {name} exists in {}", self.ns_name(ns)),
+            ));
+        }
+        Ok(())
+    }
+
+    fn auto_name(&self, ns: NsId, prefix: &str, taken: &[&str]) -> String {
+        (0..)
+            .map(|i| format!("{prefix}{i}"))
+            .find(|n| self.find(ns, n).is_err() && !taken.contains(&n.as_str()))
+            .expect("some index is free")
+    }
+
+    fn blank_device(&self, ns: NsId, name: String, mac: mvl_core::MacAddr, kind: Kind) -> Device {
+        Device {
+            ns,
+            ifindex: 0,
+            order: 0,
+            name,
+            mac,
+            mac_set: false,
+            mtu: 1500,
+            min_mtu: 68,
+            max_mtu: 65535,
+            up: false,
+            ever_up: false,
+            promisc: false,
+            allmulti: false,
+            kind,
+            master: None,
+            hairpin: false,
+            port_enabled: false,
+            addrs: Vec::new(),
+            stats: Stats::default(),
+        }
+    }
+
+    fn check_mtu_range(&self, mtu: u32, min: u32, max: u32) -> Result<(), SimError> {
+        if mtu < min {
+            return Err(SimError::Kernel {
+                errno: Errno::EINVAL,
+                extack: Some("mtu less than device minimum"),
+                detail: format!("MTU {mtu} < {min}"),
+            });
+        }
+        if mtu > max {
+            return Err(SimError::Kernel {
+                errno: Errno::EINVAL,
+                extack: Some("mtu greater than device maximum"),
+                detail: format!("MTU {mtu} > {max}"),
+            });
+        }
+        Ok(())
+    }
+
+    fn check_mac(mac: mvl_core::MacAddr, dev: &str) -> Result<(), SimError> {
+        match mvl_core::BadMac::of(mac) {
+            Some(why) => Err(SimError::kernel(
+                Errno::EADDRNOTAVAIL,
+                format!("{dev}: {mac}: {why}"),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// `ip link add ...`.
+    pub fn link_add(&mut self, ns: NsId, req: &LinkAdd) -> Result<(), SimError> {
+        let target = self.target_ns(ns, &req.netns)?;
+        let result = match &req.kind {
+            NewKind::Veth {
+                peer,
+                peer_address,
+                peer_mtu,
+                peer_netns,
+            } => {
+                let peer_ns = self.target_ns(ns, peer_netns)?;
+                self.add_veth(target, req, peer_ns, peer.clone(), *peer_address, *peer_mtu)
+            }
+            NewKind::Bridge => self.add_bridge(target, req),
+            NewKind::Macvlan { link, opts } => self.add_macvlan(ns, target, req, link, opts),
+        };
+        self.sync();
+        result
+    }
+
+    fn add_veth(
+        &mut self,
+        ns: NsId,
+        req: &LinkAdd,
+        peer_ns: NsId,
+        peer: Option<String>,
+        peer_address: Option<mvl_core::MacAddr>,
+        peer_mtu: Option<u32>,
+    ) -> Result<(), SimError> {
+        let name = match &req.name {
+            Some(n) => n.clone(),
+            None => self.auto_name(ns, "veth", &[]),
+        };
+        let peer_name = match peer {
+            Some(p) => p,
+            None => self.auto_name(peer_ns, "veth", &[name.as_str()]),
+        };
+        self.check_new_name(ns, &name)?;
+        self.check_new_name(peer_ns, &peer_name)?;
+        if ns == peer_ns && name == peer_name {
+            return Err(SimError::kernel(
+                Errno::EEXIST,
+                format!("both ends of the veth pair are named {name}"),
+            ));
+        }
+        for (m, n) in [(req.address, &name), (peer_address, &peer_name)] {
+            if let Some(m) = m {
+                Self::check_mac(m, n)?;
+            }
+        }
+        for m in [req.mtu, peer_mtu].into_iter().flatten() {
+            self.check_mtu_range(m, 68, 65535)?;
+        }
+        let peer_mac = match peer_address {
+            Some(m) => m,
+            None => self.random_mac(),
+        };
+        let mac = match req.address {
+            Some(m) => m,
+            None => self.random_mac(),
+        };
+        // The peer registers first and so gets the lower ifindex.
+        let placeholder = DevId(u32::MAX);
+        let mut p = self.blank_device(peer_ns, peer_name, peer_mac, Kind::Veth { peer: placeholder });
+        p.mtu = peer_mtu.unwrap_or(1500);
+        let pid = self.register(p);
+        let mut d = self.blank_device(ns, name, mac, Kind::Veth { peer: pid });
+        d.mtu = req.mtu.unwrap_or(1500);
+        let did = self.register(d);
+        self.dev_mut(pid).kind = Kind::Veth { peer: did };
+        Ok(())
+    }
+
+    fn add_bridge(&mut self, ns: NsId, req: &LinkAdd) -> Result<(), SimError> {
+        let name = match &req.name {
+            Some(n) => n.clone(),
+            None => self.auto_name(ns, "bridge", &[]),
+        };
+        self.check_new_name(ns, &name)?;
+        if let Some(m) = req.address {
+            Self::check_mac(m, &name)?;
+        }
+        if let Some(m) = req.mtu {
+            self.check_mtu_range(m, 68, 65535)?;
+        }
+        let mac = match req.address {
+            Some(m) => m,
+            None => self.random_mac(),
+        };
+        let mut d = self.blank_device(ns, name, mac, Kind::Bridge(Bridge::default()));
+        d.mac_set = req.address.is_some();
+        d.mtu = req.mtu.unwrap_or(1500);
+        self.register(d);
+        Ok(())
+    }
+
+    fn add_macvlan(
+        &mut self,
+        ns: NsId,
+        target: NsId,
+        req: &LinkAdd,
+        link: &Option<String>,
+        opts: &MacvlanOpts,
+    ) -> Result<(), SimError> {
+        let link = link
+            .as_deref()
+            .ok_or_else(|| einval("a macvlan needs \"link DEV\": no lower device was given"))?;
+        let parent_dev = self.find(ns, link)?;
+        let name = match &req.name {
+            Some(n) => n.clone(),
+            None => self.auto_name(target, "macvlan", &[]),
+        };
+        self.check_new_name(target, &name)?;
+        let parent = match self.macvlan_ref(parent_dev) {
+            Some(r) => Parent::Macvlan(r),
+            None => Parent::Lower(parent_dev),
+        };
+        let lower = Ports::<DevId>::resolve(parent);
+        let info = self.lower_info(lower);
+        let kind = self.lower_kind(lower);
+        let mac = match req.address {
+            Some(m) => m,
+            None => self.random_mac(),
+        };
+        let new = NewMacvlan {
+            name: name.clone(),
+            mac,
+            mode: opts.mode,
+            flags: opts.flags.unwrap_or_default(),
+            macaddr: opts.macaddr.clone(),
+            mtu: req.mtu,
+            bc_queue_len: opts.bc_queue_len,
+            bc_cutoff: opts.bc_cutoff,
+        };
+        let r = self.ports.create(parent, |_| (info, kind), new)?;
+        let ci = self.ports.port(lower).expect("just created").info(r.id)?;
+        let mut d = self.blank_device(target, name, ci.mac, Kind::Macvlan { lower, id: r.id });
+        d.mtu = ci.mtu;
+        d.max_mtu = self.dev(lower).max_mtu;
+        d.mac_set = req.address.is_some();
+        self.register(d);
+        Ok(())
+    }
+
+    /// `ip link del DEV`.
+    pub fn link_del(&mut self, ns: NsId, name: &str) -> Result<(), SimError> {
+        let id = self.find(ns, name)?;
+        if matches!(self.dev(id).kind, Kind::Loopback) {
+            return Err(SimError::kernel(
+                Errno::EOPNOTSUPP,
+                "the loopback device cannot be deleted",
+            ));
+        }
+        self.delete_devices(vec![id]);
+        self.sync();
+        Ok(())
+    }
+
+    /// Deletes devices and everything that goes with them: veth peers,
+    /// the macvlans of a deleted lower, the ports of a deleted bridge.
+    pub(crate) fn delete_devices(&mut self, start: Vec<DevId>) {
+        let mut doomed: BTreeSet<DevId> = BTreeSet::new();
+        let mut todo = start;
+        while let Some(id) = todo.pop() {
+            if !self.exists(id) || !doomed.insert(id) {
+                continue;
+            }
+            if let Kind::Veth { peer } = self.dev(id).kind {
+                todo.push(peer);
+            }
+            if let Some(p) = self.ports.port(id) {
+                for &c in p.children() {
+                    if let Some(d) = self.child_dev(id, c) {
+                        todo.push(d);
+                    }
+                }
+            }
+        }
+        for &id in &doomed {
+            if !self.exists(id) {
+                continue;
+            }
+            match self.dev(id).kind.clone() {
+                Kind::Macvlan { lower, id: cid }
+                    if self.ports.port(lower).is_some_and(|p| p.contains(cid)) =>
+                {
+                    let res = self.ports.delete(MacvlanRef { lower, id: cid });
+                    if let Ok(mvl_core::Deleted {
+                        restore_lower_mac: Some(m),
+                        ..
+                    }) = res
+                    {
+                        if !doomed.contains(&lower) {
+                            self.dev_mut(lower).mac = m;
+                            self.flush_neigh_dev(lower);
+                        }
+                    }
+                }
+                Kind::Bridge(b) => {
+                    for p in b.ports {
+                        if self.exists(p) {
+                            let d = self.dev_mut(p);
+                            d.master = None;
+                            d.hairpin = false;
+                            d.port_enabled = false;
+                        }
+                    }
+                }
+                _ => {}
+            }
+            self.ports.remove_lower(id);
+            if self.dev(id).master.is_some() {
+                self.release_port(id);
+            }
+            self.flush_neigh_dev(id);
+            self.devs[id.0 as usize] = None;
+        }
+    }
+
+    fn release_port(&mut self, port: DevId) {
+        let Some(br) = self.dev(port).master else { return };
+        self.flush_fdb_port(port);
+        if let Kind::Bridge(b) = &mut self.dev_mut(br).kind {
+            b.ports.retain(|&p| p != port);
+        }
+        let d = self.dev_mut(port);
+        d.master = None;
+        d.hairpin = false;
+        d.port_enabled = false;
+        self.recalc_bridge_mac(br);
+    }
+
+    /// A bridge whose address the user did not set takes the smallest
+    /// address of its ports (`br_stp_recalculate_bridge_id`).
+    fn recalc_bridge_mac(&mut self, br: DevId) {
+        if !self.exists(br) || self.dev(br).mac_set {
+            return;
+        }
+        let Kind::Bridge(b) = &self.dev(br).kind else {
+            return;
+        };
+        if let Some(min) = b.ports.iter().map(|&p| self.dev(p).mac).min() {
+            self.dev_mut(br).mac = min;
+        }
+    }
+
+    /// `ip link set DEV ...`, applied in the kernel's order: the kind's
+    /// own options, namespace, address, MTU, name, down, master, up and
+    /// flags. As in the kernel, a refusal keeps the steps already done.
+    pub fn link_set(&mut self, ns: NsId, req: &LinkSet) -> Result<(), SimError> {
+        let id = self.find(ns, &req.dev)?;
+        let target = self.target_ns(ns, &req.netns)?;
+        if let Some(Some(m)) = &req.master {
+            self.find(ns, m)?;
+        }
+        let r = self.link_set_steps(id, target, req);
+        self.sync();
+        r
+    }
+
+    fn link_set_steps(&mut self, id: DevId, target: NsId, req: &LinkSet) -> Result<(), SimError> {
+        let ns = self.dev(id).ns;
+        if let Some(opts) = &req.macvlan {
+            let Some(r) = self.macvlan_ref(id) else {
+                return Err(SimError::kernel(
+                    Errno::EOPNOTSUPP,
+                    format!("{} is a {}, not a macvlan", req.dev, self.dev(id).kind.name()),
+                ));
+            };
+            let res = self
+                .ports
+                .port_mut(r.lower)
+                .expect("a macvlan has a port")
+                .change(r.id, &opts.change());
+            res?;
+        }
+        if req.fdb_flush {
+            match &mut self.dev_mut(id).kind {
+                Kind::Bridge(b) => b.fdb.clear(),
+                _ => {
+                    return Err(SimError::kernel(
+                        Errno::EOPNOTSUPP,
+                        format!("{} is not a bridge", req.dev),
+                    ))
+                }
+            }
+        }
+        if target != ns {
+            self.move_to(id, target)?;
+        }
+        if let Some(mac) = req.address {
+            self.set_address(id, mac)?;
+        }
+        if let Some(mtu) = req.mtu {
+            self.set_mtu(id, mtu)?;
+        }
+        if let Some(name) = &req.name {
+            self.rename(id, name)?;
+        }
+        if req.up == Some(false) {
+            self.set_up(id, false)?;
+        }
+        if let Some(master) = &req.master {
+            match master {
+                Some(m) => {
+                    let br = self.find(self.dev(id).ns, m)?;
+                    self.enslave(id, br)?;
+                }
+                None => self.release_port(id),
+            }
+        }
+        if req.up == Some(true) {
+            self.set_up(id, true)?;
+        }
+        if let Some(on) = req.promisc {
+            self.dev_mut(id).promisc = on;
+            if let Some(r) = self.macvlan_ref(id) {
+                self.ports
+                    .port_mut(r.lower)
+                    .expect("port")
+                    .set_promisc(r.id, on)?;
+            }
+        }
+        if let Some(on) = req.allmulti {
+            self.dev_mut(id).allmulti = on;
+            if let Some(r) = self.macvlan_ref(id) {
+                self.ports
+                    .port_mut(r.lower)
+                    .expect("port")
+                    .set_allmulti(r.id, on)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves a device to another namespace: it arrives down, without
+    /// addresses, keeping its ifindex when free.
+    fn move_to(&mut self, id: DevId, target: NsId) -> Result<(), SimError> {
+        let d = self.dev(id);
+        if matches!(d.kind, Kind::Loopback | Kind::Bridge(_)) {
+            return Err(einval(format!(
+                "{} is a {} device, which cannot change namespace",
+                d.name,
+                d.kind.name()
+            )));
+        }
+        if self.find(target, &d.name).is_ok() {
+            return Err(SimError::kernel(
+                Errno::EEXIST,
+                format!("a device named {} exists in {}", d.name, self.ns_name(target)),
+            ));
+        }
+        if d.up {
+            self.set_up(id, false)?;
+        }
+        if self.dev(id).master.is_some() {
+            self.release_port(id);
+        }
+        self.flush_neigh_dev(id);
+        let want = self.dev(id).ifindex;
+        let ifindex = self.alloc_ifindex(target, Some(want));
+        let order = self.next_order();
+        let d = self.dev_mut(id);
+        d.ns = target;
+        d.ifindex = ifindex;
+        d.order = order;
+        d.addrs.clear();
+        Ok(())
+    }
+
+    fn rename(&mut self, id: DevId, name: &str) -> Result<(), SimError> {
+        let d = self.dev(id);
+        if d.name == name {
+            return Ok(());
+        }
+        // Linux 6.18 renames up devices too (observed).
+        let ns = d.ns;
+        self.check_new_name(ns, name)?;
+        self.dev_mut(id).name = name.to_string();
+        if let Some(r) = self.macvlan_ref(id) {
+            self.ports.port_mut(r.lower).expect("port").rename(r.id, name)?;
+        }
+        Ok(())
+    }
+
+    fn set_address(&mut self, id: DevId, mac: mvl_core::MacAddr) -> Result<(), SimError> {
+        let name = self.dev(id).name.clone();
+        if matches!(self.dev(id).kind, Kind::Loopback) {
+            return Err(SimError::kernel(
+                Errno::EOPNOTSUPP,
+                "the loopback device has no settable address",
+            ));
+        }
+        Self::check_mac(mac, &name)?;
+        if self.dev(id).mac == mac {
+            return Ok(());
+        }
+        if let Some(r) = self.macvlan_ref(id) {
+            match self.ports.port_mut(r.lower).expect("port").set_mac(r.id, mac)? {
+                MacChange::Macvlan => {}
+                MacChange::Lower(m) => self.lower_address_changed(r.lower, m),
+            }
+            self.dev_mut(id).mac = mac;
+            self.dev_mut(id).mac_set = true;
+            self.flush_neigh_dev(id);
+            return Ok(());
+        }
+        self.dev_mut(id).mac_set = true;
+        self.lower_address_changed(id, mac);
+        if self.ports.port(id).is_some() {
+            if let Some(c) = self.ports.port_mut(id).expect("checked").lower_mac_changed(mac) {
+                if let Some(cd) = self.child_dev(id, c) {
+                    self.dev_mut(cd).mac = mac;
+                    self.flush_neigh_dev(cd);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A non-macvlan device's address changed: neighbours and bridges follow.
+    fn lower_address_changed(&mut self, id: DevId, mac: mvl_core::MacAddr) {
+        self.dev_mut(id).mac = mac;
+        self.flush_neigh_dev(id);
+        if let Some(br) = self.dev(id).master {
+            self.recalc_bridge_mac(br);
+        }
+    }
+
+    fn set_mtu(&mut self, id: DevId, mtu: u32) -> Result<(), SimError> {
+        if let Some(r) = self.macvlan_ref(id) {
+            self.ports.port_mut(r.lower).expect("port").set_mtu(r.id, mtu)?;
+            self.dev_mut(id).mtu = mtu;
+            return Ok(());
+        }
+        let d = self.dev(id);
+        if !matches!(d.kind, Kind::Loopback) {
+            self.check_mtu_range(mtu, d.min_mtu, d.max_mtu)?;
+        }
+        self.dev_mut(id).mtu = mtu;
+        if let Some(p) = self.ports.port_mut(id) {
+            for c in p.lower_mtu_changed(mtu) {
+                if let Some(cd) = self.child_dev(id, c) {
+                    self.dev_mut(cd).mtu = mtu;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn set_up(&mut self, id: DevId, up: bool) -> Result<(), SimError> {
+        if self.dev(id).up == up {
+            return Ok(());
+        }
+        if let Some(r) = self.macvlan_ref(id) {
+            let port = self.ports.port_mut(r.lower).expect("port");
+            if up {
+                port.open(r.id)?;
+            } else {
+                port.stop(r.id)?;
+            }
+        }
+        let d = self.dev_mut(id);
+        d.up = up;
+        if up {
+            d.ever_up = true;
+            if matches!(d.kind, Kind::Loopback) && d.addrs.is_empty() {
+                d.addrs.push(Cidr {
+                    addr: std::net::Ipv4Addr::LOCALHOST,
+                    prefix: 8,
+                });
+            }
+        } else {
+            self.flush_neigh_dev(id);
+        }
+        Ok(())
+    }
+
+    fn enslave(&mut self, id: DevId, br: DevId) -> Result<(), SimError> {
+        if self.dev(id).master == Some(br) {
+            return Ok(());
+        }
+        let (name, brname) = (self.dev(id).name.clone(), self.dev(br).name.clone());
+        if !matches!(self.dev(br).kind, Kind::Bridge(_)) {
+            return Err(SimError::kernel(
+                Errno::EOPNOTSUPP,
+                format!("{brname} is not a bridge"),
+            ));
+        }
+        match self.dev(id).kind {
+            Kind::Loopback => return Err(einval(format!("{name}: loopback cannot join a bridge"))),
+            Kind::Bridge(_) => {
+                return Err(SimError::kernel(
+                    mvl_core::Errno::EINVAL,
+                    format!("{name} is a bridge: bridges do not nest"),
+                ))
+            }
+            _ => {}
+        }
+        self.ports.check_enslave(id, &brname)?;
+        if self.dev(id).master.is_some() {
+            self.release_port(id);
+        }
+        if let Kind::Bridge(b) = &mut self.dev_mut(br).kind {
+            b.ports.push(id);
+        }
+        self.dev_mut(id).master = Some(br);
+        self.recalc_bridge_mac(br);
+        Ok(())
+    }
+
+    /// `bridge link set dev X hairpin on|off`.
+    pub fn bridge_hairpin(&mut self, ns: NsId, dev: &str, on: bool) -> Result<(), SimError> {
+        let id = self.find(ns, dev)?;
+        if self.dev(id).master.is_none() {
+            return Err(SimError::kernel(
+                Errno::EOPNOTSUPP,
+                format!("{dev} is not a bridge port"),
+            ));
+        }
+        self.dev_mut(id).hairpin = on;
+        Ok(())
+    }
+
+    /// `ip addr add CIDR dev X`.
+    pub fn addr_add(&mut self, ns: NsId, cidr: Cidr, dev: &str) -> Result<(), SimError> {
+        let id = self.find(ns, dev)?;
+        if self.dev(id).addrs.contains(&cidr) {
+            return Err(SimError::kernel(
+                Errno::EEXIST,
+                format!("{dev} already has {cidr}"),
+            ));
+        }
+        self.dev_mut(id).addrs.push(cidr);
+        Ok(())
+    }
+
+    /// `ip addr del CIDR dev X` (a bare address matches any prefix).
+    pub fn addr_del(&mut self, ns: NsId, cidr: Cidr, dev: &str) -> Result<(), SimError> {
+        let id = self.find(ns, dev)?;
+        let addrs = &mut self.dev_mut(id).addrs;
+        let pos = addrs.iter().position(|a| *a == cidr).or_else(|| {
+            (cidr.prefix == 32)
+                .then(|| addrs.iter().position(|a| a.addr == cidr.addr))
+                .flatten()
+        });
+        match pos {
+            Some(p) => {
+                addrs.remove(p);
+                Ok(())
+            }
+            None => Err(SimError::kernel(
+                Errno::EADDRNOTAVAIL,
+                format!("{dev} has no address {cidr}"),
+            )),
+        }
+    }
+
+    /// `ip neigh flush all|dev X`.
+    pub fn neigh_flush_cmd(&mut self, ns: NsId, dev: Option<&str>) -> Result<(), SimError> {
+        let d = dev.map(|n| self.find(ns, n)).transpose()?;
+        self.flush_neigh(ns, d);
+        Ok(())
+    }
+
+    /// Starts `tcpdump -i DEV [-c N] [filter]`.
+    pub fn tcpdump_start(
+        &mut self,
+        ns: NsId,
+        dev: &str,
+        filter: Filter,
+        limit: Option<u32>,
+    ) -> Result<CaptureId, SimError> {
+        let id = self.find(ns, dev)?;
+        self.captures.list.push(Capture {
+            dev: id,
+            filter,
+            limit,
+            frames: Vec::new(),
+        });
+        Ok(CaptureId(self.captures.list.len() - 1))
+    }
+
+    /// What a capture has seen so far.
+    pub fn captured(&self, id: CaptureId) -> &[Captured] {
+        &self.captures.list[id.0].frames
+    }
+
+    /// Records every frame of every device from now on (for `--pcap`).
+    pub fn capture_everything(&mut self) {
+        self.captures.all.get_or_insert_with(Default::default);
+    }
+
+    /// Every device's frames, as `(namespace, device, frames)`; devices
+    /// deleted since are named by their last name.
+    pub fn everything_captured(&self) -> Vec<(String, String, &[Captured])> {
+        let Some(all) = &self.captures.all else {
+            return Vec::new();
+        };
+        all.iter()
+            .map(
+                |(id, frames)| match self.devs.get(id.0 as usize).and_then(Option::as_ref) {
+                    Some(d) => (self.ns_name(d.ns).to_string(), d.name.clone(), &frames[..]),
+                    None => ("gone".to_string(), format!("dev{}", id.0), &frames[..]),
+                },
+            )
+            .collect()
+    }
+}

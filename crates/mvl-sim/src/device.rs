@@ -1,0 +1,151 @@
+//! Devices and namespaces: the objects a lab creates.
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+use mvl_core::{ChildId, MacAddr};
+
+use crate::cmd::Cidr;
+use crate::time::Instant;
+
+/// Names a network namespace of the emulation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NsId(pub(crate) u32);
+
+/// Names a device of the emulation (stable across renames and moves).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DevId(pub(crate) u32);
+
+/// What a device is.
+#[derive(Debug, Clone)]
+pub(crate) enum Kind {
+    Loopback,
+    Veth { peer: DevId },
+    Bridge(Bridge),
+    Macvlan { lower: DevId, id: ChildId },
+}
+
+impl Kind {
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Kind::Loopback => "loopback",
+            Kind::Veth { .. } => "veth",
+            Kind::Bridge(_) => "bridge",
+            Kind::Macvlan { .. } => "macvlan",
+        }
+    }
+}
+
+/// A Linux bridge's forwarding database and settings.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Bridge {
+    /// Learned entries: MAC -> (port, last seen).
+    pub fdb: BTreeMap<MacAddr, (DevId, Instant)>,
+    /// Ports in the order they joined.
+    pub ports: Vec<DevId>,
+}
+
+/// Packet and byte counters of a device.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Frames received.
+    pub rx_packets: u64,
+    /// Bytes received.
+    pub rx_bytes: u64,
+    /// Frames dropped on receive.
+    pub rx_dropped: u64,
+    /// Frames sent.
+    pub tx_packets: u64,
+    /// Bytes sent.
+    pub tx_bytes: u64,
+    /// Frames dropped on transmit.
+    pub tx_dropped: u64,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Device {
+    pub ns: NsId,
+    pub ifindex: u32,
+    /// Position in its namespace's device list (registration or arrival order).
+    pub order: u64,
+    pub name: String,
+    pub mac: MacAddr,
+    /// The address was chosen by the user (a bridge then keeps it).
+    pub mac_set: bool,
+    pub mtu: u32,
+    pub min_mtu: u32,
+    pub max_mtu: u32,
+    pub up: bool,
+    /// Has been up once (its qdisc is then noqueue rather than noop).
+    pub ever_up: bool,
+    pub promisc: bool,
+    pub allmulti: bool,
+    pub kind: Kind,
+    pub master: Option<DevId>,
+    /// As a bridge port: hairpin mode.
+    pub hairpin: bool,
+    /// As a bridge port: forwarding at the last check (to flush its FDB
+    /// entries when it stops).
+    pub port_enabled: bool,
+    pub addrs: Vec<Cidr>,
+    pub stats: Stats,
+}
+
+/// State of a neighbour entry (`NUD_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Nud {
+    Incomplete,
+    Reachable,
+    Stale,
+    Delay,
+    Probe,
+    Failed,
+}
+
+impl Nud {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Nud::Incomplete => "INCOMPLETE",
+            Nud::Reachable => "REACHABLE",
+            Nud::Stale => "STALE",
+            Nud::Delay => "DELAY",
+            Nud::Probe => "PROBE",
+            Nud::Failed => "FAILED",
+        }
+    }
+}
+
+/// An IPv4 packet waiting for its next hop's address, with the local ping
+/// (index, sequence) it belongs to.
+pub(crate) type Queued = (Vec<u8>, Option<(usize, u16)>);
+
+/// An ARP cache entry.
+#[derive(Debug, Clone)]
+pub(crate) struct Neigh {
+    pub state: Nud,
+    pub lladdr: Option<MacAddr>,
+    /// Last change of address or state (for the ARP lock time).
+    pub updated: Instant,
+    /// Last confirmation of reachability.
+    pub confirmed: Instant,
+    /// How long a confirmation lasts (random in [15 s, 45 s), as Linux).
+    pub reachable_for: crate::time::Duration,
+    pub probes: u32,
+    /// IPv4 packets waiting for the address, with the local ping they
+    /// belong to (to report "Destination Host Unreachable").
+    pub queue: Vec<Queued>,
+    /// Bumped at every state change: stale timers are ignored.
+    pub generation: u64,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Netns {
+    /// `None` for the lab's root namespace.
+    pub name: Option<String>,
+    pub alive: bool,
+    pub next_ifindex: u32,
+    pub neigh: BTreeMap<(DevId, Ipv4Addr), Neigh>,
+    /// Peer namespaces in the order this one gave them a netnsid.
+    pub peer_ids: Vec<NsId>,
+    pub ip_id: u16,
+}

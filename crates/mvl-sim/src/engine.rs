@@ -1,0 +1,460 @@
+//! Moving frames: transmit and receive on each kind of device, the Linux
+//! bridge (learning, ageing, flooding, hairpin), and macvlan ports, whose
+//! every decision comes from `mvl-core`.
+
+use mvl_core::{ChildId, Decision, MacAddr, MacvlanRef, PktType, Reason};
+
+use crate::device::{DevId, Kind};
+use crate::packet::summary;
+use crate::sim::{Sim, Work, WIRE_DELAY};
+use crate::time::Duration;
+use crate::trace::Tag;
+
+/// How long a learned FDB entry lives without traffic (`ageing_time` 300 s).
+pub(crate) const FDB_AGEING: Duration = Duration::secs(300);
+
+/// Where a bridge sends a unicast frame.
+enum FdbHit {
+    Local,
+    Port(DevId),
+    Unknown,
+}
+
+/// The packet type a device assigns to a frame (`eth_type_trans`).
+pub(crate) fn eth_pkt_type(own: MacAddr, dst: MacAddr) -> PktType {
+    if dst.is_broadcast() {
+        PktType::Broadcast
+    } else if dst.is_multicast() {
+        PktType::Multicast
+    } else if dst == own {
+        PktType::Host
+    } else {
+        PktType::OtherHost
+    }
+}
+
+impl Sim {
+    pub(crate) fn tracing(&self) -> bool {
+        self.trace.is_some()
+    }
+
+    pub(crate) fn hop(&mut self, tag: Tag, text: impl FnOnce(&Sim) -> String) {
+        if self.trace.is_some() && tag.0 != 0 {
+            let t = text(self);
+            if let Some(tr) = self.trace.as_mut() {
+                tr.hop(tag, t, false);
+            }
+        }
+    }
+
+    pub(crate) fn drop_hop(&mut self, tag: Tag, text: impl FnOnce(&Sim) -> String) {
+        if self.trace.is_some() && tag.0 != 0 {
+            let t = text(self);
+            if let Some(tr) = self.trace.as_mut() {
+                tr.hop(tag, t, true);
+            }
+        }
+    }
+
+    /// The macvlan device of a port's child.
+    pub(crate) fn child_dev(&self, lower: DevId, id: ChildId) -> Option<DevId> {
+        (0..self.devs.len() as u32).map(DevId).find(|&d| {
+            self.exists(d)
+                && matches!(self.dev(d).kind, Kind::Macvlan { lower: l, id: i } if l == lower && i == id)
+        })
+    }
+
+    pub(crate) fn macvlan_ref(&self, dev: DevId) -> Option<MacvlanRef<DevId>> {
+        match self.dev(dev).kind {
+            Kind::Macvlan { lower, id } => Some(MacvlanRef { lower, id }),
+            _ => None,
+        }
+    }
+
+    /// `dev` transmits `frame` (`dev_queue_xmit`).
+    pub(crate) fn xmit(&mut self, dev: DevId, frame: Vec<u8>, tag: Tag) {
+        if !self.dev(dev).up {
+            self.dev_mut(dev).stats.tx_dropped += 1;
+            self.drop_hop(tag, |s| {
+                format!("{}: cannot send, the device is down", s.label(dev))
+            });
+            return;
+        }
+        if !self.carrier(dev) {
+            self.dev_mut(dev).stats.tx_dropped += 1;
+            self.drop_hop(tag, |s| {
+                format!("{}: cannot send, no carrier (NO-CARRIER)", s.label(dev))
+            });
+            return;
+        }
+        let now = self.now;
+        self.captures.see(dev, now, &frame);
+        let st = &mut self.dev_mut(dev).stats;
+        st.tx_packets += 1;
+        st.tx_bytes += frame.len() as u64;
+        match self.dev(dev).kind.clone() {
+            Kind::Loopback => self.schedule(
+                Duration(0),
+                Work::Rx {
+                    dev,
+                    frame,
+                    pkt: None,
+                    tag,
+                },
+            ),
+            Kind::Veth { peer } => {
+                let mtu = self.dev(peer).mtu as usize;
+                if frame.len() > mtu + 18 {
+                    self.dev_mut(peer).stats.rx_dropped += 1;
+                    self.drop_hop(tag, |s| {
+                        format!("{}: frame larger than the MTU {mtu} of its peer", s.label(dev))
+                    });
+                    return;
+                }
+                self.hop(tag, |s| format!("{} → {} (veth)", s.label(dev), s.label(peer)));
+                self.schedule(
+                    WIRE_DELAY,
+                    Work::Rx {
+                        dev: peer,
+                        frame,
+                        pkt: None,
+                        tag,
+                    },
+                );
+            }
+            Kind::Bridge(_) => self.bridge_xmit(dev, frame, tag),
+            Kind::Macvlan { lower, id } => self.macvlan_xmit(dev, lower, id, frame, tag),
+        }
+    }
+
+    /// A frame arrives at `dev`.
+    pub(crate) fn receive(&mut self, dev: DevId, frame: Vec<u8>, pkt: Option<PktType>, tag: Tag) {
+        if !self.dev(dev).up {
+            self.dev_mut(dev).stats.rx_dropped += 1;
+            self.drop_hop(tag, |s| {
+                format!("{}: dropped on arrival, the device is down", s.label(dev))
+            });
+            return;
+        }
+        let now = self.now;
+        self.captures.see(dev, now, &frame);
+        let st = &mut self.dev_mut(dev).stats;
+        st.rx_packets += 1;
+        st.rx_bytes += frame.len() as u64;
+        if frame.len() < 14 {
+            self.drop_hop(tag, |s| format!("{}: runt frame", s.label(dev)));
+            return;
+        }
+        if let Some(br) = self.dev(dev).master {
+            self.bridge_input(br, dev, frame, tag);
+            return;
+        }
+        if self.ports.port(dev).is_some() {
+            self.macvlan_rx(dev, frame, tag);
+            return;
+        }
+        let dst = MacAddr([frame[0], frame[1], frame[2], frame[3], frame[4], frame[5]]);
+        let pkt = pkt.unwrap_or_else(|| eth_pkt_type(self.dev(dev).mac, dst));
+        self.stack_rx(dev, frame, pkt, tag);
+    }
+
+    fn explain_reasons(&self, lower: DevId, d: &Decision) -> Vec<String> {
+        let Some(port) = self.ports.port(lower) else {
+            return Vec::new();
+        };
+        let name = |id: ChildId| {
+            self.child_dev(lower, id)
+                .map_or_else(|| port.name(id), |d| self.label(d))
+        };
+        // The sender skipping its own flood is no news.
+        d.skipped()
+            .iter()
+            .filter(|(_, r)| *r != Reason::IsSender)
+            .map(|(id, r)| format!("not to {}: {}", name(*id), r.describe(&name)))
+            .collect()
+    }
+
+    fn describe(&self, lower: DevId, reason: &Reason) -> String {
+        let Some(port) = self.ports.port(lower) else {
+            return String::new();
+        };
+        let name = |id: ChildId| {
+            self.child_dev(lower, id)
+                .map_or_else(|| port.name(id), |d| self.label(d))
+        };
+        reason.describe(&name)
+    }
+
+    fn deliver_copies(&mut self, lower: DevId, d: &Decision, frame: &[u8], tag: Tag) {
+        for dl in d.deliveries() {
+            if let Some(child) = self.child_dev(lower, dl.child) {
+                self.hop(tag, |s| {
+                    format!("{} receives it ({})", s.label(child), dl.pkt_type)
+                });
+                self.schedule(
+                    Duration(0),
+                    Work::Rx {
+                        dev: child,
+                        frame: frame.to_vec(),
+                        pkt: Some(dl.pkt_type),
+                        tag,
+                    },
+                );
+            }
+        }
+    }
+
+    /// The macvlan port on `lower` handles a frame the lower received.
+    fn macvlan_rx(&mut self, lower: DevId, frame: Vec<u8>, tag: Tag) {
+        let mut d = if self.tracing() {
+            Decision::explaining()
+        } else {
+            Decision::new()
+        };
+        self.ports
+            .port(lower)
+            .expect("checked by caller")
+            .rx_from_lower(&frame, &mut d);
+        self.hop(tag, |s| {
+            format!("{}: macvlan port decides who gets it", s.label(lower))
+        });
+        if self.tracing() {
+            for r in self.explain_reasons(lower, &d) {
+                self.drop_hop(tag, |_| r);
+            }
+        }
+        self.deliver_copies(lower, &d, &frame, tag);
+        if d.to_lower_stack {
+            let dst = MacAddr([frame[0], frame[1], frame[2], frame[3], frame[4], frame[5]]);
+            let pkt = eth_pkt_type(self.dev(lower).mac, dst);
+            self.hop(tag, |s| {
+                format!("{}: the lower's own stack gets it ({pkt})", s.label(lower))
+            });
+            self.stack_rx(lower, frame, pkt, tag);
+        } else if let Some(r) = d.drop {
+            let why = self.describe(lower, &r);
+            self.drop_hop(tag, |s| format!("{}: dropped: {why}", s.label(lower)));
+        }
+    }
+
+    /// A macvlan transmits: the port decides between local delivery and the wire.
+    fn macvlan_xmit(&mut self, dev: DevId, lower: DevId, id: ChildId, frame: Vec<u8>, tag: Tag) {
+        let mut d = if self.tracing() {
+            Decision::explaining()
+        } else {
+            Decision::new()
+        };
+        let Some(port) = self.ports.port(lower) else {
+            self.drop_hop(tag, |s| format!("{}: its lower is gone", s.label(dev)));
+            return;
+        };
+        port.tx_from_child(id, &frame, &mut d);
+        let mode = port.info(id).map(|i| i.mode.as_str()).unwrap_or("?");
+        self.hop(tag, |s| {
+            format!("{} (macvlan {mode} on {}) sends it", s.label(dev), s.label(lower))
+        });
+        if d.via_lower_rx {
+            // Bridge-mode unicast re-enters through the lower's receive path.
+            let now = self.now;
+            self.captures.see(lower, now, &frame);
+            self.hop(tag, |s| {
+                format!(
+                    "{}: re-enters the lower's receive path (bridge mode)",
+                    s.label(lower)
+                )
+            });
+        }
+        if self.tracing() {
+            for r in self.explain_reasons(lower, &d) {
+                self.drop_hop(tag, |_| r);
+            }
+        }
+        self.deliver_copies(lower, &d, &frame, tag);
+        if let Some(r) = d.drop {
+            if d.deliveries().is_empty() && !d.to_wire {
+                self.dev_mut(dev).stats.tx_dropped += 1;
+                let why = self.describe(lower, &r);
+                self.drop_hop(tag, |s| format!("{}: dropped: {why}", s.label(dev)));
+                return;
+            }
+        }
+        let st = &mut self.dev_mut(dev).stats;
+        st.tx_packets += 1;
+        st.tx_bytes += frame.len() as u64;
+        if d.to_wire {
+            self.hop(tag, |s| {
+                format!(
+                    "{}: to the wire through the lower {}",
+                    s.label(dev),
+                    s.label(lower)
+                )
+            });
+            self.xmit(lower, frame, tag);
+        }
+    }
+
+    fn is_local_mac(&self, br: DevId, mac: MacAddr) -> bool {
+        if self.dev(br).mac == mac {
+            return true;
+        }
+        match &self.dev(br).kind {
+            Kind::Bridge(b) => b.ports.iter().any(|&p| self.dev(p).mac == mac),
+            _ => false,
+        }
+    }
+
+    fn fdb_lookup(&mut self, br: DevId, mac: MacAddr) -> FdbHit {
+        if self.is_local_mac(br, mac) {
+            return FdbHit::Local;
+        }
+        let now = self.now;
+        let Kind::Bridge(b) = &mut self.dev_mut(br).kind else {
+            return FdbHit::Unknown;
+        };
+        match b.fdb.get(&mac).copied() {
+            Some((p, seen)) if now - seen < FDB_AGEING => FdbHit::Port(p),
+            Some(_) => {
+                b.fdb.remove(&mac);
+                FdbHit::Unknown
+            }
+            None => FdbHit::Unknown,
+        }
+    }
+
+    /// A frame from bridge port `port` (`br_handle_frame`).
+    fn bridge_input(&mut self, br: DevId, port: DevId, frame: Vec<u8>, tag: Tag) {
+        if !self.port_forwarding(port) {
+            self.drop_hop(tag, |s| {
+                format!(
+                    "{}: bridge port of {} is not forwarding",
+                    s.label(port),
+                    s.dev(br).name
+                )
+            });
+            return;
+        }
+        let dst = MacAddr([frame[0], frame[1], frame[2], frame[3], frame[4], frame[5]]);
+        let src = MacAddr([frame[6], frame[7], frame[8], frame[9], frame[10], frame[11]]);
+        if src.is_multicast() {
+            self.drop_hop(tag, |s| format!("{}: multicast source address", s.label(br)));
+            return;
+        }
+        if !self.is_local_mac(br, src) {
+            let now = self.now;
+            if let Kind::Bridge(b) = &mut self.dev_mut(br).kind {
+                b.fdb.insert(src, (port, now));
+            }
+        }
+        if dst.is_multicast() {
+            self.hop(tag, |s| {
+                format!("{} (bridge) floods it and keeps a copy", s.label(br))
+            });
+            self.bridge_flood(br, Some(port), &frame, tag);
+            let pkt = eth_pkt_type(MacAddr::ZERO, dst);
+            self.schedule(
+                Duration(0),
+                Work::Rx {
+                    dev: br,
+                    frame,
+                    pkt: Some(pkt),
+                    tag,
+                },
+            );
+            return;
+        }
+        match self.fdb_lookup(br, dst) {
+            FdbHit::Local => {
+                self.hop(tag, |s| {
+                    format!("{} (bridge): for the bridge itself", s.label(br))
+                });
+                self.schedule(
+                    Duration(0),
+                    Work::Rx {
+                        dev: br,
+                        frame,
+                        pkt: Some(PktType::Host),
+                        tag,
+                    },
+                );
+            }
+            FdbHit::Port(q) if q == port && !self.dev(port).hairpin => {
+                self.drop_hop(tag, |s| {
+                    format!(
+                        "{} (bridge): {dst} is behind {}, the port it came in on, and hairpin is off",
+                        s.label(br),
+                        s.dev(port).name
+                    )
+                });
+            }
+            FdbHit::Port(q) => {
+                self.hop(tag, |s| {
+                    format!("{} (bridge): {dst} is behind {}", s.label(br), s.dev(q).name)
+                });
+                self.xmit(q, frame, tag);
+            }
+            FdbHit::Unknown => {
+                self.hop(tag, |s| {
+                    format!("{} (bridge): {dst} unknown, flooding", s.label(br))
+                });
+                self.bridge_flood(br, Some(port), &frame, tag);
+            }
+        }
+    }
+
+    /// Sends a copy out of every forwarding port but the ingress one
+    /// (unless that port is in hairpin mode).
+    fn bridge_flood(&mut self, br: DevId, ingress: Option<DevId>, frame: &[u8], tag: Tag) {
+        let ports = match &self.dev(br).kind {
+            Kind::Bridge(b) => b.ports.clone(),
+            _ => return,
+        };
+        // Linux adds ports at the head of its list: the newest floods first.
+        for &p in ports.iter().rev() {
+            if !self.port_forwarding(p) {
+                continue;
+            }
+            if Some(p) == ingress && !self.dev(p).hairpin {
+                self.drop_hop(tag, |s| {
+                    format!(
+                        "{}: not back out of {}, the port it came in on (hairpin off)",
+                        s.label(br),
+                        s.dev(p).name
+                    )
+                });
+                continue;
+            }
+            self.xmit(p, frame.to_vec(), tag);
+        }
+    }
+
+    /// The bridge device's own stack sends (`br_dev_xmit`).
+    fn bridge_xmit(&mut self, br: DevId, frame: Vec<u8>, tag: Tag) {
+        let dst = MacAddr([frame[0], frame[1], frame[2], frame[3], frame[4], frame[5]]);
+        if dst.is_multicast() {
+            self.bridge_flood(br, None, &frame, tag);
+            return;
+        }
+        match self.fdb_lookup(br, dst) {
+            FdbHit::Port(q) => self.xmit(q, frame, tag),
+            FdbHit::Local => self.schedule(
+                Duration(0),
+                Work::Rx {
+                    dev: br,
+                    frame,
+                    pkt: Some(PktType::Host),
+                    tag,
+                },
+            ),
+            FdbHit::Unknown => self.bridge_flood(br, None, &frame, tag),
+        }
+    }
+
+    /// A new traced frame, when tracing.
+    pub(crate) fn trace_frame(&mut self, from: DevId, frame: &[u8]) -> Tag {
+        if self.trace.is_none() {
+            return Tag::default();
+        }
+        let desc = format!("{} sends {}", self.label(from), summary(frame, false));
+        self.trace.as_mut().expect("checked").new_frame(desc)
+    }
+}

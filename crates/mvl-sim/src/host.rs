@@ -1,0 +1,848 @@
+//! The IPv4 host of each namespace, with the Linux behaviour labs can see:
+//! connected and local routes, ARP with its neighbour states (INCOMPLETE,
+//! REACHABLE, STALE, DELAY, PROBE, FAILED), weak-host ARP replies, ICMP echo
+//! (no reply to broadcast pings), and `ping`.
+
+use std::net::Ipv4Addr;
+
+use mvl_core::wire::{EthFrame, ETH_P_ARP, ETH_P_IP};
+use mvl_core::{MacAddr, PktType};
+
+use crate::cmd::Ping;
+use std::collections::btree_map::Entry;
+
+use crate::device::{DevId, Neigh, NsId, Nud, Queued};
+use crate::packet::{
+    ip_frame, ipv4_packet, Arp, Echo, Ipv4, ARP_REPLY, ARP_REQUEST, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST,
+    IPPROTO_ICMP, PING_DATA,
+};
+use crate::sim::{Sim, Work};
+use crate::time::{Duration, Instant};
+use crate::trace::{Tag, Trace};
+
+/// ARP retransmission interval (`retrans_time`).
+const RETRANS: Duration = Duration::secs(1);
+/// Broadcast probes before an unresolved entry fails (`mcast_solicit`).
+const MCAST_SOLICIT: u32 = 3;
+/// Unicast probes of a stale entry (`ucast_solicit`).
+const UCAST_SOLICIT: u32 = 3;
+/// Grace before probing a used stale entry (`delay_first_probe_time`).
+const DELAY_FIRST_PROBE: Duration = Duration::secs(5);
+/// ARP replies within this time of the last update do not override it (`locktime`).
+const LOCKTIME: Duration = Duration::secs(1);
+/// Packets queued per unresolved neighbour.
+const UNRES_QLEN: usize = 101;
+/// How long ping waits for a reply when none came and `-W` was not given.
+const PING_DEFAULT_WAIT: Duration = Duration::secs(10);
+
+/// A route for a packet this host sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Route {
+    pub dev: DevId,
+    pub src: Ipv4Addr,
+    /// The destination is one of the host's own addresses (via `lo`).
+    pub local: bool,
+}
+
+/// A running ping.
+#[derive(Debug, Clone)]
+pub(crate) struct PingState {
+    pub ns: NsId,
+    pub id: u16,
+    pub dst: Ipv4Addr,
+    pub src: Ipv4Addr,
+    pub oif: Option<DevId>,
+    pub count: u32,
+    pub interval: Duration,
+    pub wait: Option<Duration>,
+    pub sent: u32,
+    pub send_times: Vec<Instant>,
+    pub replied: Vec<u16>,
+    pub rtts: Vec<Duration>,
+    pub errors: u32,
+    pub lines: Vec<String>,
+    pub done: bool,
+}
+
+impl PingState {
+    fn settled(&self) -> bool {
+        self.sent == self.count && self.replied.len() as u32 + self.errors >= self.count
+    }
+}
+
+/// What a ping did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PingOutcome {
+    /// Echo requests sent.
+    pub transmitted: u32,
+    /// Distinct replies received.
+    pub received: u32,
+    /// Errors reported (e.g. Destination Host Unreachable).
+    pub errors: u32,
+    /// ping's exit status: 0 with at least one reply, 1 without, 2 on error.
+    pub exit_code: i32,
+    /// What ping prints.
+    pub output: String,
+    /// The path of every frame during the ping, when explaining.
+    pub trace: Option<Vec<String>>,
+}
+
+impl PingOutcome {
+    fn error(msg: String) -> PingOutcome {
+        PingOutcome {
+            transmitted: 0,
+            received: 0,
+            errors: 0,
+            exit_code: 2,
+            output: msg,
+            trace: None,
+        }
+    }
+}
+
+impl Sim {
+    /// Whether `ip` is one of the namespace's own addresses (any device).
+    pub(crate) fn is_local(&self, ns: NsId, ip: Ipv4Addr) -> bool {
+        self.devices_in(ns)
+            .any(|d| self.dev(d).addrs.iter().any(|a| a.addr == ip))
+    }
+
+    /// A broadcast address of the namespace (limited, or directed on an up device).
+    pub(crate) fn is_broadcast(&self, ns: NsId, ip: Ipv4Addr) -> bool {
+        ip == Ipv4Addr::BROADCAST
+            || self
+                .devices_in(ns)
+                .filter(|&d| self.dev(d).up)
+                .any(|d| self.dev(d).addrs.iter().any(|a| a.broadcast() == Some(ip)))
+    }
+
+    /// Route lookup for a locally sent packet (`ip_route_output`).
+    pub(crate) fn route_output(&self, ns: NsId, dst: Ipv4Addr, oif: Option<DevId>) -> Option<Route> {
+        if self.is_local(ns, dst) {
+            return Some(Route {
+                dev: self.lo(ns),
+                src: dst,
+                local: true,
+            });
+        }
+        let mut best: Option<(u8, Route)> = None;
+        for d in self.devices_in(ns) {
+            let dev = self.dev(d);
+            if !dev.up || oif.is_some_and(|o| o != d) {
+                continue;
+            }
+            for a in &dev.addrs {
+                if a.contains(dst) && best.is_none_or(|(p, _)| a.prefix > p) {
+                    best = Some((
+                        a.prefix,
+                        Route {
+                            dev: d,
+                            src: a.addr,
+                            local: false,
+                        },
+                    ));
+                }
+            }
+        }
+        if let Some((_, r)) = best {
+            return Some(r);
+        }
+        // Bound to a device with no route: Linux assumes the destination is on link.
+        let o = oif?;
+        let dev = self.dev(o);
+        dev.up.then(|| Route {
+            dev: o,
+            src: dev.addrs.first().map_or(Ipv4Addr::UNSPECIFIED, |a| a.addr),
+            local: false,
+        })
+    }
+
+    /// The host stack of `dev`'s namespace receives a frame.
+    pub(crate) fn stack_rx(&mut self, dev: DevId, frame: Vec<u8>, pkt: PktType, tag: Tag) {
+        let Ok(eth) = EthFrame::new_checked(&frame[..]) else {
+            return;
+        };
+        match eth.ethertype() {
+            ETH_P_ARP => self.arp_rcv(dev, eth.payload(), pkt, tag),
+            ETH_P_IP => self.ip_rcv(dev, eth.payload(), pkt, tag),
+            t => self.drop_hop(tag, |s| {
+                format!("{}: ethertype 0x{t:04x} has no handler", s.label(dev))
+            }),
+        }
+    }
+
+    fn arp_rcv(&mut self, dev: DevId, payload: &[u8], pkt: PktType, tag: Tag) {
+        if pkt == PktType::OtherHost {
+            self.drop_hop(tag, |s| {
+                format!(
+                    "{}: ARP frame for another host's MAC (otherhost), ignored",
+                    s.label(dev)
+                )
+            });
+            return;
+        }
+        let Some(a) = Arp::parse(payload) else {
+            self.drop_hop(tag, |s| format!("{}: malformed ARP", s.label(dev)));
+            return;
+        };
+        let ns = self.dev(dev).ns;
+        if a.op == ARP_REQUEST && self.is_local(ns, a.tpa) {
+            self.neigh_update(ns, dev, a.spa, a.sha, Nud::Stale, true, true);
+            let mac = self.dev(dev).mac;
+            let reply = Arp {
+                op: ARP_REPLY,
+                sha: mac,
+                spa: a.tpa,
+                tha: a.sha,
+                tpa: a.spa,
+            }
+            .frame(a.sha, mac);
+            self.hop(tag, |s| {
+                format!("{}: {} is a local address: ARP reply", s.label(dev), a.tpa)
+            });
+            let t = self.trace_frame(dev, &reply);
+            self.xmit(dev, reply, t);
+            return;
+        }
+        if self.nss[ns.0 as usize].neigh.contains_key(&(dev, a.spa)) {
+            let state = if a.op == ARP_REPLY && pkt == PktType::Host {
+                Nud::Reachable
+            } else {
+                Nud::Stale
+            };
+            let overrides = self.nss[ns.0 as usize].neigh[&(dev, a.spa)].updated + LOCKTIME <= self.now;
+            self.neigh_update(ns, dev, a.spa, a.sha, state, overrides, false);
+            self.hop(tag, |s| {
+                format!("{}: ARP entry for {} updated ({})", s.label(dev), a.spa, a.sha)
+            });
+        } else {
+            self.drop_hop(tag, |s| match a.op {
+                ARP_REQUEST => format!(
+                    "{}: ARP request for {}, not a local address: ignored",
+                    s.label(dev),
+                    a.tpa
+                ),
+                _ => format!(
+                    "{}: ARP reply from {} that nobody asked for: ignored",
+                    s.label(dev),
+                    a.spa
+                ),
+            });
+        }
+    }
+
+    fn ip_rcv(&mut self, dev: DevId, payload: &[u8], pkt: PktType, tag: Tag) {
+        if pkt == PktType::OtherHost {
+            self.drop_hop(tag, |s| {
+                format!(
+                    "{}: IP packet for another host's MAC (otherhost), dropped",
+                    s.label(dev)
+                )
+            });
+            return;
+        }
+        let Some(ip) = Ipv4::parse(payload) else {
+            self.drop_hop(tag, |s| format!("{}: malformed IPv4", s.label(dev)));
+            return;
+        };
+        let ns = self.dev(dev).ns;
+        if !self.is_local(ns, ip.dst) {
+            if self.is_broadcast(ns, ip.dst) {
+                self.drop_hop(tag, |s| {
+                    format!(
+                        "{}: echo to a broadcast address ignored (icmp_echo_ignore_broadcasts)",
+                        s.label(dev)
+                    )
+                });
+            } else {
+                self.drop_hop(tag, |s| {
+                    format!(
+                        "{}: {} is not a local address and forwarding is off",
+                        s.label(dev),
+                        ip.dst
+                    )
+                });
+            }
+            return;
+        }
+        if ip.proto != IPPROTO_ICMP {
+            return;
+        }
+        let Some(echo) = Echo::parse(ip.payload) else {
+            return;
+        };
+        match echo.kind {
+            ICMP_ECHO_REQUEST => {
+                self.hop(tag, |s| {
+                    format!("{}: echo request for {}: replying", s.label(dev), ip.dst)
+                });
+                let reply = Echo {
+                    kind: ICMP_ECHO_REPLY,
+                    ..echo
+                };
+                let (src, dst) = (ip.dst, ip.src);
+                match self.route_output(ns, dst, None) {
+                    Some(r) => {
+                        let packet = self.ip_packet(ns, src, dst, &reply.bytes());
+                        self.ip_output(ns, r, dst, packet, None);
+                    }
+                    None => self.drop_hop(tag, |s| format!("{}: no route back to {dst}", s.label(dev))),
+                }
+            }
+            _ => {
+                self.hop(tag, |s| {
+                    format!("{}: echo reply from {} reaches ping", s.label(dev), ip.src)
+                });
+                self.ping_reply(ns, ip.src, ip.ttl, &echo);
+            }
+        }
+    }
+
+    fn ip_packet(&mut self, ns: NsId, src: Ipv4Addr, dst: Ipv4Addr, payload: &[u8]) -> Vec<u8> {
+        let n = &mut self.nss[ns.0 as usize];
+        n.ip_id = n.ip_id.wrapping_add(1);
+        ipv4_packet(src, dst, IPPROTO_ICMP, n.ip_id, payload)
+    }
+
+    /// Sends an IPv4 packet along `route` to the on-link `next_hop`.
+    fn ip_output(
+        &mut self,
+        ns: NsId,
+        route: Route,
+        next_hop: Ipv4Addr,
+        packet: Vec<u8>,
+        ping: Option<(usize, u16)>,
+    ) {
+        if route.local {
+            let f = ip_frame(MacAddr::ZERO, MacAddr::ZERO, &packet);
+            let t = self.trace_frame(route.dev, &f);
+            self.xmit(route.dev, f, t);
+        } else if self.is_broadcast(ns, next_hop) {
+            let mac = self.dev(route.dev).mac;
+            let f = ip_frame(MacAddr::BROADCAST, mac, &packet);
+            let t = self.trace_frame(route.dev, &f);
+            self.xmit(route.dev, f, t);
+        } else {
+            self.neigh_output(ns, route.dev, next_hop, packet, ping);
+        }
+    }
+
+    fn send_to(&mut self, dev: DevId, lladdr: MacAddr, packet: &[u8]) {
+        let f = ip_frame(lladdr, self.dev(dev).mac, packet);
+        let t = self.trace_frame(dev, &f);
+        self.xmit(dev, f, t);
+    }
+
+    /// `neigh_resolve_output`: send with a known address, or queue and resolve.
+    fn neigh_output(
+        &mut self,
+        ns: NsId,
+        dev: DevId,
+        ip: Ipv4Addr,
+        packet: Vec<u8>,
+        ping: Option<(usize, u16)>,
+    ) {
+        let now = self.now;
+        let key = (dev, ip);
+        let entry = self.nss[ns.0 as usize].neigh.get_mut(&key);
+        let state = match entry {
+            Some(e) => {
+                if e.state == Nud::Reachable && e.confirmed + e.reachable_for <= now {
+                    e.state = Nud::Stale;
+                }
+                Some(e.state)
+            }
+            None => None,
+        };
+        match state {
+            Some(Nud::Reachable | Nud::Delay | Nud::Probe) => {
+                let ll = self.nss[ns.0 as usize].neigh[&key]
+                    .lladdr
+                    .expect("valid entries have an address");
+                self.send_to(dev, ll, &packet);
+            }
+            Some(Nud::Stale) => {
+                let e = self.nss[ns.0 as usize].neigh.get_mut(&key).expect("present");
+                let ll = e.lladdr.expect("valid entries have an address");
+                e.state = Nud::Delay;
+                e.generation += 1;
+                let generation = e.generation;
+                self.send_to(dev, ll, &packet);
+                self.schedule(
+                    DELAY_FIRST_PROBE,
+                    Work::Neigh {
+                        ns,
+                        dev,
+                        ip,
+                        generation,
+                    },
+                );
+            }
+            Some(Nud::Incomplete) => {
+                let e = self.nss[ns.0 as usize].neigh.get_mut(&key).expect("present");
+                if e.queue.len() >= UNRES_QLEN {
+                    e.queue.remove(0);
+                }
+                e.queue.push((packet, ping));
+            }
+            None | Some(Nud::Failed) => {
+                let reachable_for = self.reachable_time();
+                let e = self.nss[ns.0 as usize].neigh.entry(key).or_insert_with(|| Neigh {
+                    state: Nud::Incomplete,
+                    lladdr: None,
+                    updated: now,
+                    confirmed: Instant::default(),
+                    reachable_for,
+                    probes: 0,
+                    queue: Vec::new(),
+                    generation: 0,
+                });
+                e.state = Nud::Incomplete;
+                e.probes = 1;
+                e.updated = now;
+                e.generation += 1;
+                e.queue.push((packet, ping));
+                let generation = e.generation;
+                self.arp_solicit(ns, dev, ip, None);
+                self.schedule(
+                    RETRANS,
+                    Work::Neigh {
+                        ns,
+                        dev,
+                        ip,
+                        generation,
+                    },
+                );
+            }
+        }
+    }
+
+    /// A random reachable time in [15 s, 45 s) (base 30 s, as Linux).
+    fn reachable_time(&mut self) -> Duration {
+        Duration::millis(15_000 + self.random() % 30_000)
+    }
+
+    /// Sends an ARP request for `target` (broadcast, or unicast to a known address).
+    fn arp_solicit(&mut self, ns: NsId, dev: DevId, target: Ipv4Addr, unicast: Option<MacAddr>) {
+        let d = self.dev(dev);
+        let queued_src = self.nss[ns.0 as usize]
+            .neigh
+            .get(&(dev, target))
+            .and_then(|e| e.queue.last())
+            .and_then(|(p, _)| Ipv4::parse(p).map(|ip| ip.src))
+            .filter(|&s| self.is_local(ns, s));
+        let spa = queued_src
+            .or_else(|| d.addrs.iter().find(|a| a.contains(target)).map(|a| a.addr))
+            .or_else(|| d.addrs.first().map(|a| a.addr))
+            .unwrap_or(Ipv4Addr::UNSPECIFIED);
+        let arp = Arp {
+            op: ARP_REQUEST,
+            sha: d.mac,
+            spa,
+            tha: unicast.unwrap_or(MacAddr::ZERO),
+            tpa: target,
+        };
+        let f = arp.frame(unicast.unwrap_or(MacAddr::BROADCAST), d.mac);
+        let t = self.trace_frame(dev, &f);
+        self.xmit(dev, f, t);
+    }
+
+    /// `neigh_update`: a new address and state for an entry, creating it if
+    /// `create`; sends what was queued once the address is known.
+    #[allow(clippy::too_many_arguments)]
+    fn neigh_update(
+        &mut self,
+        ns: NsId,
+        dev: DevId,
+        ip: Ipv4Addr,
+        lladdr: MacAddr,
+        state: Nud,
+        overrides: bool,
+        create: bool,
+    ) {
+        let now = self.now;
+        let reachable_for = self.reachable_time();
+        let e = match self.nss[ns.0 as usize].neigh.entry((dev, ip)) {
+            Entry::Occupied(o) => o.into_mut(),
+            Entry::Vacant(_) if !create => return,
+            Entry::Vacant(v) => v.insert(Neigh {
+                state: Nud::Failed,
+                lladdr: None,
+                updated: now,
+                confirmed: Instant::default(),
+                reachable_for,
+                probes: 0,
+                queue: Vec::new(),
+                generation: 0,
+            }),
+        };
+        let valid = matches!(e.state, Nud::Reachable | Nud::Stale | Nud::Delay | Nud::Probe);
+        if let Some(old) = e.lladdr.filter(|_| valid) {
+            if old != lladdr && !overrides {
+                if e.state == Nud::Reachable {
+                    e.state = Nud::Stale;
+                }
+                return;
+            }
+            if old == lladdr && state == Nud::Stale {
+                // Same address: a request does not demote a confirmed entry.
+                return;
+            }
+        }
+        e.lladdr = Some(lladdr);
+        e.state = state;
+        e.updated = now;
+        e.generation += 1;
+        if state == Nud::Reachable {
+            e.confirmed = now;
+            e.reachable_for = reachable_for;
+        }
+        let queue = std::mem::take(&mut e.queue);
+        if queue.is_empty() {
+            return;
+        }
+        if state == Nud::Stale {
+            // Sending through a stale entry starts the delay before probing.
+            e.state = Nud::Delay;
+            let generation = e.generation;
+            self.schedule(
+                DELAY_FIRST_PROBE,
+                Work::Neigh {
+                    ns,
+                    dev,
+                    ip,
+                    generation,
+                },
+            );
+        }
+        for (p, _) in queue {
+            self.send_to(dev, lladdr, &p);
+        }
+    }
+
+    pub(crate) fn neigh_timer(&mut self, ns: NsId, dev: DevId, ip: Ipv4Addr, generation: u64) {
+        if !self.exists(dev) {
+            return;
+        }
+        let Some(e) = self.nss[ns.0 as usize].neigh.get_mut(&(dev, ip)) else {
+            return;
+        };
+        if e.generation != generation {
+            return;
+        }
+        match e.state {
+            Nud::Incomplete if e.probes < MCAST_SOLICIT => {
+                e.probes += 1;
+                self.arp_solicit(ns, dev, ip, None);
+                self.schedule(
+                    RETRANS,
+                    Work::Neigh {
+                        ns,
+                        dev,
+                        ip,
+                        generation,
+                    },
+                );
+            }
+            // A confirmation during the delay would have made the entry
+            // REACHABLE (and bumped the generation): probe.
+            Nud::Delay => {
+                e.state = Nud::Probe;
+                e.probes = 1;
+                let ll = e.lladdr;
+                self.arp_solicit(ns, dev, ip, ll);
+                self.schedule(
+                    RETRANS,
+                    Work::Neigh {
+                        ns,
+                        dev,
+                        ip,
+                        generation,
+                    },
+                );
+            }
+            Nud::Probe if e.probes < UCAST_SOLICIT => {
+                e.probes += 1;
+                let ll = e.lladdr;
+                self.arp_solicit(ns, dev, ip, ll);
+                self.schedule(
+                    RETRANS,
+                    Work::Neigh {
+                        ns,
+                        dev,
+                        ip,
+                        generation,
+                    },
+                );
+            }
+            Nud::Incomplete | Nud::Probe => {
+                e.state = Nud::Failed;
+                e.generation += 1;
+                let queue = std::mem::take(&mut e.queue);
+                self.neigh_failed(ns, dev, ip, queue);
+            }
+            _ => {}
+        }
+    }
+
+    /// Resolution failed: queued pings learn "Destination Host Unreachable".
+    fn neigh_failed(&mut self, ns: NsId, dev: DevId, ip: Ipv4Addr, queue: Vec<Queued>) {
+        if self.tracing() {
+            let text = format!("{}: no ARP reply for {ip}: entry FAILED", self.label(dev));
+            self.trace.as_mut().expect("checked").new_frame(text);
+        }
+        let _ = ns;
+        for (_, ping) in queue {
+            let Some((idx, seq)) = ping else { continue };
+            let p = &mut self.pings[idx];
+            if p.done {
+                continue;
+            }
+            p.errors += 1;
+            p.lines.push(format!(
+                "From {} icmp_seq={seq} Destination Host Unreachable",
+                p.src
+            ));
+            if p.settled() {
+                p.done = true;
+            }
+        }
+    }
+
+    /// Forgets every neighbour learned on `dev` (device down, moved, new MAC).
+    pub(crate) fn flush_neigh_dev(&mut self, dev: DevId) {
+        for ns in &mut self.nss {
+            ns.neigh.retain(|&(d, _), _| d != dev);
+        }
+    }
+
+    /// `ip neigh flush all|dev X`: forgets non-permanent entries.
+    pub(crate) fn flush_neigh(&mut self, ns: NsId, dev: Option<DevId>) {
+        self.nss[ns.0 as usize]
+            .neigh
+            .retain(|&(d, _), _| dev.is_some_and(|x| x != d));
+    }
+
+    /// Runs `ping` in `ns` to completion (in virtual time).
+    pub fn ping(&mut self, ns: NsId, req: &Ping, explain: bool) -> PingOutcome {
+        let oif = match &req.iface {
+            Some(name) => match self.find(ns, name) {
+                Ok(d) => Some(d),
+                Err(_) => return PingOutcome::error(format!("ping: SO_BINDTODEVICE {name}: No such device")),
+            },
+            None => None,
+        };
+        if self.is_broadcast(ns, req.addr) && !req.broadcast {
+            return PingOutcome::error(
+                "ping: Do you want to ping broadcast? Then -b. If not, check your local firewall rules"
+                    .into(),
+            );
+        }
+        let Some(route) = self.route_output(ns, req.addr, oif) else {
+            return PingOutcome::error("ping: connect: Network is unreachable".into());
+        };
+        if explain {
+            self.trace = Some(Trace::default());
+        }
+        let idx = self.pings.len();
+        self.pings.push(PingState {
+            ns,
+            id: 0x4d56u16.wrapping_add(idx as u16),
+            dst: req.addr,
+            src: route.src,
+            oif,
+            count: req.count.max(1),
+            interval: Duration::from_secs_f64(req.interval),
+            wait: req.wait.map(Duration::from_secs_f64),
+            sent: 0,
+            send_times: Vec::new(),
+            replied: Vec::new(),
+            rtts: Vec::new(),
+            errors: 0,
+            lines: Vec::new(),
+            done: false,
+        });
+        self.schedule(Duration(0), Work::PingSend { ping: idx });
+        self.run_while(Instant(u64::MAX), |s| !s.pings[idx].done);
+        let trace = self.trace.take().map(|t| {
+            let mut lines = Vec::new();
+            if self.pings[idx].replied.is_empty() {
+                lines.push(format!("why no reply: {}", self.why_no_reply(idx, &route, &t)));
+            }
+            lines.extend(t.render());
+            lines
+        });
+        let p = &self.pings[idx];
+        let received = p.replied.len() as u32;
+        let mut out = format!(
+            "PING {0} ({0}) {PING_DATA}({1}) bytes of data.\n",
+            p.dst,
+            PING_DATA + 28
+        );
+        for l in &p.lines {
+            out.push_str(l);
+            out.push('\n');
+        }
+        let span = match (p.send_times.first(), p.send_times.last()) {
+            (Some(&a), Some(&b)) => (b - a).as_millis_f64().round() as u64,
+            _ => 0,
+        };
+        let loss = (100 * (p.sent - received.min(p.sent)))
+            .checked_div(p.sent)
+            .unwrap_or(0);
+        out.push_str(&format!("\n--- {} ping statistics ---\n", p.dst));
+        let errors = if p.errors > 0 {
+            format!(", +{} errors", p.errors)
+        } else {
+            String::new()
+        };
+        out.push_str(&format!(
+            "{} packets transmitted, {received} received{errors}, {loss}% packet loss, time {span}ms\n",
+            p.sent
+        ));
+        if !p.rtts.is_empty() {
+            let ms: Vec<f64> = p.rtts.iter().map(|d| d.as_millis_f64()).collect();
+            let (min, max) = ms
+                .iter()
+                .fold((f64::MAX, 0f64), |(a, b), &x| (a.min(x), b.max(x)));
+            let avg = ms.iter().sum::<f64>() / ms.len() as f64;
+            let mdev = (ms.iter().map(|x| (x - avg).powi(2)).sum::<f64>() / ms.len() as f64).sqrt();
+            out.push_str(&format!(
+                "rtt min/avg/max/mdev = {min:.3}/{avg:.3}/{max:.3}/{mdev:.3} ms\n"
+            ));
+        }
+        PingOutcome {
+            transmitted: p.sent,
+            received,
+            errors: p.errors,
+            exit_code: if received > 0 { 0 } else { 1 },
+            output: out,
+            trace,
+        }
+    }
+
+    /// One sentence on why a ping got no reply: whether the destination's
+    /// address was ever resolved, and where the frames that mattered died.
+    fn why_no_reply(&self, idx: usize, route: &Route, t: &Trace) -> String {
+        let p = &self.pings[idx];
+        let drops = |pred: &dyn Fn(&str) -> bool| -> Vec<String> {
+            let frames: Vec<u32> = (1..=t.frames.len() as u32)
+                .filter(|&n| pred(&t.frames[n as usize - 1]))
+                .collect();
+            let mut v: Vec<String> = t
+                .hops
+                .iter()
+                .filter(|h| h.dropped && frames.contains(&h.frame))
+                .map(|h| h.text.clone())
+                .collect();
+            v.dedup();
+            v
+        };
+        if route.local {
+            return if self.dev(route.dev).up {
+                "the reply went nowhere".into()
+            } else {
+                "the destination is local, and the loopback device lo is down".into()
+            };
+        }
+        let resolved = self.nss[p.ns.0 as usize]
+            .neigh
+            .get(&(route.dev, p.dst))
+            .is_some_and(|e| e.lladdr.is_some() && e.state != Nud::Failed && e.state != Nud::Incomplete);
+        if !resolved {
+            let who = format!("who-has {}", p.dst);
+            let d = drops(&|f: &str| f.contains(&who));
+            let mut s = format!("no ARP reply for {} reached {}", p.dst, self.label(route.dev));
+            if !d.is_empty() {
+                s.push_str(&format!("; the requests ended at: {}", d.join("; ")));
+            }
+            return s;
+        }
+        let d = drops(&|f: &str| f.contains("ICMP"));
+        let mut s = format!("{} is resolved, but no echo reply came back", p.dst);
+        if !d.is_empty() {
+            s.push_str(&format!("; ICMP frames ended at: {}", d.join("; ")));
+        }
+        s
+    }
+
+    pub(crate) fn ping_send(&mut self, idx: usize) {
+        let p = &mut self.pings[idx];
+        if p.done || p.sent >= p.count {
+            return;
+        }
+        p.sent += 1;
+        let seq = p.sent as u16;
+        let now = self.now;
+        p.send_times.push(now);
+        let (ns, src, dst, oif, id) = (p.ns, p.src, p.dst, p.oif, p.id);
+        let last = p.sent == p.count;
+        let next = p.interval;
+        let linger = if p.replied.is_empty() {
+            p.wait.unwrap_or(PING_DEFAULT_WAIT)
+        } else {
+            let max = p.rtts.iter().copied().max().unwrap_or_default();
+            Duration(max.0.saturating_mul(2)).max(Duration::millis(1))
+        };
+        let data: Vec<u8> = (0..PING_DATA).map(|i| i as u8).collect();
+        let echo = Echo {
+            kind: ICMP_ECHO_REQUEST,
+            id,
+            seq,
+            data,
+        };
+        match self.route_output(ns, dst, oif) {
+            Some(route) => {
+                let packet = self.ip_packet(ns, src, dst, &echo.bytes());
+                self.ip_output(ns, route, dst, packet, Some((idx, seq)));
+            }
+            None => {
+                let p = &mut self.pings[idx];
+                p.errors += 1;
+                p.lines.push("ping: sendmsg: Network is unreachable".into());
+            }
+        }
+        if last {
+            self.schedule(linger, Work::PingDone { ping: idx });
+        } else {
+            self.schedule(next, Work::PingSend { ping: idx });
+        }
+        let p = &mut self.pings[idx];
+        if p.settled() {
+            p.done = true;
+        }
+    }
+
+    pub(crate) fn ping_done(&mut self, idx: usize) {
+        self.pings[idx].done = true;
+    }
+
+    fn ping_reply(&mut self, ns: NsId, from: Ipv4Addr, ttl: u8, echo: &Echo) {
+        let now = self.now;
+        let Some(p) = self
+            .pings
+            .iter_mut()
+            .find(|p| !p.done && p.ns == ns && p.id == echo.id)
+        else {
+            return;
+        };
+        let Some(&sent_at) = p.send_times.get(usize::from(echo.seq).wrapping_sub(1)) else {
+            return;
+        };
+        let rtt = now - sent_at;
+        let dup = p.replied.contains(&echo.seq);
+        p.lines.push(format!(
+            "64 bytes from {from}: icmp_seq={} ttl={ttl} time={:.3} ms{}",
+            echo.seq,
+            rtt.as_millis_f64(),
+            if dup { " (DUP!)" } else { "" }
+        ));
+        if !dup {
+            p.replied.push(echo.seq);
+            p.rtts.push(rtt);
+        }
+        if p.settled() {
+            p.done = true;
+        }
+    }
+}
