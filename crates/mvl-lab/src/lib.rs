@@ -24,7 +24,7 @@ mod sim_backend;
 
 pub use ast::{Command, Expect, Lab, Line};
 pub use error::{LabError, ParseError};
-pub use parse::{matches, parse, parse_line};
+pub use parse::{matches, parse, parse_command, parse_line};
 pub use run::{run, Backend, LineReport, Outcome, Report, Res, RunOptions};
 pub use sim_backend::SimBackend;
 

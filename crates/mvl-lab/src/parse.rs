@@ -55,6 +55,15 @@ pub fn parse_line(raw: RawLine) -> Result<Line, ParseError> {
     })
 }
 
+/// Parses one command given as words (`["ip", "link", "add", ...]`), as
+/// if it were line `line` of a lab; returns the namespace it runs in
+/// (from `ip -n NS` or `ip netns exec NS`) and the command. Tools that take
+/// iproute2's syntax on their own command line use this.
+pub fn parse_command(words: &[String], line: usize) -> Result<(Option<String>, Command), ParseError> {
+    let mut c = Cursor { words, pos: 0, line };
+    c.command(None)
+}
+
 struct Cursor<'a> {
     words: &'a [String],
     pos: usize,
