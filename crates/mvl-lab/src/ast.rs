@@ -117,6 +117,8 @@ pub struct Line {
     pub number: usize,
     /// The text of the command.
     pub text: String,
+    /// Its words, as a shell would split them (before any `| grep`).
+    pub words: Vec<String>,
     /// The namespace it runs in (`ip netns exec NS`, `ip -n NS`); `None`: the root.
     pub netns: Option<String>,
     /// The command.

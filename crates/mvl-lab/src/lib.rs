@@ -15,7 +15,10 @@
 //! must not fail. [`report`] renders the result as a transcript or JSON.
 
 pub mod ast;
+pub mod diff;
 mod error;
+pub mod gen;
+mod kernel_backend;
 pub mod lex;
 mod parse;
 pub mod report;
@@ -24,6 +27,7 @@ mod sim_backend;
 
 pub use ast::{Command, Expect, Lab, Line};
 pub use error::{LabError, ParseError};
+pub use kernel_backend::KernelBackend;
 pub use parse::{matches, parse, parse_command, parse_line};
 pub use run::{run, Backend, LineReport, Outcome, Report, Res, RunOptions};
 pub use sim_backend::SimBackend;

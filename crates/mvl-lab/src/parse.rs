@@ -48,6 +48,7 @@ pub fn parse_line(raw: RawLine) -> Result<Line, ParseError> {
     Ok(Line {
         number: raw.number,
         text: raw.text,
+        words: raw.words.clone(),
         netns,
         command,
         grep: raw.grep,

@@ -1,0 +1,187 @@
+//! Random labs for differential testing: one switch (a bridge), 1–3
+//! servers whose NIC is a veth to the switch, 1–6 macvlans on those NICs
+//! each in a namespace of its own — random modes, flags, source lists,
+//! hairpin, devices down, MAC collisions, live mode changes — and then a
+//! ping between every pair of hosts in both directions.
+
+use std::fmt::Write;
+
+/// A small deterministic generator (splitmix64).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `lo..=hi`.
+    fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next() % (hi - lo + 1)
+    }
+
+    /// True with probability `pct`%.
+    fn chance(&mut self, pct: u64) -> bool {
+        self.next() % 100 < pct
+    }
+
+    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
+        &v[(self.next() % v.len() as u64) as usize]
+    }
+}
+
+/// A host that pings and is pinged: where it lives and its address.
+struct Host {
+    netns: Option<String>,
+    ip: String,
+}
+
+fn in_ns(netns: &Option<String>) -> String {
+    match netns {
+        Some(n) => format!("ip netns exec {n} "),
+        None => String::new(),
+    }
+}
+
+/// The random lab for `seed`, as lab text.
+pub fn random_lab(seed: u64) -> String {
+    let mut r = Rng(seed.wrapping_mul(0xA076_1D64_78BD_642F) ^ 0x5eed);
+    let mut s = String::new();
+    let _ = writeln!(s, "# random lab, seed {seed}");
+    let br_mac = "02:ff:00:00:00:fe";
+    let _ = writeln!(s, "ip link add name br0 address {br_mac} type bridge");
+    let _ = writeln!(s, "ip addr add 10.0.0.254/24 dev br0");
+    let _ = writeln!(s, "ip link set br0 up");
+    let mut hosts = vec![Host {
+        netns: None,
+        ip: "10.0.0.254".into(),
+    }];
+    let mut known = vec![br_mac.to_string()];
+
+    let lowers = r.range(1, 3);
+    for i in 1..=lowers {
+        let (sw, nic) = (format!("02:ff:00:00:0{i}:01"), format!("02:ff:00:00:0{i}:02"));
+        known.push(sw.clone());
+        known.push(nic.clone());
+        let _ = writeln!(s, "ip netns add srv{i}");
+        let _ = writeln!(
+            s,
+            "ip link add name sw{i} address {sw} type veth peer nic{i} address {nic}"
+        );
+        let _ = writeln!(s, "ip link set sw{i} master br0");
+        if r.chance(50) {
+            let _ = writeln!(s, "bridge link set dev sw{i} hairpin on");
+        }
+        let _ = writeln!(s, "ip link set sw{i} up");
+        let _ = writeln!(s, "ip link set nic{i} netns srv{i}");
+        let _ = writeln!(s, "ip -n srv{i} addr add 10.0.0.{}/24 dev nic{i}", 200 + i);
+        let _ = writeln!(s, "ip -n srv{i} link set nic{i} up");
+        hosts.push(Host {
+            netns: Some(format!("srv{i}")),
+            ip: format!("10.0.0.{}", 200 + i),
+        });
+    }
+
+    let children = r.range(1, 6);
+    let mut child_macs: Vec<(u64, String)> = Vec::new();
+    let mut child_modes: Vec<(u64, &str)> = Vec::new();
+    for c in 1..=children {
+        let i = r.range(1, lowers);
+        let mut mac = format!("02:00:00:00:0{i}:{c:02x}");
+        if r.chance(10) {
+            if let Some((_, m)) = child_macs.iter().find(|(l, _)| *l == i) {
+                mac = m.clone(); // a collision with a sibling
+            }
+        } else if r.chance(5) {
+            mac = format!("02:ff:00:00:0{i}:02"); // the lower's own MAC
+        }
+        child_macs.push((i, mac.clone()));
+        known.push(mac.clone());
+        let mode = if r.chance(10) {
+            "passthru"
+        } else {
+            *r.pick(&["private", "vepa", "bridge", "source"])
+        };
+        child_modes.push((c, mode));
+        let mut opts = format!("mode {mode}");
+        if mode == "source" {
+            let n = r.range(0, 3);
+            let list: Vec<String> = (0..n).map(|_| r.pick(&known).clone()).collect();
+            let _ = write!(opts, " macaddr set {}", list.join(" "));
+            if r.chance(30) {
+                opts.push_str(" nodst");
+            }
+        }
+        if mode == "passthru" && r.chance(30) {
+            opts.push_str(" nopromisc");
+        }
+        if r.chance(10) {
+            opts.push_str(" bcqueuelen 0");
+        }
+        let _ = writeln!(s, "ip netns add h{c}");
+        let _ = writeln!(
+            s,
+            "ip -n srv{i} link add m{c} link nic{i} address {mac} type macvlan {opts}"
+        );
+        let _ = writeln!(s, "ip -n srv{i} link set m{c} netns h{c}");
+        let _ = writeln!(s, "ip -n h{c} addr add 10.0.0.{c}/24 dev m{c}");
+        if !r.chance(10) {
+            let _ = writeln!(s, "ip -n h{c} link set m{c} up");
+        }
+        hosts.push(Host {
+            netns: Some(format!("h{c}")),
+            ip: format!("10.0.0.{c}"),
+        });
+    }
+
+    // Live changes after everything is up.
+    if r.chance(30) {
+        let (c, _) = *r.pick(&child_modes);
+        let mode = r.pick(&["private", "vepa", "bridge", "source"]);
+        let _ = writeln!(s, "ip -n h{c} link set m{c} type macvlan mode {mode}");
+    }
+    if r.chance(15) {
+        let i = r.range(1, lowers);
+        let _ = writeln!(s, "ip link set sw{i} down");
+    }
+    if r.chance(20) {
+        let i = r.range(1, lowers);
+        let _ = writeln!(
+            s,
+            "bridge link set dev sw{i} hairpin {}",
+            if r.chance(50) { "on" } else { "off" }
+        );
+    }
+    let _ = writeln!(s, "sleep 0.5");
+
+    for a in &hosts {
+        for b in &hosts {
+            if a.ip == b.ip {
+                continue;
+            }
+            let _ = writeln!(s, "{}ip neigh flush all", in_ns(&a.netns));
+            let _ = writeln!(s, "{}ip neigh flush all", in_ns(&b.netns));
+            let _ = writeln!(s, "{}ping -c 1 -W 0.2 {}", in_ns(&a.netns), b.ip);
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_labs_parse_and_are_deterministic() {
+        for seed in 0..200 {
+            let text = random_lab(seed);
+            assert_eq!(text, random_lab(seed));
+            let lab = crate::parse(&text).unwrap_or_else(|e| panic!("seed {seed}: {e}\n{text}"));
+            assert!(lab.lines.iter().any(|l| l.command.is_ping()), "seed {seed}");
+        }
+        assert_ne!(random_lab(1), random_lab(2));
+    }
+}
