@@ -170,6 +170,49 @@ pub fn random_lab(seed: u64) -> String {
     s
 }
 
+/// A lab at scale: `lowers` servers on one switch, `macvlans` bridge-mode
+/// macvlans spread over them, each in a namespace of its own with an
+/// address, then `pings` pings between macvlans chosen round-robin (half on
+/// the same server, half across the switch). Used by the benchmarks.
+pub fn scale_lab(lowers: u32, macvlans: u32, pings: u32) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# {macvlans} macvlans on {lowers} lowers, {pings} pings");
+    let _ = writeln!(s, "ip link add name br0 type bridge");
+    let _ = writeln!(s, "ip link set br0 up");
+    for i in 0..lowers {
+        let _ = writeln!(s, "ip link add name sw{i} type veth peer nic{i}");
+        let _ = writeln!(s, "ip link set sw{i} master br0");
+        let _ = writeln!(s, "ip link set sw{i} up");
+        let _ = writeln!(s, "ip link set nic{i} up");
+    }
+    // Hosts 10.100.0.1, 10.100.0.2, ... (a /8 leaves room for any count).
+    let ip = |m: u32| {
+        let n = m + 1;
+        format!("10.{}.{}.{}", 100 + n / 65536, (n / 256) % 256, n % 256)
+    };
+    for m in 0..macvlans {
+        let i = m % lowers;
+        let _ = writeln!(s, "ip netns add g{m}");
+        let _ = writeln!(
+            s,
+            "ip link add m{m} link nic{i} netns g{m} type macvlan mode bridge"
+        );
+        let _ = writeln!(s, "ip -n g{m} addr add {}/8 dev m{m}", ip(m));
+        let _ = writeln!(s, "ip -n g{m} link set m{m} up");
+    }
+    for p in 0..pings {
+        let a = (p * 7919) % macvlans;
+        // Every other ping stays on one lower (bridge mode, local); the rest cross the switch.
+        let b = if p % 2 == 0 {
+            (a + lowers) % macvlans
+        } else {
+            (a + 1) % macvlans
+        };
+        let _ = writeln!(s, "ip netns exec g{a} ping -c 1 -W 1 {}   # expect: ok", ip(b));
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,5 +226,18 @@ mod tests {
             assert!(lab.lines.iter().any(|l| l.command.is_ping()), "seed {seed}");
         }
         assert_ne!(random_lab(1), random_lab(2));
+    }
+
+    #[test]
+    fn scale_lab_holds_on_the_emulator() {
+        let lab = crate::parse(&scale_lab(3, 30, 20)).unwrap();
+        let mut b = crate::SimBackend::new(1, std::env::temp_dir(), None);
+        let rep = crate::run(&lab, &mut b, crate::RunOptions::default(), |_| {}).unwrap();
+        assert_eq!(
+            rep.exit_code(),
+            0,
+            "{:?}",
+            rep.lines.iter().filter(|l| !l.holds()).collect::<Vec<_>>()
+        );
     }
 }

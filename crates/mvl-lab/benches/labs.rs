@@ -1,0 +1,66 @@
+//! How fast the emulator runs labs, and how its memory grows with devices.
+//! See BENCHMARKS.md.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::sync::atomic::{AtomicIsize, Ordering};
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use mvl_lab::{gen, parse, run, RunOptions, SimBackend};
+
+struct Counting;
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: forwards to the system allocator unchanged; only counts bytes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        LIVE.fetch_add(l.size() as isize, Ordering::Relaxed);
+        // SAFETY: same contract as our caller's.
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        LIVE.fetch_sub(l.size() as isize, Ordering::Relaxed);
+        // SAFETY: same contract as our caller's.
+        unsafe { System.dealloc(p, l) }
+    }
+}
+
+#[global_allocator]
+static A: Counting = Counting;
+
+fn run_text(text: &str) -> SimBackend {
+    let lab = parse(text).unwrap();
+    let mut b = SimBackend::new(1, std::env::temp_dir(), None);
+    let rep = run(&lab, &mut b, RunOptions::default(), |_| {}).unwrap();
+    assert_eq!(rep.exit_code(), 0);
+    b
+}
+
+fn labs(c: &mut Criterion) {
+    let tutorial =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../labs/tutorial.sh")).unwrap();
+    let mut g = c.benchmark_group("lab");
+    g.sample_size(20);
+    g.bench_function("tutorial", |b| b.iter(|| black_box(run_text(&tutorial))));
+    let big = gen::scale_lab(10, 1000, 100);
+    g.bench_function("scale_1000_macvlans_10_lowers_100_pings", |b| {
+        b.iter(|| black_box(run_text(&big)))
+    });
+    g.finish();
+
+    // Memory of the emulator's state after the setup, by size.
+    for n in [250u32, 500, 1000] {
+        let text = gen::scale_lab(10, n, 0);
+        let before = LIVE.load(Ordering::SeqCst);
+        let b = run_text(&text);
+        let bytes = LIVE.load(Ordering::SeqCst) - before;
+        println!(
+            "memory/{n}_macvlans: {bytes} bytes ({} per macvlan)",
+            bytes / n as isize
+        );
+        drop(b);
+    }
+}
+
+criterion_group!(benches, labs);
+criterion_main!(benches);
