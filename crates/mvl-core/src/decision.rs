@@ -86,9 +86,64 @@ pub enum Reason {
     },
     /// The macvlan is down, so it is in no lookup.
     ChildDown,
+    /// Anti-spoofing (an extension of the userspace datapath, off by
+    /// default): the frame's source MAC is not the sender's.
+    SpoofedSource {
+        /// The frame's source MAC.
+        src: MacAddr,
+    },
 }
 
 impl Reason {
+    /// Every reason's short name, in the order of [`Reason::index`].
+    pub const NAMES: [&'static str; 17] = [
+        "truncated",
+        "nodst_consumed",
+        "destination_down",
+        "sender_down",
+        "no_carrier",
+        "lower_down",
+        "too_big",
+        "returned_to_sender",
+        "mode_excluded",
+        "is_sender",
+        "not_subscribed",
+        "bc_queue_zero",
+        "pause",
+        "source_mode_by_destination",
+        "not_in_source_list",
+        "child_down",
+        "spoofed_source",
+    ];
+
+    /// A small number per kind of reason, for counters indexed by reason.
+    pub fn index(&self) -> usize {
+        match self {
+            Reason::Truncated { .. } => 0,
+            Reason::NodstConsumed { .. } => 1,
+            Reason::DestinationDown { .. } => 2,
+            Reason::SenderDown => 3,
+            Reason::NoCarrier => 4,
+            Reason::LowerDown => 5,
+            Reason::TooBig { .. } => 6,
+            Reason::ReturnedToSender { .. } => 7,
+            Reason::ModeExcluded { .. } => 8,
+            Reason::IsSender => 9,
+            Reason::NotSubscribed { .. } => 10,
+            Reason::BcQueueZero => 11,
+            Reason::Pause => 12,
+            Reason::SourceModeByDestination => 13,
+            Reason::NotInSourceList { .. } => 14,
+            Reason::ChildDown => 15,
+            Reason::SpoofedSource { .. } => 16,
+        }
+    }
+
+    /// The reason's short name (`destination_down`, ...).
+    pub fn name(&self) -> &'static str {
+        Self::NAMES[self.index()]
+    }
+
     /// A sentence for a person, with devices named by `name`.
     pub fn describe(&self, name: &dyn Fn(ChildId) -> String) -> String {
         match *self {
@@ -131,6 +186,9 @@ impl Reason {
             }
             Reason::NotInSourceList { src } => format!("source mode: {src} is not on its allow-list"),
             Reason::ChildDown => "the macvlan is down".to_string(),
+            Reason::SpoofedSource { src } => {
+                format!("spoofchk: source {src} is not the sending macvlan's MAC")
+            }
         }
     }
 }

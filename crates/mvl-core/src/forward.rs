@@ -230,6 +230,13 @@ impl Port {
     /// Decides the fate of `frame` sent by macvlan `sender`. `out` is reset
     /// first. An unknown `sender` reaches no one.
     pub fn tx_from_child(&self, sender: ChildId, frame: &[u8], out: &mut Decision) {
+        self.tx_from_child_gso(sender, frame, false, out)
+    }
+
+    /// As [`Port::tx_from_child`], for a frame that may be a GSO super-frame
+    /// (`gso`): like the kernel's `is_skb_forwardable`, local delivery then
+    /// skips the MTU check, since the frame is segmented later if needed.
+    pub fn tx_from_child_gso(&self, sender: ChildId, frame: &[u8], gso: bool, out: &mut Decision) {
         out.reset();
         let eth = match EthFrame::new_checked(frame) {
             Ok(eth) => eth,
@@ -259,7 +266,7 @@ impl Port {
                     Some(sender),
                     ModeMask::BRIDGE_ONLY,
                     Some(Mode::Bridge),
-                    Some(eth.len()),
+                    (!gso).then_some(eth.len()),
                     out,
                 );
                 out.to_wire = true;
@@ -272,7 +279,7 @@ impl Port {
                         out.drop = Some(Reason::LowerDown);
                         return;
                     }
-                    if eth.len() > self.lower.mtu as usize + FORWARD_SLACK {
+                    if !gso && eth.len() > self.lower.mtu as usize + FORWARD_SLACK {
                         out.drop = Some(Reason::TooBig {
                             len: eth.len(),
                             mtu: self.lower.mtu,

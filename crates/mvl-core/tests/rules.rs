@@ -563,6 +563,12 @@ fn s4_1_local_delivery_checks_the_receivers_mtu_and_the_lower_state() {
         tx(&p, a, &frame_len(MacAddr::BROADCAST, mac(1), 1018)).delivered_to(b),
         Some(PktType::Broadcast)
     );
+    // A GSO super-frame is not held to the MTU: it is segmented later.
+    let mut d = Decision::explaining();
+    p.tx_from_child_gso(a, &frame_len(MacAddr::BROADCAST, mac(1), 9000), true, &mut d);
+    assert_eq!(d.delivered_to(b), Some(PktType::Broadcast));
+    p.tx_from_child_gso(a, &frame_len(mac(2), mac(1), 65000), true, &mut d);
+    assert_eq!(d.delivered_to(b), Some(PktType::Host));
     // Unicast re-enters through the lower: the lower must be up.
     p.set_lower_state(false, true);
     let d = tx(&p, a, &frame(mac(2), mac(1)));
@@ -1038,4 +1044,16 @@ fn reasons_read_as_sentences() {
         child: ChildId::clone(&up(&mut port(), "x", 1, Mode::Vepa)),
     };
     assert_eq!(r.describe(&name), "destination macvlan eth0 is down");
+}
+
+#[test]
+fn reasons_have_distinct_names_for_counters() {
+    let mut seen = std::collections::HashSet::new();
+    for n in Reason::NAMES {
+        assert!(seen.insert(n), "{n} twice");
+    }
+    let r = Reason::SpoofedSource { src: mac(9) };
+    assert_eq!(r.name(), "spoofed_source");
+    assert_eq!(Reason::NAMES[Reason::ChildDown.index()], "child_down");
+    assert!(r.describe(&|_| String::new()).contains("02:00:00:00:00:09"));
 }
