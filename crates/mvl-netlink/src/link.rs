@@ -1,0 +1,626 @@
+//! Links: what a dump says about one (decoded into [`Link`]), and the
+//! generic operations — look up, dump, change, move, rename, delete.
+
+use std::fmt;
+use std::num::NonZeroU32;
+use std::os::fd::AsRawFd;
+
+use mvl_core::MacAddr;
+use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
+use netlink_packet_route::link::{
+    AfSpecInet6, AfSpecUnspec, InfoData, InfoKind, InfoVeth, LinkAttribute, LinkExtentMask, LinkFlags,
+    LinkInfo, LinkMessage,
+};
+use netlink_packet_route::RouteNetlinkMessage;
+
+use crate::error::{Error, Result};
+use crate::explain::Ctx;
+use crate::macvlan::{macvlan_info_data, MacvlanInfo};
+use crate::netns::NetNs;
+use crate::socket::{Fail, Netlink};
+
+/// `IFF_UP`.
+pub const IFF_UP: u32 = 1;
+/// `IFF_LOOPBACK`.
+pub const IFF_LOOPBACK: u32 = 1 << 3;
+/// `IFF_RUNNING`: carrier, as `ip` shows it (`NO-CARRIER` when up without it).
+pub const IFF_RUNNING: u32 = 1 << 6;
+/// `IFF_PROMISC`.
+pub const IFF_PROMISC: u32 = 1 << 8;
+/// `IFF_ALLMULTI`.
+pub const IFF_ALLMULTI: u32 = 1 << 9;
+/// `IFF_LOWER_UP`.
+pub const IFF_LOWER_UP: u32 = 1 << 16;
+/// `ARPHRD_ETHER`.
+pub const ARPHRD_ETHER: u16 = 1;
+/// `ARPHRD_LOOPBACK`.
+pub const ARPHRD_LOOPBACK: u16 = 772;
+
+/// A device, by index or by name (names are looked up in the socket's
+/// namespace).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum LinkRef {
+    /// By interface index.
+    Index(u32),
+    /// By name.
+    Name(String),
+}
+
+impl fmt::Display for LinkRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LinkRef::Index(i) => write!(f, "index {i}"),
+            LinkRef::Name(n) => f.write_str(n),
+        }
+    }
+}
+
+impl From<u32> for LinkRef {
+    fn from(i: u32) -> LinkRef {
+        LinkRef::Index(i)
+    }
+}
+
+impl From<&str> for LinkRef {
+    fn from(n: &str) -> LinkRef {
+        LinkRef::Name(n.to_string())
+    }
+}
+
+impl From<String> for LinkRef {
+    fn from(n: String) -> LinkRef {
+        LinkRef::Name(n)
+    }
+}
+
+impl From<&String> for LinkRef {
+    fn from(n: &String) -> LinkRef {
+        LinkRef::Name(n.clone())
+    }
+}
+
+impl From<&LinkRef> for LinkRef {
+    fn from(r: &LinkRef) -> LinkRef {
+        r.clone()
+    }
+}
+
+/// RFC 2863 operational state (`IFLA_OPERSTATE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OperState {
+    /// `UNKNOWN` (also loopback and devices without carrier reporting).
+    #[default]
+    Unknown,
+    /// `NOTPRESENT`.
+    NotPresent,
+    /// `DOWN`.
+    Down,
+    /// `LOWERLAYERDOWN`: a stacked device whose lower has no carrier.
+    LowerLayerDown,
+    /// `TESTING`.
+    Testing,
+    /// `DORMANT`.
+    Dormant,
+    /// `UP`.
+    Up,
+    /// A value this crate does not know.
+    Other(u8),
+}
+
+impl OperState {
+    /// From the kernel's value.
+    pub fn from_kernel(v: u8) -> OperState {
+        match v {
+            0 => OperState::Unknown,
+            1 => OperState::NotPresent,
+            2 => OperState::Down,
+            3 => OperState::LowerLayerDown,
+            4 => OperState::Testing,
+            5 => OperState::Dormant,
+            6 => OperState::Up,
+            v => OperState::Other(v),
+        }
+    }
+
+    /// `ip`'s word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OperState::Unknown | OperState::Other(_) => "UNKNOWN",
+            OperState::NotPresent => "NOTPRESENT",
+            OperState::Down => "DOWN",
+            OperState::LowerLayerDown => "LOWERLAYERDOWN",
+            OperState::Testing => "TESTING",
+            OperState::Dormant => "DORMANT",
+            OperState::Up => "UP",
+        }
+    }
+}
+
+impl fmt::Display for OperState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One device as the kernel reports it (`RTM_NEWLINK`): the fields that
+/// `ip -d link show` prints, and the macvlan attributes when it is one.
+/// Attributes the kernel did not send are `None`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Link {
+    /// Interface index.
+    pub index: u32,
+    /// Name.
+    pub name: String,
+    /// `IFF_*` flags.
+    pub flags: u32,
+    /// `ARPHRD_*` type.
+    pub link_type: u16,
+    /// MTU.
+    pub mtu: Option<u32>,
+    /// Smallest MTU the device takes.
+    pub min_mtu: Option<u32>,
+    /// Largest MTU the device takes.
+    pub max_mtu: Option<u32>,
+    /// Hardware address, when it is six bytes.
+    pub address: Option<MacAddr>,
+    /// Broadcast address, when it is six bytes.
+    pub broadcast: Option<MacAddr>,
+    /// Permanent hardware address.
+    pub perm_address: Option<MacAddr>,
+    /// Operational state.
+    pub operstate: OperState,
+    /// Link mode (0 default, 1 dormant).
+    pub link_mode: Option<u8>,
+    /// `IFLA_LINK`: the lower device's index (for a macvlan, its parent),
+    /// in the namespace `link_netnsid` names, or in this one.
+    pub link: Option<u32>,
+    /// `IFLA_LINK_NETNSID`: set when `link` lives in another namespace.
+    pub link_netnsid: Option<i32>,
+    /// The master device (bridge, bond, ...) index.
+    pub master: Option<u32>,
+    /// `IFLA_INFO_KIND`: `macvlan`, `veth`, `bridge`, ...
+    pub kind: Option<String>,
+    /// `IFLA_INFO_SLAVE_KIND`: the master's kind when enslaved.
+    pub slave_kind: Option<String>,
+    /// The macvlan attributes, when `kind` is `macvlan`.
+    pub macvlan: Option<MacvlanInfo>,
+    /// Queueing discipline.
+    pub qdisc: Option<String>,
+    /// Transmit queue length.
+    pub txqlen: Option<u32>,
+    /// Device group.
+    pub group: Option<u32>,
+    /// Promiscuity counter.
+    pub promiscuity: Option<u32>,
+    /// All-multicast counter.
+    pub allmulti: Option<u32>,
+    /// Carrier.
+    pub carrier: Option<bool>,
+    /// Number of transmit queues.
+    pub num_tx_queues: Option<u32>,
+    /// Number of receive queues.
+    pub num_rx_queues: Option<u32>,
+    /// GSO maximum size.
+    pub gso_max_size: Option<u32>,
+    /// GSO maximum segments.
+    pub gso_max_segs: Option<u32>,
+    /// TSO maximum size.
+    pub tso_max_size: Option<u32>,
+    /// TSO maximum segments.
+    pub tso_max_segs: Option<u32>,
+    /// GRO maximum size.
+    pub gro_max_size: Option<u32>,
+    /// IPv6 address generation mode (`eui64`, `none`, ...).
+    pub addr_gen_mode: Option<String>,
+}
+
+impl Link {
+    /// Administratively up.
+    pub fn is_up(&self) -> bool {
+        self.flags & IFF_UP != 0
+    }
+
+    /// Whether this is a macvlan.
+    pub fn is_macvlan(&self) -> bool {
+        self.kind.as_deref() == Some("macvlan")
+    }
+
+    pub(crate) fn from_message(m: LinkMessage) -> Link {
+        let mut l = Link {
+            index: m.header.index,
+            flags: m.header.flags.bits(),
+            link_type: m.header.link_layer_type.into(),
+            ..Default::default()
+        };
+        for a in m.attributes {
+            match a {
+                LinkAttribute::IfName(n) => l.name = n,
+                LinkAttribute::Mtu(v) => l.mtu = Some(v),
+                LinkAttribute::MinMtu(v) => l.min_mtu = Some(v),
+                LinkAttribute::MaxMtu(v) => l.max_mtu = Some(v),
+                LinkAttribute::Address(v) => l.address = mac6(&v),
+                LinkAttribute::Broadcast(v) => l.broadcast = mac6(&v),
+                LinkAttribute::PermAddress(v) => l.perm_address = mac6(&v),
+                LinkAttribute::OperState(s) => l.operstate = OperState::from_kernel(s.into()),
+                LinkAttribute::Mode(m) => l.link_mode = Some(m.into()),
+                LinkAttribute::Link(i) => l.link = Some(i),
+                LinkAttribute::LinkNetNsId(i) => l.link_netnsid = Some(i),
+                LinkAttribute::Controller(i) => l.master = Some(i),
+                LinkAttribute::Qdisc(q) => l.qdisc = Some(q),
+                LinkAttribute::TxQueueLen(v) => l.txqlen = Some(v),
+                LinkAttribute::Group(v) => l.group = Some(v),
+                LinkAttribute::Promiscuity(v) => l.promiscuity = Some(v),
+                LinkAttribute::AllMulticast(v) => l.allmulti = Some(v),
+                LinkAttribute::Carrier(v) => l.carrier = Some(v != 0),
+                LinkAttribute::NumTxQueues(v) => l.num_tx_queues = Some(v),
+                LinkAttribute::NumRxQueues(v) => l.num_rx_queues = Some(v),
+                LinkAttribute::GsoMaxSize(v) => l.gso_max_size = Some(v),
+                LinkAttribute::GsoMaxSegs(v) => l.gso_max_segs = Some(v),
+                LinkAttribute::TsoMaxSize(v) => l.tso_max_size = Some(v),
+                LinkAttribute::TsoMaxSegs(v) => l.tso_max_segs = Some(v),
+                LinkAttribute::GroMaxSize(v) => l.gro_max_size = Some(v),
+                LinkAttribute::AfSpecUnspec(specs) => {
+                    for s in specs {
+                        if let AfSpecUnspec::Inet6(v) = s {
+                            for i in v {
+                                if let AfSpecInet6::AddrGenMode(g) = i {
+                                    l.addr_gen_mode = Some(g.to_string());
+                                }
+                            }
+                        }
+                    }
+                }
+                LinkAttribute::LinkInfo(infos) => {
+                    for i in infos {
+                        match i {
+                            LinkInfo::Kind(k) => l.kind = Some(k.to_string()),
+                            LinkInfo::PortKind(k) => l.slave_kind = Some(k.to_string()),
+                            LinkInfo::Data(InfoData::MacVlan(d)) => {
+                                l.macvlan = Some(MacvlanInfo::from_attributes(d))
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        l
+    }
+}
+
+/// At most 80 characters of `s` (a long source list would drown the message).
+fn shorten(s: &str) -> String {
+    match s.char_indices().nth(80) {
+        Some((i, _)) => format!("{}...", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+fn mac6(v: &[u8]) -> Option<MacAddr> {
+    <[u8; 6]>::try_from(v).ok().map(MacAddr)
+}
+
+/// Changes to an existing device, all sent in one `RTM_NEWLINK`. The kernel
+/// applies the macvlan options first, then the namespace move, address,
+/// MTU, name and finally the up/down flags.
+#[derive(Debug, Clone, Default)]
+pub struct LinkChange {
+    /// Administratively up or down.
+    pub up: Option<bool>,
+    /// Promiscuous mode on or off.
+    pub promisc: Option<bool>,
+    /// All-multicast on or off.
+    pub allmulti: Option<bool>,
+    /// New MAC address.
+    pub address: Option<MacAddr>,
+    /// New MTU.
+    pub mtu: Option<u32>,
+    /// New name.
+    pub name: Option<String>,
+    /// Move into this namespace.
+    pub netns: Option<NetNs>,
+    /// Macvlan options (`type macvlan ...`); the device must be a macvlan.
+    pub macvlan: Option<mvl_core::MacvlanChange>,
+}
+
+impl LinkChange {
+    /// Whether it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.up.is_none()
+            && self.promisc.is_none()
+            && self.allmulti.is_none()
+            && self.address.is_none()
+            && self.mtu.is_none()
+            && self.name.is_none()
+            && self.netns.is_none()
+            && self.macvlan.is_none()
+    }
+
+    /// The change as `ip link set` words (`up address 02:.. mtu 1400`).
+    pub fn words(&self) -> String {
+        let mut w: Vec<String> = Vec::new();
+        if let Some(m) = &self.macvlan {
+            w.push("type macvlan".into());
+            w.extend(crate::macvlan::opts_words(
+                m.mode,
+                m.flags,
+                m.macaddr.as_ref(),
+                m.bc_queue_len,
+                m.bc_cutoff,
+            ));
+        }
+        if let Some(ns) = &self.netns {
+            w.push(format!("netns {}", ns.label()));
+        }
+        if let Some(a) = self.address {
+            w.push(format!("address {a}"));
+        }
+        if let Some(m) = self.mtu {
+            w.push(format!("mtu {m}"));
+        }
+        if let Some(n) = &self.name {
+            w.push(format!("name {n}"));
+        }
+        if let Some(p) = self.promisc {
+            w.push(format!("promisc {}", if p { "on" } else { "off" }));
+        }
+        if let Some(p) = self.allmulti {
+            w.push(format!("allmulticast {}", if p { "on" } else { "off" }));
+        }
+        if let Some(u) = self.up {
+            w.push(if u { "up" } else { "down" }.into());
+        }
+        w.join(" ")
+    }
+}
+
+/// A link request addressed by index, or by name when there is no index.
+pub(crate) fn addressed(dev: &LinkRef) -> LinkMessage {
+    let mut m = LinkMessage::default();
+    match dev {
+        LinkRef::Index(i) => m.header.index = *i,
+        LinkRef::Name(n) => m.attributes.push(LinkAttribute::IfName(n.clone())),
+    }
+    m
+}
+
+fn set_flag(m: &mut LinkMessage, bit: u32, on: bool) {
+    let b = LinkFlags::from_bits_retain(bit);
+    m.header.change_mask |= b;
+    if on {
+        m.header.flags |= b;
+    }
+}
+
+impl Netlink {
+    /// One device, by index or name.
+    pub fn link(&mut self, dev: impl Into<LinkRef>) -> Result<Link> {
+        let dev = dev.into();
+        let op = format!("show {dev}");
+        self.get_link_raw(&dev, None).map_err(|f| {
+            let ctx = Ctx::new(op).dev(dev.clone());
+            self.explain(&ctx, f)
+        })
+    }
+
+    /// Every device of the namespace, in index order.
+    pub fn links(&mut self) -> Result<Vec<Link>> {
+        self.links_raw(None).map_err(|f| f.unexplained("dump links"))
+    }
+
+    /// The index of a device.
+    pub fn index_of(&mut self, dev: impl Into<LinkRef>) -> Result<u32> {
+        match dev.into() {
+            LinkRef::Index(i) => Ok(i),
+            r => self.link(r).map(|l| l.index),
+        }
+    }
+
+    /// `RTM_GETLINK` for one device; with `nsid`, in the namespace that id
+    /// names (`IFLA_TARGET_NETNSID`).
+    pub(crate) fn get_link_raw(&mut self, dev: &LinkRef, nsid: Option<i32>) -> Result<Link, Fail> {
+        let mut m = addressed(dev);
+        m.attributes
+            .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+        if let Some(id) = nsid {
+            m.attributes.push(LinkAttribute::IfNetnsId(id));
+        }
+        let replies = self.exchange(&RouteNetlinkMessage::GetLink(m), 0)?;
+        replies
+            .into_iter()
+            .find_map(|r| match r {
+                RouteNetlinkMessage::NewLink(l) => Some(Link::from_message(l)),
+                _ => None,
+            })
+            .ok_or_else(|| Fail::Other(Error::Decode(format!("no link in the reply about {dev}"))))
+    }
+
+    /// Dumps the links of this namespace, or of the one `nsid` names.
+    pub(crate) fn links_raw(&mut self, nsid: Option<i32>) -> Result<Vec<Link>, Fail> {
+        let mut m = LinkMessage::default();
+        m.attributes
+            .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+        if let Some(id) = nsid {
+            m.attributes.push(LinkAttribute::IfNetnsId(id));
+        }
+        let mut out: Vec<Link> = self
+            .dump_raw(&RouteNetlinkMessage::GetLink(m), "dump links")?
+            .into_iter()
+            .filter_map(|r| match r {
+                RouteNetlinkMessage::NewLink(l) => Some(Link::from_message(l)),
+                _ => None,
+            })
+            .collect();
+        out.sort_by_key(|l| l.index);
+        Ok(out)
+    }
+
+    /// Applies `change` to `dev` in one `RTM_NEWLINK`.
+    pub fn set_link(&mut self, dev: impl Into<LinkRef>, change: &LinkChange) -> Result<()> {
+        let dev = dev.into();
+        let op = format!("set {dev} {}", shorten(&change.words()));
+        let ctx = Ctx::for_change(op, &dev, change);
+        // A name in the request either finds the device or renames it, not
+        // both: with a rename, find the index first.
+        let target = match (&dev, &change.name) {
+            (LinkRef::Name(_), Some(_)) => match self.get_link_raw(&dev, None) {
+                Ok(l) => LinkRef::Index(l.index),
+                Err(f) => return Err(self.explain(&ctx, f)),
+            },
+            _ => dev.clone(),
+        };
+        let mut m = addressed(&target);
+        if let Some(up) = change.up {
+            set_flag(&mut m, IFF_UP, up);
+        }
+        if let Some(p) = change.promisc {
+            set_flag(&mut m, IFF_PROMISC, p);
+        }
+        if let Some(p) = change.allmulti {
+            set_flag(&mut m, IFF_ALLMULTI, p);
+        }
+        if let Some(ns) = &change.netns {
+            m.attributes.push(LinkAttribute::NetNsFd(ns.as_raw_fd()));
+        }
+        if let Some(a) = change.address {
+            m.attributes.push(LinkAttribute::Address(a.0.to_vec()));
+        }
+        if let Some(mtu) = change.mtu {
+            m.attributes.push(LinkAttribute::Mtu(mtu));
+        }
+        if let Some(n) = &change.name {
+            m.attributes.push(LinkAttribute::IfName(n.clone()));
+        }
+        if let Some(mv) = &change.macvlan {
+            let data = macvlan_info_data(
+                mv.mode,
+                mv.flags,
+                mv.macaddr.as_ref(),
+                mv.bc_queue_len,
+                mv.bc_cutoff,
+            );
+            m.attributes.push(LinkAttribute::LinkInfo(vec![
+                LinkInfo::Kind(InfoKind::MacVlan),
+                LinkInfo::Data(InfoData::MacVlan(data)),
+            ]));
+        }
+        match self.exchange(&RouteNetlinkMessage::NewLink(m), 0) {
+            Ok(_) => Ok(()),
+            Err(f) => Err(self.explain(&ctx, f)),
+        }
+    }
+
+    /// Brings a device up or down.
+    pub fn set_up(&mut self, dev: impl Into<LinkRef>, up: bool) -> Result<()> {
+        self.set_link(
+            dev,
+            &LinkChange {
+                up: Some(up),
+                ..Default::default()
+            },
+        )
+    }
+
+    /// Moves a device into `ns` (it arrives down, without addresses).
+    pub fn set_netns(&mut self, dev: impl Into<LinkRef>, ns: &NetNs) -> Result<()> {
+        self.set_link(
+            dev,
+            &LinkChange {
+                netns: Some(ns.clone()),
+                ..Default::default()
+            },
+        )
+    }
+
+    /// Renames a device.
+    pub fn rename(&mut self, dev: impl Into<LinkRef>, name: &str) -> Result<()> {
+        self.set_link(
+            dev,
+            &LinkChange {
+                name: Some(name.to_string()),
+                ..Default::default()
+            },
+        )
+    }
+
+    /// Deletes a device (for a veth, both ends; for a lower, its macvlans too).
+    pub fn delete_link(&mut self, dev: impl Into<LinkRef>) -> Result<()> {
+        let dev = dev.into();
+        let m = addressed(&dev);
+        match self.exchange(&RouteNetlinkMessage::DelLink(m), 0) {
+            Ok(_) => Ok(()),
+            Err(f) => {
+                let ctx = Ctx::new(format!("delete {dev}")).dev(dev.clone());
+                Err(self.explain(&ctx, f))
+            }
+        }
+    }
+
+    /// Deletes every device of device group `group` in one request. The
+    /// kernel then unregisters them as one batch, waiting for one RCU grace
+    /// period instead of one per device (milliseconds each): the fast way to
+    /// tear down many macvlans made with [`crate::NewMacvlan::group`].
+    /// Every kind of device in the group goes, not only macvlans.
+    pub fn delete_group(&mut self, group: NonZeroU32) -> Result<()> {
+        let mut m = LinkMessage::default();
+        m.attributes.push(LinkAttribute::Group(group.get()));
+        self.exchange(&RouteNetlinkMessage::DelLink(m), 0)
+            .map(drop)
+            .map_err(|f| f.unexplained(format!("delete group {group}")))
+    }
+
+    /// Creates a veth pair `name` — `peer`, both in this namespace.
+    pub fn add_veth(&mut self, name: &str, peer: &str) -> Result<()> {
+        let mut p = LinkMessage::default();
+        p.attributes.push(LinkAttribute::IfName(peer.to_string()));
+        let mut m = LinkMessage::default();
+        m.attributes.push(LinkAttribute::IfName(name.to_string()));
+        m.attributes.push(LinkAttribute::LinkInfo(vec![
+            LinkInfo::Kind(InfoKind::Veth),
+            LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(p))),
+        ]));
+        match self.exchange(&RouteNetlinkMessage::NewLink(m), NLM_F_CREATE | NLM_F_EXCL) {
+            Ok(_) => Ok(()),
+            Err(f) => {
+                let ctx = Ctx::new(format!("create veth {name} peer {peer}")).new_name(name);
+                Err(self.explain(&ctx, f))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn change_words_read_like_ip() {
+        let c = LinkChange {
+            up: Some(true),
+            mtu: Some(1400),
+            address: Some(MacAddr([2, 0, 0, 0, 0, 1])),
+            ..Default::default()
+        };
+        assert_eq!(c.words(), "address 02:00:00:00:00:01 mtu 1400 up");
+        assert!(!c.is_empty());
+        assert!(LinkChange::default().is_empty());
+    }
+
+    #[test]
+    fn operstate_words() {
+        assert_eq!(OperState::from_kernel(3).as_str(), "LOWERLAYERDOWN");
+        assert_eq!(OperState::from_kernel(6), OperState::Up);
+        assert_eq!(OperState::from_kernel(42).as_str(), "UNKNOWN");
+    }
+
+    #[test]
+    fn addressed_by_name_or_index() {
+        let m = addressed(&LinkRef::from("mv0"));
+        assert_eq!(m.header.index, 0);
+        assert_eq!(m.attributes, vec![LinkAttribute::IfName("mv0".into())]);
+        let m = addressed(&LinkRef::from(7));
+        assert_eq!(m.header.index, 7);
+        assert!(m.attributes.is_empty());
+    }
+}

@@ -1,0 +1,318 @@
+//! `mvl link`: kernel macvlans with iproute2's words.
+//!
+//! `mvl [-n NS] [-j] [-d] link add|set|del|show ...` takes the words of
+//! `ip link` (parsed by `mvl_lab::parse_command`, so the grammar and the
+//! abbreviations are iproute2's), checks what it can before the kernel —
+//! MACs, the source-list mode, MTUs against the lower, passthru changes — and
+//! runs the request with `mvl-netlink`. A refusal prints `mvl: ...` naming
+//! the rule and the devices, exits 1 and leaves nothing behind. With
+//! `--backend user` the same words go to `mvl daemon` (the userspace
+//! datapath) instead.
+
+mod show;
+mod user;
+
+use anyhow::{anyhow, bail, Context, Result};
+use mvl_core::{BadMac, MacAddr, MacaddrOp, Mode};
+use mvl_lab::Command;
+use mvl_netlink::{Link, LinkChange, LinkRef, NetNs, Netlink, NewMacvlan};
+use mvl_sim::cmd::{LinkAdd, LinkSet, LinkShow, NewKind};
+
+/// The global options `mvl` takes before `link`.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// `-n NS`: the namespace (a name under /run/netns, a path, or a PID).
+    pub netns: Option<String>,
+    /// `-j`: JSON output.
+    pub json: bool,
+    /// `-d`: details.
+    pub details: bool,
+    /// `-s`: statistics (per-child counters and drops, user backend).
+    pub stats: bool,
+    /// `--backend user`: the request goes to `mvl daemon` at this socket.
+    pub user_socket: Option<std::path::PathBuf>,
+}
+
+/// Runs `mvl link WORDS...`; prints the output or `mvl: ERROR` and
+/// returns the exit code.
+pub fn main(opts: &Options, words: &[String]) -> i32 {
+    match run(opts, words) {
+        Ok(out) => {
+            print!("{out}");
+            0
+        }
+        Err(e) => {
+            eprintln!("mvl: {e:#}");
+            1
+        }
+    }
+}
+
+/// The command's output, or why it failed.
+pub fn run(opts: &Options, words: &[String]) -> Result<String> {
+    if let Some(socket) = &opts.user_socket {
+        return user::run_words(opts, socket, words);
+    }
+    let cmd = parse(words)?;
+    let mut nl = match &opts.netns {
+        Some(ns) => Netlink::open_in(&NetNs::from_arg(ns)?)?,
+        None => Netlink::open()?,
+    };
+    match cmd {
+        Command::LinkAdd(a) => add(&mut nl, a).map(|()| String::new()),
+        Command::LinkSet(s) => set(&mut nl, s).map(|()| String::new()),
+        Command::LinkDel(dev) => nl.delete_link(dev).map(|()| String::new()).map_err(Into::into),
+        Command::LinkShow(s) => show(&mut nl, &s, opts),
+        _ => bail!("mvl link takes add, set, del or show"),
+    }
+}
+
+/// The words after `link`, with iproute2's grammar.
+fn parse(words: &[String]) -> Result<Command> {
+    let mut w = vec!["ip".to_string(), "link".to_string()];
+    w.extend(words.iter().cloned());
+    match mvl_lab::parse_command(&w, 1) {
+        Ok((_, cmd)) => Ok(cmd),
+        Err(e) => match e.word {
+            Some(word) => Err(anyhow!("{} (at \"{word}\")", e.message)),
+            None => Err(anyhow!("{}", e.message)),
+        },
+    }
+}
+
+fn check_mac(dev: &str, mac: MacAddr) -> Result<()> {
+    match BadMac::of(mac) {
+        Some(why) => Err(mvl_core::Error::InvalidMac {
+            dev: dev.to_string(),
+            mac,
+            why,
+        }
+        .into()),
+        None => Ok(()),
+    }
+}
+
+fn check_macs(dev: &str, address: Option<MacAddr>, op: Option<&MacaddrOp>) -> Result<()> {
+    address
+        .into_iter()
+        .chain(op.into_iter().flat_map(|o| o.addrs().iter().copied()))
+        .try_for_each(|m| check_mac(dev, m))
+}
+
+/// The MTU rules: the device's range, then not above the lower's.
+fn check_mtu(dev: &str, mtu: u32, range: (u32, u32), lower: Option<&Link>) -> Result<()> {
+    if mtu < range.0 || mtu > range.1 {
+        return Err(mvl_core::Error::MtuOutOfRange {
+            dev: dev.to_string(),
+            mtu,
+            min: range.0,
+            max: range.1,
+        }
+        .into());
+    }
+    if let Some(l) = lower {
+        if let Some(lower_mtu) = l.mtu.filter(|&m| mtu > m) {
+            return Err(mvl_core::Error::MtuAboveLower {
+                dev: dev.to_string(),
+                mtu,
+                lower: l.name.clone(),
+                lower_mtu,
+            }
+            .into());
+        }
+    }
+    Ok(())
+}
+
+fn add(nl: &mut Netlink, a: LinkAdd) -> Result<()> {
+    let NewKind::Macvlan { link, opts } = a.kind else {
+        bail!("mvl link add makes macvlans: type macvlan (use ip for other kinds)");
+    };
+    let name = a
+        .name
+        .ok_or_else(|| anyhow!("mvl link add needs the new device's name"))?;
+    let lower = link.ok_or_else(|| anyhow!("{name}: a macvlan needs its parent: link PARENT"))?;
+    check_macs(&name, a.address, opts.macaddr.as_ref())?;
+    if opts.macaddr.is_some() && opts.mode != Some(Mode::Source) {
+        return Err(mvl_core::Error::MacaddrNotSource {
+            dev: name,
+            mode: opts.mode.unwrap_or(Mode::Vepa),
+        }
+        .into());
+    }
+    if let Some(mtu) = a.mtu {
+        let l = nl.link(lower.as_str())?;
+        check_mtu(
+            &name,
+            mtu,
+            (mvl_core::MIN_MTU, l.max_mtu.unwrap_or(65535)),
+            Some(&l),
+        )?;
+    }
+    let netns = a.netns.as_deref().map(NetNs::from_arg).transpose()?;
+    let req = NewMacvlan {
+        name,
+        lower: LinkRef::Name(lower),
+        mode: opts.mode,
+        flags: opts.flags,
+        macaddr: opts.macaddr,
+        bc_queue_len: opts.bc_queue_len,
+        bc_cutoff: opts.bc_cutoff,
+        address: a.address,
+        mtu: a.mtu,
+        netns,
+        group: None,
+    };
+    nl.create_macvlan(&req)?;
+    Ok(())
+}
+
+fn set(nl: &mut Netlink, s: LinkSet) -> Result<()> {
+    if s.master.is_some() {
+        bail!("mvl link set does not enslave devices (master/nomaster): use ip");
+    }
+    if s.fdb_flush {
+        bail!("mvl link set does not flush bridge FDBs: use ip");
+    }
+    let dev = s.dev.clone();
+    check_macs(
+        &dev,
+        s.address,
+        s.macvlan.as_ref().and_then(|o| o.macaddr.as_ref()),
+    )?;
+    if s.mtu.is_some() || s.macvlan.is_some() {
+        let cur = nl.link(dev.as_str())?;
+        if let Some(mtu) = s.mtu {
+            let lower = match (cur.is_macvlan(), cur.link, cur.link_netnsid) {
+                (true, Some(i), None) => Some(nl.link(i)?),
+                _ => None,
+            };
+            let range = (
+                cur.min_mtu.unwrap_or(mvl_core::MIN_MTU),
+                cur.max_mtu.unwrap_or(65535),
+            );
+            check_mtu(&dev, mtu, range, lower.as_ref())?;
+        }
+        if let Some(o) = &s.macvlan {
+            let Some(info) = &cur.macvlan else {
+                bail!(
+                    "{dev} is a {} device, not a macvlan: it takes no macvlan options",
+                    cur.kind.as_deref().unwrap_or("plain")
+                );
+            };
+            if let (Some(to), Some(from)) = (o.mode, info.mode) {
+                if (to == Mode::Passthru) != (from == Mode::Passthru) {
+                    return Err(mvl_core::Error::PassthruModeChange { dev, from, to }.into());
+                }
+            }
+            let mode = o.mode.or(info.mode);
+            if o.macaddr.is_some() && mode != Some(Mode::Source) {
+                return Err(mvl_core::Error::MacaddrNotSource {
+                    dev,
+                    mode: mode.unwrap_or(Mode::Vepa),
+                }
+                .into());
+            }
+        }
+    }
+    let change = LinkChange {
+        up: s.up,
+        promisc: s.promisc,
+        allmulti: s.allmulti,
+        address: s.address,
+        mtu: s.mtu,
+        name: s.name.clone(),
+        netns: s
+            .netns
+            .as_deref()
+            .map(NetNs::from_arg)
+            .transpose()
+            .context("netns")?,
+        macvlan: s.macvlan.as_ref().map(|o| o.change()),
+    };
+    if change.is_empty() {
+        bail!("mvl link set {dev}: nothing to change");
+    }
+    nl.set_link(dev.as_str(), &change)?;
+    Ok(())
+}
+
+fn show(nl: &mut Netlink, s: &LinkShow, opts: &Options) -> Result<String> {
+    let details = opts.details || s.details;
+    let target = match &s.dev {
+        Some(d) => Some(nl.link(d.as_str())?),
+        None => None,
+    };
+    let all = nl.links()?;
+    let ns = show::Ns::new(&all);
+    let picked: Vec<&Link> = match &target {
+        Some(t) => vec![t],
+        None => all
+            .iter()
+            .filter(|l| s.kind.as_ref().is_none_or(|k| l.kind.as_ref() == Some(k)))
+            .collect(),
+    };
+    if opts.json {
+        return Ok(show::json(&picked, &ns, details));
+    }
+    Ok(picked.iter().map(|l| show::text(l, &ns, details)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn words_parse_with_iproute2_grammar() {
+        let Command::LinkAdd(a) = parse(&words(
+            "add mv0 link eth0 address 02:00:00:00:00:01 mtu 1400 type macvlan mode source nodst macaddr set 02:00:00:00:00:02 bcqueuelen 5 bclim -1",
+        ))
+        .unwrap() else {
+            panic!()
+        };
+        assert_eq!(a.name.as_deref(), Some("mv0"));
+        assert_eq!(a.mtu, Some(1400));
+        let NewKind::Macvlan { link, opts } = a.kind else {
+            panic!()
+        };
+        assert_eq!(link.as_deref(), Some("eth0"));
+        assert_eq!(opts.mode, Some(Mode::Source));
+        assert_eq!(opts.bc_cutoff, Some(-1));
+        assert!(matches!(parse(&words("sh mv0")).unwrap(), Command::LinkShow(_)));
+        assert!(matches!(parse(&words("del mv0")).unwrap(), Command::LinkDel(d) if d == "mv0"));
+    }
+
+    #[test]
+    fn refusals_before_the_kernel() {
+        let e = parse(&words("add mv0 link eth0 type macvlan mode bridg")).unwrap_err();
+        assert!(e.to_string().contains("argument of \"mode\" must be"), "{e}");
+        let e = parse(&words("add mv0 link eth0 type macvlan nopromisc")).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("nopromisc flag only valid in passthru mode"),
+            "{e}"
+        );
+        let e = check_macs("mv0", Some("01:00:5e:00:00:01".parse().unwrap()), None).unwrap_err();
+        assert!(e.to_string().contains("multicast"), "{e}");
+        let op = MacaddrOp::Add(MacAddr::ZERO);
+        let e = check_macs("mv0", None, Some(&op)).unwrap_err();
+        assert!(e.to_string().contains("all-zero"), "{e}");
+        let lower = Link {
+            name: "eth0".into(),
+            mtu: Some(1500),
+            ..Default::default()
+        };
+        let e = check_mtu("mv0", 9000, (68, 65535), Some(&lower)).unwrap_err();
+        assert!(
+            e.to_string().contains("9000") && e.to_string().contains("1500"),
+            "{e}"
+        );
+        let e = check_mtu("mv0", 60, (68, 65535), Some(&lower)).unwrap_err();
+        assert!(e.to_string().contains("68..=65535"), "{e}");
+        assert!(check_mtu("mv0", 1500, (68, 65535), Some(&lower)).is_ok());
+    }
+}
