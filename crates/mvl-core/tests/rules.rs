@@ -1057,3 +1057,37 @@ fn reasons_have_distinct_names_for_counters() {
     assert_eq!(Reason::NAMES[Reason::ChildDown.index()], "child_down");
     assert!(r.describe(&|_| String::new()).contains("02:00:00:00:00:09"));
 }
+
+#[test]
+fn details_print_as_iproute2_6_1_does() {
+    // Observed: `macaddr set ...:05 ...:01 ...:07` on Linux 6.18, iproute2 6.1.
+    let mut p = port();
+    let id = p.create(NewMacvlan::new("s", mac(1)).mode(Mode::Source)).unwrap();
+    let set = MacaddrOp::Set(vec![mac(5), mac(1), mac(7)]);
+    p.change(
+        id,
+        &MacvlanChange {
+            macaddr: Some(set),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        p.info(id).unwrap().iproute2_details(),
+        "macvlan mode source bcqueuelen 1000 usedbcqueuelen 1000 remotes (3) 02:00:00:00:00:07 02:00:00:00:00:05 02:00:00:00:00:01 "
+    );
+    p.change(
+        id,
+        &MacvlanChange {
+            flags: Some(Flags::NODST),
+            bc_cutoff: Some(-1),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(p
+        .info(id)
+        .unwrap()
+        .iproute2_details()
+        .starts_with("macvlan mode source nodst bcqueuelen 1000 usedbcqueuelen 1000 bclim -1 "));
+}

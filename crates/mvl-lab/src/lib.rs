@@ -23,7 +23,9 @@ pub mod lex;
 mod parse;
 pub mod report;
 mod run;
+pub mod sandbox;
 mod sim_backend;
+mod user_backend;
 
 pub use ast::{Command, Expect, Lab, Line};
 pub use error::{LabError, ParseError};
@@ -31,6 +33,7 @@ pub use kernel_backend::KernelBackend;
 pub use parse::{matches, parse, parse_command, parse_line};
 pub use run::{run, Backend, LineReport, Outcome, Report, Res, RunOptions};
 pub use sim_backend::SimBackend;
+pub use user_backend::UserBackend;
 
 /// Reads and parses the lab at `path`.
 pub fn load(path: &std::path::Path) -> Result<Lab, LabError> {

@@ -1,28 +1,37 @@
-//! The emulator against the real kernel: every lab in `labs/` and 50
-//! random labs must give the same result on every line. Needs root (CI is
-//! root); elsewhere the test says it skips.
+//! The emulator and the userspace datapath against the real kernel: every
+//! lab in `labs/` and 50 random labs must give the same result on every
+//! line. Needs root (CI is root); elsewhere the test says it skips.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use mvl_lab::diff::{compare, minimize, Mismatch};
-use mvl_lab::{KernelBackend, SimBackend};
+use mvl_lab::{Backend, KernelBackend, SimBackend, UserBackend};
 
 fn is_root() -> bool {
     nix::unistd::geteuid().is_root()
 }
 
-fn mismatches(text: &str) -> Vec<Mismatch> {
+#[derive(Clone, Copy, Debug)]
+enum Other {
+    Sim,
+    User,
+}
+
+fn mismatches(text: &str, other: Other) -> Vec<Mismatch> {
     let lab = mvl_lab::parse(text).expect("labs parse");
-    let mut sim = SimBackend::new(1, std::env::temp_dir(), None);
+    let mut b: Box<dyn Backend> = match other {
+        Other::Sim => Box::new(SimBackend::new(1, std::env::temp_dir(), None)),
+        Other::User => Box::new(UserBackend::new(std::env::temp_dir()).expect("user backend")),
+    };
     let mut kernel = KernelBackend::new(std::env::temp_dir()).expect("kernel backend");
-    compare(&lab, &mut sim, &mut kernel).expect("both run")
+    compare(&lab, b.as_mut(), &mut kernel).expect("both run")
 }
 
 /// Runs `jobs` in parallel (kernel labs mostly wait on pings) and returns
 /// the failures as text.
-fn check_all(jobs: Vec<(String, String)>) -> Vec<String> {
+fn check_all(jobs: Vec<(String, String)>, other: Other) -> Vec<String> {
     let next = AtomicUsize::new(0);
     let failures = Mutex::new(Vec::new());
     std::thread::scope(|s| {
@@ -30,10 +39,10 @@ fn check_all(jobs: Vec<(String, String)>) -> Vec<String> {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some((name, text)) = jobs.get(i) else { break };
-                let m = mismatches(text);
+                let m = mismatches(text, other);
                 if !m.is_empty() {
-                    let small = minimize(text, |t| !mismatches(t).is_empty());
-                    let mut msg = format!("{name}: {} line(s) differ (sim vs kernel):\n", m.len());
+                    let small = minimize(text, |t| !mismatches(t, other).is_empty());
+                    let mut msg = format!("{name}: {} line(s) differ ({other:?} vs kernel):\n", m.len());
                     for x in &m {
                         msg.push_str(&format!("  {x}\n"));
                     }
@@ -47,7 +56,7 @@ fn check_all(jobs: Vec<(String, String)>) -> Vec<String> {
 }
 
 #[test]
-fn labs_and_random_labs_agree_with_the_kernel() {
+fn the_emulator_and_the_user_datapath_agree_with_the_kernel() {
     if !is_root() {
         eprintln!("skipped: comparing with the kernel needs root (CI runs it as root)");
         return;
@@ -66,6 +75,7 @@ fn labs_and_random_labs_agree_with_the_kernel() {
     for seed in 0..seeds {
         jobs.push((format!("random lab seed {seed}"), mvl_lab::gen::random_lab(seed)));
     }
-    let failures = check_all(jobs);
+    let mut failures = check_all(jobs.clone(), Other::Sim);
+    failures.extend(check_all(jobs, Other::User));
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }

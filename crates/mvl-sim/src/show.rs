@@ -3,8 +3,6 @@
 
 use std::fmt::Write;
 
-use mvl_core::Flags;
-
 use crate::cmd::LinkShow;
 use crate::device::{DevId, Kind, NsId, Nud};
 use crate::engine::FDB_AGEING;
@@ -144,23 +142,8 @@ impl Sim {
             )),
             Kind::Macvlan { lower, id: cid } => {
                 if let Some(i) = self.ports.port(*lower).and_then(|p| p.info(*cid).ok()) {
-                    s.push_str(&format!("\n    macvlan mode {} ", i.mode));
-                    if i.flags.contains(Flags::NOPROMISC) {
-                        s.push_str("nopromisc ");
-                    }
-                    if i.flags.contains(Flags::NODST) {
-                        s.push_str("nodst ");
-                    }
-                    s.push_str(&format!("bcqueuelen {} usedbcqueuelen {} ", i.bc_queue_len, i.bc_queue_len_used));
-                    if i.bc_cutoff != 1 {
-                        s.push_str(&format!("bclim {} ", i.bc_cutoff));
-                    }
-                    if i.mode == mvl_core::Mode::Source {
-                        s.push_str(&format!("remotes ({}) ", i.sources.len()));
-                        for m in &i.sources {
-                            s.push_str(&format!("{m} "));
-                        }
-                    }
+                    s.push_str("\n    ");
+                    s.push_str(&i.iproute2_details());
                 }
             }
         }

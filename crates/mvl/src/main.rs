@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use mvl_lab::{report, Backend, KernelBackend, LabError, RunOptions, SimBackend};
+use mvl_lab::{report, Backend, KernelBackend, LabError, RunOptions, SimBackend, UserBackend};
+
+mod daemon;
+mod link;
 
 #[derive(Parser)]
 #[command(
@@ -15,8 +18,34 @@ use mvl_lab::{report, Backend, KernelBackend, LabError, RunOptions, SimBackend};
     about = "NIC virtualization with the semantics of Linux macvlan"
 )]
 struct Cli {
+    /// `link`: the network namespace (a name under /run/netns, a path, or a PID).
+    #[arg(short = 'n', long = "netns", value_name = "NS")]
+    netns: Option<String>,
+    /// `link show`: JSON output, as `ip -j`.
+    #[arg(short = 'j', long = "json")]
+    json: bool,
+    /// `link show`: details, as `ip -d`.
+    #[arg(short = 'd', long = "details")]
+    details: bool,
+    /// `link show`: statistics, as `ip -s` (per-child counters and drops with the user backend).
+    #[arg(short = 's', long = "stats")]
+    stats: bool,
+    /// `link`: kernel macvlans (rtnetlink), or the userspace datapath (`mvl daemon`).
+    #[arg(long, value_enum, default_value = "kernel")]
+    backend: LinkBackend,
+    /// `link --backend user`: the daemon's control socket.
+    #[arg(long, default_value = "/run/mvl/mvl.sock")]
+    socket: PathBuf,
     #[command(subcommand)]
     cmd: Cmd,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum LinkBackend {
+    /// The kernel's macvlan driver.
+    Kernel,
+    /// The userspace datapath served by `mvl daemon`.
+    User,
 }
 
 #[derive(Subcommand)]
@@ -25,6 +54,14 @@ enum Cmd {
     Lab {
         #[command(subcommand)]
         cmd: LabCmd,
+    },
+    /// The userspace datapath as a service: TAP children on AF_PACKET lowers.
+    Daemon(daemon::DaemonArgs),
+    /// Macvlans with iproute2's words: add NAME link PARENT type macvlan ..., set, del, show.
+    Link {
+        /// The words of `ip link` after `link`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        words: Vec<String>,
     },
 }
 
@@ -58,6 +95,17 @@ struct LabDiff {
     /// For a lab that differs, also print the smallest lab that still differs.
     #[arg(long)]
     minimize: bool,
+    /// What the kernel is compared with: the emulator, or the userspace datapath.
+    #[arg(long, value_enum, default_value = "sim")]
+    against: Against,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Against {
+    /// The emulator.
+    Sim,
+    /// The userspace datapath.
+    User,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -66,6 +114,8 @@ enum BackendKind {
     Sim,
     /// The real kernel, iproute2 and ping, in a private sandbox (needs root).
     Kernel,
+    /// As kernel, with every macvlan served by the userspace datapath (needs root).
+    User,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -112,6 +162,15 @@ fn lab_run(a: LabRun) -> Result<i32, LabError> {
             }
             Box::new(KernelBackend::new(base)?)
         }
+        BackendKind::User => {
+            if a.pcap.is_some() {
+                return Err(LabError::Backend {
+                    backend: "user".into(),
+                    why: "--pcap needs the sim backend; use tcpdump -w FILE lines instead".into(),
+                });
+            }
+            Box::new(UserBackend::new(base)?)
+        }
     };
     let json = a.json || a.format == Format::Json;
     let path = a.file.display().to_string();
@@ -144,11 +203,14 @@ fn lab_run(a: LabRun) -> Result<i32, LabError> {
     Ok(rep.exit_code())
 }
 
-fn mismatches(text: &str) -> Result<Vec<mvl_lab::diff::Mismatch>, LabError> {
+fn mismatches(text: &str, against: Against) -> Result<Vec<mvl_lab::diff::Mismatch>, LabError> {
     let lab = mvl_lab::parse(text)?;
-    let mut sim = SimBackend::new(1, std::env::temp_dir(), None);
+    let mut other: Box<dyn Backend> = match against {
+        Against::Sim => Box::new(SimBackend::new(1, std::env::temp_dir(), None)),
+        Against::User => Box::new(UserBackend::new(std::env::temp_dir())?),
+    };
     let mut kernel = KernelBackend::new(std::env::temp_dir())?;
-    mvl_lab::diff::compare(&lab, &mut sim, &mut kernel)
+    mvl_lab::diff::compare(&lab, other.as_mut(), &mut kernel)
 }
 
 fn lab_diff(a: LabDiff) -> Result<i32, LabError> {
@@ -173,22 +235,24 @@ fn lab_diff(a: LabDiff) -> Result<i32, LabError> {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let Some((name, text)) = jobs.get(i) else { break };
-                let res = mismatches(text);
+                let res = mismatches(text, a.against);
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
                 match res {
-                    Ok(m) if m.is_empty() => eprintln!("[{n}/{total}] {name}: same on sim and kernel"),
+                    Ok(m) if m.is_empty() => eprintln!("[{n}/{total}] {name}: the same on both"),
                     Ok(m) => {
                         differing.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let side = if a.against == Against::Sim { "sim" } else { "user" };
                         let mut out = format!(
-                            "[{n}/{total}] {name}: {} line(s) differ (sim vs kernel)\n",
+                            "[{n}/{total}] {name}: {} line(s) differ ({side} vs kernel)\n",
                             m.len()
                         );
                         for x in &m {
                             out.push_str(&format!("  {x}\n"));
                         }
                         if a.minimize {
-                            let small =
-                                mvl_lab::diff::minimize(text, |t| mismatches(t).is_ok_and(|m| !m.is_empty()));
+                            let small = mvl_lab::diff::minimize(text, |t| {
+                                mismatches(t, a.against).is_ok_and(|m| !m.is_empty())
+                            });
                             out.push_str(&format!("smallest lab that differs:\n{small}"));
                         }
                         print!("{out}");
@@ -210,7 +274,31 @@ fn lab_diff(a: LabDiff) -> Result<i32, LabError> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let link_opts = link::Options {
+        netns: cli.netns,
+        json: cli.json,
+        details: cli.details,
+        stats: cli.stats,
+        user_socket: (cli.backend == LinkBackend::User).then_some(cli.socket),
+    };
     let code = match cli.cmd {
+        Cmd::Link { words } => link::main(&link_opts, &words),
+        Cmd::Daemon(a) => {
+            tracing_subscriber::fmt()
+                .with_writer(std::io::stderr)
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                )
+                .init();
+            match daemon::run(a) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("mvl daemon: {e:#}");
+                    1
+                }
+            }
+        }
         Cmd::Lab {
             cmd: LabCmd::Random { seed },
         } => {

@@ -1,0 +1,128 @@
+//! Per-child packet counters and drop reasons, shared between the
+//! forwarding threads (which add) and the control plane (which reads).
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use mvl_core::{MacAddr, Reason};
+
+/// Counters of one child (or, for `lower`, of its port).
+#[derive(Debug, Default)]
+pub struct Counters {
+    rx_packets: AtomicU64,
+    rx_bytes: AtomicU64,
+    tx_packets: AtomicU64,
+    tx_bytes: AtomicU64,
+    drops: [AtomicU64; Reason::NAMES.len()],
+    errors: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn rx(&self, bytes: usize) {
+        self.rx_packets.fetch_add(1, Ordering::Relaxed);
+        self.rx_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
+    pub(crate) fn tx(&self, bytes: usize) {
+        self.tx_packets.fetch_add(1, Ordering::Relaxed);
+        self.tx_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
+    pub(crate) fn drop(&self, r: &Reason) {
+        self.drops[r.index()].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A write or send failed (a full TAP queue, a lower that went away).
+    pub(crate) fn error(&self) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A copy of the counters.
+    pub fn snapshot(&self) -> CounterSnapshot {
+        let drops = Reason::NAMES
+            .iter()
+            .zip(&self.drops)
+            .map(|(n, c)| (n.to_string(), c.load(Ordering::Relaxed)))
+            .filter(|(_, v)| *v > 0)
+            .collect();
+        CounterSnapshot {
+            rx_packets: self.rx_packets.load(Ordering::Relaxed),
+            rx_bytes: self.rx_bytes.load(Ordering::Relaxed),
+            tx_packets: self.tx_packets.load(Ordering::Relaxed),
+            tx_bytes: self.tx_bytes.load(Ordering::Relaxed),
+            drops,
+            errors: self.errors.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Counters as numbers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CounterSnapshot {
+    /// Frames delivered to the child.
+    pub rx_packets: u64,
+    /// Bytes delivered to the child.
+    pub rx_bytes: u64,
+    /// Frames the child sent that went somewhere.
+    pub tx_packets: u64,
+    /// Bytes of those.
+    pub tx_bytes: u64,
+    /// Frames dropped, by reason (`mvl_core::Reason::NAMES`).
+    pub drops: BTreeMap<String, u64>,
+    /// Writes and sends that failed.
+    pub errors: u64,
+}
+
+/// What the forwarding threads need to know of a child besides its id.
+#[derive(Debug)]
+pub(crate) struct ChildShared {
+    pub counters: Counters,
+    /// Drop frames whose source is not `mac` (anti-spoofing).
+    pub spoofchk: AtomicBool,
+    pub mac: AtomicU64,
+}
+
+impl ChildShared {
+    pub(crate) fn new(mac: MacAddr, spoofchk: bool) -> ChildShared {
+        ChildShared {
+            counters: Counters::default(),
+            spoofchk: AtomicBool::new(spoofchk),
+            mac: AtomicU64::new(mac.to_u64()),
+        }
+    }
+
+    pub(crate) fn set_mac(&self, mac: MacAddr) {
+        self.mac.store(mac.to_u64(), Ordering::Relaxed);
+    }
+
+    /// The frame's source is not allowed (only when spoofchk is on).
+    #[inline]
+    pub(crate) fn spoofed(&self, src: MacAddr) -> bool {
+        self.spoofchk.load(Ordering::Relaxed) && src.to_u64() != self.mac.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_snapshots() {
+        let c = ChildShared::new(MacAddr([2, 0, 0, 0, 0, 1]), true);
+        c.counters.rx(60);
+        c.counters.tx(100);
+        c.counters.tx(100);
+        c.counters.drop(&Reason::NoCarrier);
+        let s = c.counters.snapshot();
+        assert_eq!(
+            (s.rx_packets, s.rx_bytes, s.tx_packets, s.tx_bytes),
+            (1, 60, 2, 200)
+        );
+        assert_eq!(s.drops.get("no_carrier"), Some(&1));
+        assert_eq!(s.drops.len(), 1);
+        assert!(c.spoofed(MacAddr([2, 0, 0, 0, 0, 2])));
+        assert!(!c.spoofed(MacAddr([2, 0, 0, 0, 0, 1])));
+        c.spoofchk.store(false, Ordering::Relaxed);
+        assert!(!c.spoofed(MacAddr([2, 0, 0, 0, 0, 2])));
+    }
+}

@@ -1,0 +1,1048 @@
+//! The control plane: lowers, children, their TAPs and sockets, and the
+//! `mvl-core` port of each lower. Every change goes through the port first
+//! (so the kernel's rules and errnos apply), then to the devices.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use mvl_core::{
+    ChildId, Flags, LowerInfo, LowerKind, MacAddr, MacChange, MacvlanChange, Mode, NewMacvlan, Port,
+};
+use mvl_netlink::{Link, LinkChange, NetNs, Netlink};
+
+use crate::api::{parse_mac, AddRequest, ChildStatus, DevSpec, SetRequest};
+use crate::counters::{ChildShared, Counters};
+use crate::error::{Error, Result};
+use crate::isolation::{Isolation, Rules};
+use crate::packet::PacketSocket;
+use crate::state::{SavedChild, Store};
+use crate::tap::{Tap, TapFlags};
+use crate::worker::{Ctl, PortShared, Worker};
+
+const IFF_UP: u32 = 1;
+const IFF_LOOPBACK: u32 = 8;
+const IFF_LOWER_UP: u32 = 1 << 16;
+const ARPHRD_ETHER: u16 = 1;
+
+/// How the engine runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Queues per TAP and forwarding threads per lower.
+    pub queues: usize,
+    /// Carry virtio-net headers (GSO and checksum offload pass through).
+    pub vnet_hdr: bool,
+    /// Where the children are remembered across restarts (none: nowhere).
+    pub state_dir: Option<PathBuf>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            queues: 1,
+            vnet_hdr: true,
+            state_dir: None,
+        }
+    }
+}
+
+type Key = (u32, ChildId);
+
+struct LowerRt {
+    netns: NetNs,
+    /// How the namespace was named to us (a name or a path), for saving.
+    ns_arg: Option<String>,
+    ifindex: u32,
+    name: String,
+    mac: MacAddr,
+    shared: Arc<PortShared>,
+    workers: Vec<Worker>,
+    /// Holds the unicast memberships and the promiscuous mode (it receives nothing).
+    ctl: PacketSocket,
+    promisc: bool,
+    /// The tc ingress filter that hides consumed frames from the lower's stack.
+    isolation: Isolation,
+}
+
+struct ChildRt {
+    netns: NetNs,
+    /// How the namespace was named to us (a name or a path), for saving.
+    ns_arg: Option<String>,
+    ctl: Tap,
+    shared: Arc<ChildShared>,
+}
+
+struct Inner {
+    opts: Options,
+    lowers: BTreeMap<u32, LowerRt>,
+    children: BTreeMap<Key, ChildRt>,
+    next_lower: u32,
+    store: Option<Store>,
+}
+
+/// The userspace macvlan engine.
+pub struct Engine {
+    inner: Mutex<Inner>,
+}
+
+/// The namespace `arg` names (`None`: the caller's).
+pub(crate) fn open_ns(arg: Option<&str>) -> Result<NetNs> {
+    Ok(match arg {
+        Some(a) => NetNs::from_arg(a)?,
+        None => NetNs::current()?,
+    })
+}
+
+/// A name under `/run/netns` for `ns`, if it has one.
+pub(crate) fn ns_name(ns: &NetNs) -> Option<String> {
+    let id = ns.id();
+    let dir = std::fs::read_dir("/run/netns").ok()?;
+    for e in dir.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if NetNs::from_name(&name).is_ok_and(|n| n.id() == id) {
+            return Some(name);
+        }
+    }
+    None
+}
+
+fn lower_info(l: &Link) -> LowerInfo {
+    LowerInfo {
+        name: l.name.clone(),
+        mac: l.address.unwrap_or_default(),
+        mtu: l.mtu.unwrap_or(1500),
+        max_mtu: l.max_mtu.filter(|&m| m > 0).unwrap_or(65535),
+        admin_up: l.flags & IFF_UP != 0,
+        carrier: l.flags & IFF_LOWER_UP != 0,
+        unicast_filter: false,
+        promisc: false,
+        allmulti: false,
+    }
+}
+
+fn random_mac() -> MacAddr {
+    let mut b = [0u8; 8];
+    if std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut b))
+        .is_err()
+    {
+        // No randomness device: the clock still gives distinct addresses.
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        b = (t.as_nanos() as u64).to_le_bytes();
+    }
+    MacAddr::random_local(u64::from_le_bytes(b))
+}
+
+impl Inner {
+    fn port(&self, lower: u32) -> &Arc<PortShared> {
+        &self.lowers[&lower].shared
+    }
+
+    fn read_port(&self, lower: u32) -> std::sync::RwLockReadGuard<'_, Port> {
+        self.port(lower).port.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write_port(&self, lower: u32) -> std::sync::RwLockWriteGuard<'_, Port> {
+        self.port(lower).port.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The child a spec names: a TAP of ours, by its current namespace and name.
+    fn find(&self, spec: &DevSpec) -> Result<Key> {
+        let ns = open_ns(spec.netns.as_deref())?;
+        for (k, c) in &self.children {
+            let here = c.ctl.netns().ok().and_then(|fd| {
+                NetNs::from_path(format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd))).ok()
+            });
+            if here.is_some_and(|h| h.same_as(&ns)) && c.ctl.current_name().is_ok_and(|n| n == spec.name) {
+                return Ok(*k);
+            }
+        }
+        Err(Error::NoDevice(spec.name.clone()))
+    }
+
+    fn find_lower(&self, ns: &NetNs, ifindex: u32) -> Option<u32> {
+        self.lowers
+            .iter()
+            .find(|(_, l)| l.ifindex == ifindex && l.netns.same_as(ns))
+            .map(|(k, _)| *k)
+    }
+
+    /// Starts the forwarding threads and sockets of a new lower.
+    fn start_lower(&mut self, ns: NetNs, ns_arg: Option<String>, link: &Link) -> Result<u32> {
+        let key = self.next_lower;
+        self.next_lower += 1;
+        let kind = if link.flags & IFF_LOOPBACK != 0 {
+            LowerKind::Loopback
+        } else if link.link_type != ARPHRD_ETHER {
+            LowerKind::NotEthernet
+        } else if let Some(m) = link.master {
+            let master = Netlink::open_in(&ns)
+                .and_then(|mut nl| nl.link(m))
+                .map(|l| l.name)
+                .unwrap_or_default();
+            LowerKind::Busy(format!("is a port of {master}"))
+        } else {
+            LowerKind::Ethernet
+        };
+        let port = Port::for_lower(lower_info(link), &kind)?;
+        let shared = Arc::new(PortShared {
+            port: RwLock::new(port),
+            lower: Counters::default(),
+        });
+        let (ifindex, vnet, queues) = (link.index, self.opts.vnet_hdr, self.opts.queues.max(1));
+        let group = ((std::process::id() as u16) ^ (key as u16).rotate_left(8)) | 1;
+        let sockets = ns.run(|| -> std::io::Result<(PacketSocket, Vec<PacketSocket>)> {
+            let ctl = PacketSocket::control()?.for_device(ifindex);
+            let mut v = Vec::new();
+            for _ in 0..queues {
+                let s = PacketSocket::open(ifindex, vnet)?;
+                if queues > 1 {
+                    s.join_fanout(group)?;
+                }
+                v.push(s);
+            }
+            Ok((ctl, v))
+        })?;
+        let (ctl, socks) =
+            sockets.map_err(Error::io(format!("opening AF_PACKET sockets on {}", link.name)))?;
+        let mut workers = Vec::new();
+        for (q, s) in socks.into_iter().enumerate() {
+            let w = Worker::spawn(format!("mvl-{}-q{q}", link.name), shared.clone(), vnet)
+                .map_err(Error::io("starting a forwarding thread"))?;
+            w.send(Ctl::Socket(s));
+            workers.push(w);
+        }
+        self.lowers.insert(
+            key,
+            LowerRt {
+                netns: ns,
+                ns_arg,
+                ifindex,
+                name: link.name.clone(),
+                mac: link.address.unwrap_or_default(),
+                shared,
+                workers,
+                ctl,
+                promisc: false,
+                isolation: Isolation::default(),
+            },
+        );
+        Ok(key)
+    }
+
+    /// Brings the lower's ingress filter in line with the port's rules.
+    fn isolate(&mut self, lower: u32) {
+        let Some(l) = self.lowers.get(&lower) else { return };
+        let rules = Rules::of(&l.shared.port.read().unwrap_or_else(|p| p.into_inner()));
+        let l = self.lowers.get_mut(&lower).expect("checked");
+        let r = Netlink::open_in(&l.netns)
+            .map_err(Error::from)
+            .and_then(|mut nl| l.isolation.apply(&mut nl, l.ifindex, &l.name, rules));
+        if let Err(e) = r {
+            tracing::warn!(
+                "{}: the lower's stack may see frames a macvlan would hide: {e}",
+                l.name
+            );
+        }
+    }
+
+    fn stop_lower(&mut self, key: u32) {
+        if let Some(l) = self.lowers.get_mut(&key) {
+            if let Ok(mut nl) = Netlink::open_in(&l.netns) {
+                let _ = l.isolation.apply(&mut nl, l.ifindex, &l.name, Rules::default());
+            }
+        }
+        if let Some(mut l) = self.lowers.remove(&key) {
+            for w in &mut l.workers {
+                w.stop();
+            }
+        }
+    }
+
+    fn broadcast(&self, lower: u32, c: impl Fn() -> Ctl) {
+        for w in &self.lowers[&lower].workers {
+            w.send(c());
+        }
+    }
+
+    /// Keeps the lower's unicast filter and promiscuity in line with the port.
+    fn sync_filters(&mut self, lower: u32, old: Option<(MacAddr, bool)>, key: Key) {
+        let (mac, up, passthru, nopromisc) = {
+            let p = self.read_port(lower);
+            let Ok(i) = p.info(key.1) else { return };
+            (i.mac, i.up, p.is_passthru(), i.flags.contains(Flags::NOPROMISC))
+        };
+        let l = self.lowers.get_mut(&lower).expect("live lower");
+        if let Some((m, was_up)) = old {
+            if was_up && !passthru {
+                let _ = l.ctl.drop_unicast(m);
+            }
+        }
+        if up && !passthru {
+            if let Err(e) = l.ctl.add_unicast(mac) {
+                tracing::warn!("{}: unicast filter for {mac}: {e}", l.name);
+            }
+        }
+        let want_promisc = passthru && up && !nopromisc;
+        if want_promisc != l.promisc {
+            match l.ctl.set_promisc(want_promisc) {
+                Ok(()) => l.promisc = want_promisc,
+                Err(e) => tracing::warn!("{}: promiscuous mode: {e}", l.name),
+            }
+        }
+    }
+
+    fn status(&self, k: Key) -> Result<ChildStatus> {
+        let c = &self.children[&k];
+        let l = &self.lowers[&k.0];
+        let p = self.read_port(k.0);
+        let i = p.info(k.1)?;
+        let name = c.ctl.current_name().unwrap_or(i.name.clone());
+        let ns = c.ctl.netns().ok().and_then(|fd| {
+            NetNs::from_path(format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd))).ok()
+        });
+        let ifindex = ns
+            .as_ref()
+            .and_then(|n| Netlink::open_in(n).ok())
+            .and_then(|mut nl| nl.index_of(name.as_str()).ok())
+            .unwrap_or(0);
+        Ok(ChildStatus {
+            name,
+            netns: ns.as_ref().and_then(ns_name),
+            ifindex,
+            lower: DevSpec {
+                netns: ns_name(&l.netns),
+                name: l.name.clone(),
+            },
+            lower_ifindex: l.ifindex,
+            lower_same_netns: ns.as_ref().is_some_and(|n| n.same_as(&l.netns)),
+            lower_up: p.lower().admin_up,
+            address: i.mac.to_string(),
+            mtu: i.mtu,
+            up: i.up,
+            carrier: i.carrier,
+            mode: i.mode.to_string(),
+            nopromisc: i.flags.contains(Flags::NOPROMISC),
+            nodst: i.flags.contains(Flags::NODST),
+            macaddr_data: i.sources.iter().map(MacAddr::to_string).collect(),
+            bcqueuelen: i.bc_queue_len,
+            usedbcqueuelen: i.bc_queue_len_used,
+            bclim: i.bc_cutoff,
+            spoofchk: c.shared.spoofchk.load(std::sync::atomic::Ordering::Relaxed),
+            details: i.iproute2_details(),
+            stats: c.shared.counters.snapshot(),
+        })
+    }
+
+    fn save(&self) -> Result<()> {
+        let Some(store) = &self.store else { return Ok(()) };
+        let mut v = Vec::new();
+        for (k, c) in &self.children {
+            let l = &self.lowers[&k.0];
+            let p = self.read_port(k.0);
+            let i = p.info(k.1)?;
+            v.push(SavedChild {
+                name: c.ctl.current_name().unwrap_or(i.name.clone()),
+                netns: ns_name(&c.netns).or_else(|| c.ns_arg.clone()),
+                lower: DevSpec {
+                    netns: ns_name(&l.netns).or_else(|| l.ns_arg.clone()),
+                    name: l.name.clone(),
+                },
+                address: i.mac.to_string(),
+                mtu: i.mtu,
+                up: i.up,
+                macvlan: crate::api::MacvlanSpec::from_change(&MacvlanChange {
+                    mode: Some(i.mode),
+                    flags: Some(i.flags),
+                    macaddr: (i.mode == Mode::Source).then(|| mvl_core::MacaddrOp::Set(i.sources.clone())),
+                    bc_queue_len: Some(i.bc_queue_len),
+                    bc_cutoff: (i.bc_cutoff != mvl_core::DEFAULT_BC_CUTOFF).then_some(i.bc_cutoff),
+                }),
+                spoofchk: c.shared.spoofchk.load(std::sync::atomic::Ordering::Relaxed),
+            });
+        }
+        store.save(&v)
+    }
+}
+
+impl Engine {
+    /// An engine with no child. With a state directory, the children saved
+    /// there are brought back: their TAPs (persistent) are re-attached, with
+    /// their addresses and routes untouched.
+    pub fn new(opts: Options) -> Result<Engine> {
+        let store = opts.state_dir.as_ref().map(|d| Store::new(d.clone()));
+        let saved = match &store {
+            Some(s) => s.load()?,
+            None => Vec::new(),
+        };
+        let engine = Engine {
+            inner: Mutex::new(Inner {
+                opts,
+                lowers: BTreeMap::new(),
+                children: BTreeMap::new(),
+                next_lower: 1,
+                store: None,
+            }),
+        };
+        for s in saved {
+            if let Err(e) = engine.restore(&s) {
+                tracing::error!("cannot restore {}: {e}", s.name);
+            }
+        }
+        engine.lock().store = store;
+        engine.lock().save()?;
+        Ok(engine)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Creates a child (a TAP in its namespace) on a lower.
+    pub fn add(&self, req: &AddRequest) -> Result<ChildStatus> {
+        let mut g = self.lock();
+        let k = Self::add_locked(&mut g, req, false)?;
+        g.save()?;
+        g.status(k)
+    }
+
+    fn restore(&self, s: &SavedChild) -> Result<()> {
+        let mut g = self.lock();
+        let req = AddRequest {
+            name: s.name.clone(),
+            link: s.lower.clone(),
+            netns: s.netns.clone(),
+            address: Some(s.address.clone()),
+            mtu: Some(s.mtu),
+            macvlan: s.macvlan.clone(),
+            spoofchk: s.spoofchk,
+        };
+        let k = Self::add_locked(&mut g, &req, true)?;
+        if s.up {
+            g.write_port(k.0).open(k.1)?;
+            Self::apply_carrier(&g, k);
+            g.sync_filters(k.0, None, k);
+            g.isolate(k.0);
+        }
+        Ok(())
+    }
+
+    fn add_locked(g: &mut Inner, req: &AddRequest, reattach: bool) -> Result<Key> {
+        let change = req.macvlan.to_change()?;
+        let address = req.address.as_deref().map(parse_mac).transpose()?;
+        let parent_ns = open_ns(req.link.netns.as_deref())?;
+        // Stacking: on one of our children, the new child joins its lower.
+        let lower = match g.find(&req.link) {
+            Ok((lower, _)) => lower,
+            Err(_) => {
+                let link = Netlink::open_in(&parent_ns)?
+                    .link(req.link.name.as_str())
+                    .map_err(|e| {
+                        if e.is_no_device() {
+                            Error::NoDevice(req.link.name.clone())
+                        } else {
+                            Error::Netlink(e)
+                        }
+                    })?;
+                match g.find_lower(&parent_ns, link.index) {
+                    Some(l) => l,
+                    None => g.start_lower(parent_ns.clone(), req.link.netns.clone(), &link)?,
+                }
+            }
+        };
+        let (target, target_arg) = match &req.netns {
+            Some(n) => (NetNs::from_arg(n)?, Some(n.clone())),
+            // As in the kernel: where the request is made, the parent's side.
+            None => (parent_ns.clone(), req.link.netns.clone()),
+        };
+        let mut nl = Netlink::open_in(&target)?;
+        let existing = nl.link(req.name.as_str()).ok();
+        if reattach && existing.as_ref().and_then(|l| l.kind.as_deref()) != Some("tun") {
+            // Never create a device while restoring: the saved one is gone.
+            Self::drop_lower_if_empty(g, lower);
+            return Err(Error::NoDevice(format!(
+                "{} (saved TAP no longer in {})",
+                req.name,
+                target.label()
+            )));
+        }
+        if !reattach && existing.is_some() {
+            let netns = ns_name(&target).unwrap_or_else(|| target.label().to_string());
+            Self::drop_lower_if_empty(g, lower);
+            return Err(Error::Exists {
+                name: req.name.clone(),
+                netns,
+            });
+        }
+        let new = NewMacvlan {
+            name: req.name.clone(),
+            mac: address.unwrap_or_else(random_mac),
+            mode: change.mode,
+            flags: change.flags.unwrap_or_default(),
+            macaddr: change.macaddr.clone(),
+            mtu: req.mtu,
+            bc_queue_len: change.bc_queue_len,
+            bc_cutoff: change.bc_cutoff,
+        };
+        let created = g.write_port(lower).create(new);
+        let id = match created {
+            Ok(id) => id,
+            Err(e) => {
+                Self::drop_lower_if_empty(g, lower);
+                return Err(e.into());
+            }
+        };
+        match Self::make_tap(g, lower, id, (&target, target_arg), &mut nl, req.spoofchk) {
+            Ok(()) => {
+                g.isolate(lower);
+                Ok((lower, id))
+            }
+            Err(e) => {
+                let _ = g.write_port(lower).delete(id);
+                Self::drop_lower_if_empty(g, lower);
+                Err(e)
+            }
+        }
+    }
+
+    fn make_tap(
+        g: &mut Inner,
+        lower: u32,
+        id: ChildId,
+        (target, ns_arg): (&NetNs, Option<String>),
+        nl: &mut Netlink,
+        spoofchk: bool,
+    ) -> Result<()> {
+        let info = g.read_port(lower).info(id)?;
+        let queues = g.opts.queues.max(1);
+        let flags = TapFlags {
+            vnet_hdr: g.opts.vnet_hdr,
+            multi_queue: queues > 1,
+        };
+        let name = info.name.clone();
+        let taps = target
+            .run(|| {
+                (0..queues)
+                    .map(|_| Tap::open(&name, flags))
+                    .collect::<std::io::Result<Vec<Tap>>>()
+            })?
+            .map_err(Error::io(format!("creating the TAP {name}")))?;
+        let ctl = taps[0]
+            .try_clone()
+            .map_err(Error::io(format!("{name}: duplicating the TAP's descriptor")))?;
+        ctl.set_persist(true)
+            .map_err(Error::io(format!("{name}: TUNSETPERSIST")))?;
+        let change = LinkChange {
+            address: Some(info.mac),
+            mtu: Some(info.mtu),
+            ..Default::default()
+        };
+        if let Err(e) = nl.set_link(name.as_str(), &change) {
+            let _ = nl.delete_link(name.as_str());
+            return Err(e.into());
+        }
+        let shared = Arc::new(ChildShared::new(info.mac, spoofchk));
+        for (w, t) in g.lowers[&lower].workers.iter().zip(taps) {
+            t.set_nonblocking()
+                .map_err(Error::io(format!("{name}: O_NONBLOCK")))?;
+            w.send(Ctl::AddTap(id, t, shared.clone()));
+        }
+        g.children.insert(
+            (lower, id),
+            ChildRt {
+                netns: target.clone(),
+                ns_arg,
+                ctl,
+                shared,
+            },
+        );
+        Self::apply_carrier(g, (lower, id));
+        Ok(())
+    }
+
+    fn drop_lower_if_empty(g: &mut Inner, lower: u32) {
+        if g.lowers
+            .get(&lower)
+            .is_some_and(|l| l.shared.port.read().map(|p| p.is_empty()).unwrap_or(false))
+        {
+            g.stop_lower(lower);
+        }
+    }
+
+    fn apply_carrier(g: &Inner, k: Key) {
+        let carrier = g.read_port(k.0).lower().carrier;
+        if let Some(c) = g.children.get(&k) {
+            if let Err(e) = c.ctl.set_carrier(carrier) {
+                tracing::warn!("{}: carrier: {e}", c.ctl.name());
+            }
+        }
+    }
+
+    /// Changes a child, in the kernel's order: macvlan options, namespace,
+    /// address, MTU, name, down, up. As in the kernel, a refusal keeps the
+    /// steps already done.
+    pub fn set(&self, req: &SetRequest) -> Result<()> {
+        let mut g = self.lock();
+        let k = g.find(&req.dev)?;
+        let r = Self::set_locked(&mut g, k, req);
+        g.isolate(k.0);
+        g.save()?;
+        r
+    }
+
+    fn set_locked(g: &mut Inner, k: Key, req: &SetRequest) -> Result<()> {
+        let (lower, id) = k;
+        if let Some(spec) = &req.macvlan {
+            let change = spec.to_change()?;
+            let before = g.read_port(lower).info(id)?;
+            let r = g.write_port(lower).change(id, &change);
+            g.sync_filters(lower, Some((before.mac, before.up)), k);
+            r?;
+        }
+        let mut name = g.children[&k]
+            .ctl
+            .current_name()
+            .map_err(Error::io("TUNGETIFF"))?;
+        let mut nl = Netlink::open_in(&g.children[&k].netns)?;
+        if let Some(ns) = &req.netns {
+            let target = NetNs::from_arg(ns)?;
+            if !target.same_as(&g.children[&k].netns) {
+                if Netlink::open_in(&target)?.link(name.as_str()).is_ok() {
+                    return Err(Error::Exists {
+                        name,
+                        netns: ns.clone(),
+                    });
+                }
+                // A moved device arrives down, as a kernel macvlan does.
+                Self::set_admin(g, k, false, &mut nl, &name)?;
+                nl.set_netns(name.as_str(), &target)?;
+                let c = g.children.get_mut(&k).expect("found");
+                c.netns = target.clone();
+                c.ns_arg = Some(ns.clone());
+                nl = Netlink::open_in(&target)?;
+            }
+        }
+        if let Some(a) = &req.address {
+            let mac = parse_mac(a)?;
+            let before = g.read_port(lower).info(id)?;
+            let changed = g.write_port(lower).set_mac(id, mac)?;
+            if let MacChange::Lower(m) = changed {
+                let l = &g.lowers[&lower];
+                Netlink::open_in(&l.netns)?.set_link(
+                    l.ifindex,
+                    &LinkChange {
+                        address: Some(m),
+                        ..Default::default()
+                    },
+                )?;
+            }
+            nl.set_link(
+                name.as_str(),
+                &LinkChange {
+                    address: Some(mac),
+                    ..Default::default()
+                },
+            )?;
+            g.children[&k].shared.set_mac(mac);
+            g.sync_filters(lower, Some((before.mac, before.up)), k);
+        }
+        if let Some(mtu) = req.mtu {
+            g.write_port(lower).set_mtu(id, mtu)?;
+            nl.set_link(
+                name.as_str(),
+                &LinkChange {
+                    mtu: Some(mtu),
+                    ..Default::default()
+                },
+            )?;
+        }
+        if let Some(n) = &req.name {
+            if *n != name {
+                nl.rename(name.as_str(), n)?;
+                g.write_port(lower).rename(id, n)?;
+                name = n.clone();
+            }
+        }
+        if req.up == Some(false) {
+            Self::set_admin(g, k, false, &mut nl, &name)?;
+        }
+        if req.up == Some(true) {
+            Self::set_admin(g, k, true, &mut nl, &name)?;
+        }
+        if let Some(on) = req.spoofchk {
+            g.children[&k]
+                .shared
+                .spoofchk
+                .store(on, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    fn set_admin(g: &mut Inner, k: Key, up: bool, nl: &mut Netlink, name: &str) -> Result<()> {
+        let before = g.read_port(k.0).info(k.1)?;
+        if before.up == up {
+            return Ok(());
+        }
+        {
+            let mut p = g.write_port(k.0);
+            if up {
+                p.open(k.1)?;
+            } else {
+                p.stop(k.1)?;
+            }
+        }
+        if let Err(e) = nl.set_up(name, up) {
+            let mut p = g.write_port(k.0);
+            let _ = if up { p.stop(k.1) } else { p.open(k.1) };
+            return Err(e.into());
+        }
+        g.sync_filters(k.0, Some((before.mac, before.up)), k);
+        Ok(())
+    }
+
+    /// Deletes a child: its TAP goes, and the lower's port with its last child.
+    pub fn del(&self, dev: &DevSpec) -> Result<()> {
+        let mut g = self.lock();
+        let k = g.find(dev)?;
+        Self::delete_locked(&mut g, k)?;
+        g.save()
+    }
+
+    fn delete_locked(g: &mut Inner, k: Key) -> Result<()> {
+        let (lower, id) = k;
+        let before = g.read_port(lower).info(id)?;
+        let passthru = g.read_port(lower).is_passthru();
+        let deleted = g.write_port(lower).delete(id)?;
+        g.sync_filters_gone(lower, before.mac, before.up && !passthru);
+        g.broadcast(lower, || Ctl::RemoveTap(id));
+        if let Some(c) = g.children.remove(&k) {
+            let name = c.ctl.current_name().unwrap_or(before.name.clone());
+            let _ = c.ctl.set_persist(false);
+            if let Ok(mut nl) = Netlink::open_in(&c.netns) {
+                let _ = nl.delete_link(name.as_str());
+            }
+        }
+        if let Some(m) = deleted.restore_lower_mac {
+            let l = &g.lowers[&lower];
+            Netlink::open_in(&l.netns)?.set_link(
+                l.ifindex,
+                &LinkChange {
+                    address: Some(m),
+                    ..Default::default()
+                },
+            )?;
+        }
+        if deleted.port_empty {
+            g.stop_lower(lower);
+        } else {
+            g.isolate(lower);
+        }
+        Ok(())
+    }
+
+    /// The children, or the one `dev` names.
+    pub fn show(&self, dev: Option<&DevSpec>) -> Result<Vec<ChildStatus>> {
+        let g = self.lock();
+        match dev {
+            Some(d) => Ok(vec![g.status(g.find(d)?)?]),
+            None => g.children.keys().map(|&k| g.status(k)).collect(),
+        }
+    }
+
+    /// Whether `dev` is one of the engine's children.
+    pub fn is_child(&self, dev: &DevSpec) -> bool {
+        self.lock().find(dev).is_ok()
+    }
+
+    /// A lower with children cannot join a bridge or bond (EBUSY), as with
+    /// the kernel's macvlan.
+    pub fn check_enslave(&self, dev: &DevSpec, master: &str) -> Result<()> {
+        let g = self.lock();
+        let ns = open_ns(dev.netns.as_deref())?;
+        let Ok(index) = Netlink::open_in(&ns)?.index_of(dev.name.as_str()) else {
+            return Ok(());
+        };
+        match g.find_lower(&ns, index) {
+            Some(l) => {
+                let p = g.read_port(l);
+                Err(Error::Rule(mvl_core::Error::LowerHasMacvlans {
+                    lower: dev.name.clone(),
+                    children: p
+                        .children()
+                        .iter()
+                        .map(|&c| p.name(c))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    master: master.to_string(),
+                }))
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// The lower of port `key` changed or went away: look at it again and
+    /// follow — carrier and admin state, name, MTU (clamping children),
+    /// MAC (passthru follows), or its deletion (the children go too).
+    pub(crate) fn refresh_lower(&self, key: u32) -> Result<()> {
+        let mut g = self.lock();
+        let Some(l) = g.lowers.get(&key) else {
+            return Ok(());
+        };
+        let found = Netlink::open_in(&l.netns)?.link(l.ifindex);
+        match found {
+            Ok(link) => Self::lower_changed(&mut g, key, &link),
+            Err(e) if e.is_no_device() => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn lower_changed(g: &mut Inner, key: u32, link: &Link) -> Result<()> {
+        let info = lower_info(link);
+        let (mtu_changed, mac_changed) = {
+            let l = g.lowers.get_mut(&key).expect("live lower");
+            l.name = link.name.clone();
+            let mac_changed = l.mac != info.mac;
+            l.mac = info.mac;
+            let p = l.shared.port.read().unwrap_or_else(|p| p.into_inner());
+            (p.lower().mtu != info.mtu, mac_changed)
+        };
+        let mut clamped = Vec::new();
+        let mut followed = None;
+        {
+            let mut p = g.write_port(key);
+            p.set_lower_state(info.admin_up, info.carrier);
+            p.rename_lower(&info.name);
+            if mtu_changed {
+                clamped = p.lower_mtu_changed(info.mtu);
+            }
+            if mac_changed {
+                followed = p.lower_mac_changed(info.mac);
+            }
+        }
+        let keys: Vec<Key> = g.children.keys().filter(|k| k.0 == key).copied().collect();
+        for k in keys {
+            Self::apply_carrier(g, k);
+            let c = &g.children[&k];
+            let Ok(name) = c.ctl.current_name() else { continue };
+            let Ok(mut nl) = Netlink::open_in(&c.netns) else {
+                continue;
+            };
+            if clamped.contains(&k.1) {
+                let _ = nl.set_link(
+                    name.as_str(),
+                    &LinkChange {
+                        mtu: Some(info.mtu),
+                        ..Default::default()
+                    },
+                );
+            }
+            if followed == Some(k.1) {
+                let _ = nl.set_link(
+                    name.as_str(),
+                    &LinkChange {
+                        address: Some(info.mac),
+                        ..Default::default()
+                    },
+                );
+                c.shared.set_mac(info.mac);
+            }
+        }
+        g.save()
+    }
+
+    /// The lower of port `key` is gone from its namespace. If it moved
+    /// (`moved_to` is where it went), the port follows it there; if it was
+    /// deleted, its children are deleted too.
+    pub(crate) fn lower_gone(&self, key: u32, moved_to: Option<(NetNs, u32)>) -> Result<()> {
+        let mut g = self.lock();
+        if !g.lowers.contains_key(&key) {
+            return Ok(());
+        }
+        match moved_to {
+            Some((ns, ifindex)) => Self::rehome_lower(&mut g, key, ns, ifindex),
+            None => {
+                let keys: Vec<Key> = g.children.keys().filter(|k| k.0 == key).copied().collect();
+                for k in keys {
+                    let _ = Self::delete_locked(&mut g, k);
+                }
+                g.stop_lower(key);
+                g.save()
+            }
+        }
+    }
+
+    fn rehome_lower(g: &mut Inner, key: u32, ns: NetNs, ifindex: u32) -> Result<()> {
+        let (vnet, queues) = (g.opts.vnet_hdr, g.opts.queues.max(1));
+        let group = ((std::process::id() as u16) ^ (key as u16).rotate_left(8)) | 1;
+        let (ctl, socks) = ns
+            .run(|| -> std::io::Result<(PacketSocket, Vec<PacketSocket>)> {
+                let ctl = PacketSocket::control()?.for_device(ifindex);
+                let mut v = Vec::new();
+                for _ in 0..queues {
+                    let s = PacketSocket::open(ifindex, vnet)?;
+                    if queues > 1 {
+                        s.join_fanout(group)?;
+                    }
+                    v.push(s);
+                }
+                Ok((ctl, v))
+            })?
+            .map_err(Error::io("re-opening the lower's sockets after a move"))?;
+        {
+            let l = g.lowers.get_mut(&key).expect("live lower");
+            l.ns_arg = ns_name(&ns);
+            l.netns = ns;
+            l.ifindex = ifindex;
+            l.ctl = ctl;
+            l.promisc = false;
+            for (w, s) in l.workers.iter().zip(socks) {
+                w.send(Ctl::Socket(s));
+            }
+        }
+        let keys: Vec<Key> = g.children.keys().filter(|k| k.0 == key).copied().collect();
+        for k in keys {
+            g.sync_filters(key, None, k);
+        }
+        g.isolate(key);
+        if let Ok(link) = Netlink::open_in(&g.lowers[&key].netns)?.link(ifindex) {
+            Self::lower_changed(g, key, &link)?;
+        }
+        Ok(())
+    }
+
+    /// Brings the engine in line with what exists: every lower is looked at
+    /// again (changed, moved or deleted), and children whose TAP is gone
+    /// (deleted by someone, or with its namespace) are forgotten.
+    pub fn reconcile(&self) -> Result<()> {
+        for (key, ns, ifindex, mac) in self.lowers() {
+            let found = Netlink::open_in(&ns)?.link(ifindex);
+            match found {
+                Ok(link) => {
+                    let mut g = self.lock();
+                    if g.lowers.contains_key(&key) {
+                        Self::lower_changed(&mut g, key, &link)?;
+                    }
+                }
+                Err(e) if e.is_no_device() => {
+                    let to = self.find_moved(mac, None);
+                    self.lower_gone(key, to)?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let mut g = self.lock();
+        let dead: Vec<Key> = g
+            .children
+            .iter()
+            .filter(|(_, c)| c.ctl.current_name().is_err())
+            .map(|(k, _)| *k)
+            .collect();
+        for k in dead {
+            tracing::info!("a child's TAP is gone; forgetting it");
+            let passthru = g.read_port(k.0).is_passthru();
+            let before = g.read_port(k.0).info(k.1)?;
+            let deleted = g.write_port(k.0).delete(k.1)?;
+            g.sync_filters_gone(k.0, before.mac, before.up && !passthru);
+            g.broadcast(k.0, || Ctl::RemoveTap(k.1));
+            g.children.remove(&k);
+            if deleted.port_empty {
+                g.stop_lower(k.0);
+            } else {
+                g.isolate(k.0);
+            }
+        }
+        g.save()
+    }
+
+    /// Where a moved lower went: a device with its MAC (and the new index,
+    /// when the kernel said it) in one of the candidate namespaces.
+    pub(crate) fn find_moved(&self, mac: MacAddr, new_index: Option<u32>) -> Option<(NetNs, u32)> {
+        for ns in self.candidate_namespaces() {
+            let Ok(mut nl) = Netlink::open_in(&ns) else {
+                continue;
+            };
+            let Ok(links) = nl.links() else { continue };
+            let found = links.iter().find(|l| {
+                // A child may carry the lower's MAC (passthru, or chosen): not the lower.
+                l.address == Some(mac)
+                    && new_index.is_none_or(|i| i == l.index)
+                    && !self.is_child(&DevSpec {
+                        netns: Some(format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&ns))),
+                        name: l.name.clone(),
+                    })
+            });
+            if let Some(l) = found {
+                return Some((ns, l.index));
+            }
+        }
+        None
+    }
+
+    /// The namespaces and interface indexes of the lowers, by port key
+    /// (what the monitor watches).
+    pub(crate) fn lowers(&self) -> Vec<(u32, NetNs, u32, MacAddr)> {
+        self.lock()
+            .lowers
+            .iter()
+            .map(|(k, l)| (*k, l.netns.clone(), l.ifindex, l.mac))
+            .collect()
+    }
+
+    /// Namespaces where a moved lower may have gone: those under
+    /// `/run/netns` and those of the children.
+    pub(crate) fn candidate_namespaces(&self) -> Vec<NetNs> {
+        let mut v: Vec<NetNs> = Vec::new();
+        if let Ok(dir) = std::fs::read_dir("/run/netns") {
+            for e in dir.flatten() {
+                if let Ok(ns) = NetNs::from_name(&e.file_name().to_string_lossy()) {
+                    v.push(ns);
+                }
+            }
+        }
+        if let Ok(ns) = NetNs::current() {
+            v.push(ns);
+        }
+        for c in self.lock().children.values() {
+            v.push(c.netns.clone());
+        }
+        v
+    }
+
+    /// Counters of the lower of each port (drops on the receive side).
+    pub fn lower_stats(&self) -> Vec<(String, crate::counters::CounterSnapshot)> {
+        self.lock()
+            .lowers
+            .values()
+            .map(|l| (l.name.clone(), l.shared.lower.snapshot()))
+            .collect()
+    }
+
+    /// Stops every forwarding thread. The children (persistent TAPs) stay,
+    /// with their addresses and routes, for the next start.
+    pub fn shutdown(&self) {
+        let mut g = self.lock();
+        let keys: Vec<u32> = g.lowers.keys().copied().collect();
+        for k in keys {
+            g.stop_lower(k);
+        }
+        g.children.clear();
+    }
+}
+
+impl Inner {
+    /// A deleted child's unicast membership goes; promiscuity ends with
+    /// the last child. `had_membership`: it was up and not passthru.
+    fn sync_filters_gone(&mut self, lower: u32, mac: MacAddr, had_membership: bool) {
+        if let Some(l) = self.lowers.get_mut(&lower) {
+            if had_membership {
+                let _ = l.ctl.drop_unicast(mac);
+            }
+            if l.promisc && !self.children.keys().any(|k| k.0 == lower) {
+                let _ = l.ctl.set_promisc(false);
+                l.promisc = false;
+            }
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! Watching the lowers: an rtnetlink listener (`RTNLGRP_LINK`) in each
+//! namespace that holds a lower. A change makes the engine look at the lower
+//! again (carrier, state, MTU, MAC, name); a deletion deletes its children;
+//! a move (`IFLA_NEW_NETNSID`) is followed into the new namespace. Every
+//! second the engine also reconciles with what exists (lowers, and children
+//! whose TAP someone deleted), so a missed message only delays convergence.
+
+use std::collections::BTreeMap;
+use std::os::fd::AsFd;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mvl_netlink::NetNs;
+use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
+use netlink_packet_route::link::LinkAttribute;
+use netlink_packet_route::RouteNetlinkMessage;
+use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
+
+use crate::engine::Engine;
+
+const RTNLGRP_LINK: u32 = 1;
+
+/// The thread that keeps an engine in step with its lowers.
+pub struct Monitor {
+    stop: Arc<AtomicBool>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+fn listener(ns: &NetNs) -> Option<Socket> {
+    ns.run(|| {
+        let mut s = Socket::new(NETLINK_ROUTE).ok()?;
+        s.bind(&SocketAddr::new(0, 0)).ok()?;
+        s.add_membership(RTNLGRP_LINK).ok()?;
+        s.set_non_blocking(true).ok()?;
+        Some(s)
+    })
+    .ok()
+    .flatten()
+}
+
+/// What one link message says about interface `index`.
+enum Event {
+    Changed(u32),
+    Deleted(u32),
+    Moved { index: u32, new_index: Option<u32> },
+}
+
+fn events(buf: &[u8]) -> Vec<Event> {
+    let mut out = Vec::new();
+    let mut off = 0;
+    while off < buf.len() {
+        let Ok(m) = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&buf[off..]) else {
+            break;
+        };
+        let len = m.header.length as usize;
+        if len == 0 {
+            break;
+        }
+        match m.payload {
+            NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(l)) => {
+                out.push(Event::Changed(l.header.index))
+            }
+            NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelLink(l)) => {
+                let moved = l
+                    .attributes
+                    .iter()
+                    .any(|a| matches!(a, LinkAttribute::NewNetnsId(_)));
+                let new_index = l.attributes.iter().find_map(|a| match a {
+                    LinkAttribute::NewIfIndex(i) => Some(*i as u32),
+                    _ => None,
+                });
+                out.push(if moved {
+                    Event::Moved {
+                        index: l.header.index,
+                        new_index,
+                    }
+                } else {
+                    Event::Deleted(l.header.index)
+                });
+            }
+            _ => {}
+        }
+        off += (len + 3) & !3;
+    }
+    out
+}
+
+impl Monitor {
+    /// Starts watching `engine`'s lowers.
+    pub fn start(engine: Arc<Engine>) -> std::io::Result<Monitor> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let s2 = stop.clone();
+        let handle = std::thread::Builder::new()
+            .name("mvl-monitor".into())
+            .spawn(move || run(&engine, &s2))?;
+        Ok(Monitor {
+            stop,
+            handle: Some(handle),
+        })
+    }
+
+    /// Stops the thread.
+    pub fn stop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for Monitor {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn run(engine: &Engine, stop: &AtomicBool) {
+    // Listeners by namespace identity.
+    let mut socks: BTreeMap<String, (NetNs, Socket)> = BTreeMap::new();
+    let mut last_sweep = Instant::now();
+    let mut buf = vec![0u8; 1 << 16];
+    while !stop.load(Ordering::SeqCst) {
+        let lowers = engine.lowers();
+        for (_, ns, _, _) in &lowers {
+            let id = ns.id();
+            if let std::collections::btree_map::Entry::Vacant(v) = socks.entry(id) {
+                if let Some(s) = listener(ns) {
+                    v.insert((ns.clone(), s));
+                }
+            }
+        }
+        socks.retain(|id, _| lowers.iter().any(|(_, ns, _, _)| ns.id() == *id));
+        let mut fds: Vec<nix::poll::PollFd> = socks
+            .values()
+            .map(|(_, s)| nix::poll::PollFd::new(s.as_fd(), nix::poll::PollFlags::POLLIN))
+            .collect();
+        let _ = nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(200u16));
+        let ready: Vec<bool> = fds
+            .iter()
+            .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
+            .collect();
+        drop(fds);
+        for ((id, (_, sock)), is_ready) in socks.iter().zip(ready) {
+            if !is_ready {
+                continue;
+            }
+            while let Ok(n) = sock.recv(&mut &mut buf[..], 0) {
+                for ev in events(&buf[..n]) {
+                    for (key, ns, ifindex, mac) in &lowers {
+                        if ns.id() != *id {
+                            continue;
+                        }
+                        let r = match ev {
+                            Event::Changed(i) if i == *ifindex => engine.refresh_lower(*key),
+                            Event::Deleted(i) if i == *ifindex => engine.lower_gone(*key, None),
+                            Event::Moved { index, new_index } if index == *ifindex => {
+                                let to = engine.find_moved(*mac, new_index);
+                                engine.lower_gone(*key, to)
+                            }
+                            _ => Ok(()),
+                        };
+                        if let Err(e) = r {
+                            tracing::warn!("following a lower: {e}");
+                        }
+                    }
+                }
+            }
+        }
+        if last_sweep.elapsed() > Duration::from_secs(1) {
+            last_sweep = Instant::now();
+            if let Err(e) = engine.reconcile() {
+                tracing::debug!("reconciling: {e}");
+            }
+        }
+    }
+}

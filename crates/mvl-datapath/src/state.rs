@@ -1,0 +1,121 @@
+//! What survives a restart: the children, saved as JSON in the state
+//! directory after every change (written to a temporary file, then renamed,
+//! so a crash never leaves half a file).
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::{DevSpec, MacvlanSpec};
+use crate::error::{Error, Result};
+
+/// A child as saved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedChild {
+    /// Its name.
+    pub name: String,
+    /// Its namespace (a name under `/run/netns`).
+    pub netns: Option<String>,
+    /// Its lower.
+    pub lower: DevSpec,
+    /// MAC.
+    pub address: String,
+    /// MTU.
+    pub mtu: u32,
+    /// Administratively up.
+    pub up: bool,
+    /// Mode, flags, source list, queue length, cutoff.
+    pub macvlan: MacvlanSpec,
+    /// Anti-spoofing.
+    pub spoofchk: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct File {
+    version: u32,
+    children: Vec<SavedChild>,
+}
+
+/// The state file of a state directory.
+#[derive(Debug, Clone)]
+pub struct Store {
+    dir: PathBuf,
+}
+
+impl Store {
+    /// The store in `dir` (created on first save).
+    pub fn new(dir: PathBuf) -> Store {
+        Store { dir }
+    }
+
+    fn path(&self) -> PathBuf {
+        self.dir.join("children.json")
+    }
+
+    fn err(&self, why: impl std::fmt::Display) -> Error {
+        Error::State {
+            path: self.path().display().to_string(),
+            why: why.to_string(),
+        }
+    }
+
+    /// The saved children (none when there is no file yet).
+    pub fn load(&self) -> Result<Vec<SavedChild>> {
+        match std::fs::read(self.path()) {
+            Ok(b) => {
+                let f: File = serde_json::from_slice(&b).map_err(|e| self.err(e))?;
+                if f.version != 1 {
+                    return Err(self.err(format!("version {} is not one this mvl knows (1)", f.version)));
+                }
+                Ok(f.children)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(self.err(e)),
+        }
+    }
+
+    /// Saves `children`, replacing the file atomically.
+    pub fn save(&self, children: &[SavedChild]) -> Result<()> {
+        std::fs::create_dir_all(&self.dir).map_err(|e| self.err(e))?;
+        let tmp = self.dir.join("children.json.tmp");
+        let body = serde_json::to_vec_pretty(&File {
+            version: 1,
+            children: children.to_vec(),
+        })
+        .map_err(|e| self.err(e))?;
+        std::fs::write(&tmp, body).map_err(|e| self.err(e))?;
+        std::fs::rename(&tmp, self.path()).map_err(|e| self.err(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn save_and_load() {
+        let dir = std::env::temp_dir().join(format!("mvl-state-test-{}", std::process::id()));
+        let s = Store::new(dir.clone());
+        assert!(s.load().unwrap().is_empty());
+        let c = SavedChild {
+            name: "c1".into(),
+            netns: Some("ns1".into()),
+            lower: DevSpec::new(None, "eth0"),
+            address: "02:00:00:00:00:01".into(),
+            mtu: 1500,
+            up: true,
+            macvlan: MacvlanSpec {
+                mode: Some("bridge".into()),
+                ..Default::default()
+            },
+            spoofchk: false,
+        };
+        s.save(std::slice::from_ref(&c)).unwrap();
+        assert_eq!(s.load().unwrap(), vec![c]);
+        std::fs::write(dir.join("children.json"), b"{\"version\": 9, \"children\": []}").unwrap();
+        assert!(s.load().unwrap_err().to_string().contains("version 9"));
+        std::fs::write(dir.join("children.json"), b"garbage").unwrap();
+        assert!(s.load().is_err());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

@@ -1,0 +1,132 @@
+//! The few raw system calls the datapath needs that `nix` does not wrap:
+//! TUN/TAP ioctls, AF_PACKET socket options, batched receive and send.
+//! Each `unsafe` block is small and says why it is sound.
+
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd};
+
+/// `ioctl(fd, req, arg)` where `arg` points to a `T` the kernel reads or writes.
+pub(crate) fn ioctl_ptr<T>(fd: BorrowedFd<'_>, req: libc::Ioctl, arg: &mut T) -> io::Result<libc::c_int> {
+    // SAFETY: `arg` is a live, exclusive reference to a `T`, which is the
+    // type the kernel expects for `req` at every call site.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), req, arg as *mut T) };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r)
+    }
+}
+
+/// `ioctl(fd, req, value)` for requests that take an integer by value.
+pub(crate) fn ioctl_val(
+    fd: BorrowedFd<'_>,
+    req: libc::Ioctl,
+    value: libc::c_ulong,
+) -> io::Result<libc::c_int> {
+    // SAFETY: the request takes its argument by value: no memory is shared.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), req, value) };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r)
+    }
+}
+
+/// `setsockopt(fd, level, name, &value)`.
+pub(crate) fn setsockopt<T>(
+    fd: BorrowedFd<'_>,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: &T,
+) -> io::Result<()> {
+    // SAFETY: `value` points to `size_of::<T>()` readable bytes, and `T` is
+    // the option's type at every call site.
+    let r = unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            level,
+            name,
+            value as *const T as *const libc::c_void,
+            std::mem::size_of::<T>() as libc::socklen_t,
+        )
+    };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// `read(fd, buf)`.
+pub(crate) fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is valid for writes of `buf.len()` bytes.
+    let r = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r as usize)
+    }
+}
+
+/// `writev(fd, [a, b])`: a header and a frame in one call.
+pub(crate) fn write2(fd: BorrowedFd<'_>, a: &[u8], b: &[u8]) -> io::Result<usize> {
+    let iov = [
+        libc::iovec {
+            iov_base: a.as_ptr() as *mut _,
+            iov_len: a.len(),
+        },
+        libc::iovec {
+            iov_base: b.as_ptr() as *mut _,
+            iov_len: b.len(),
+        },
+    ];
+    // SAFETY: both iovecs point to live slices of the stated lengths, which
+    // the kernel only reads.
+    let r = unsafe { libc::writev(fd.as_raw_fd(), iov.as_ptr(), 2) };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r as usize)
+    }
+}
+
+/// `recvmmsg` into up to `bufs.len()` buffers without blocking. Returns how
+/// many messages arrived; `lens[i]` holds the length of message `i`.
+pub(crate) fn recv_batch(fd: BorrowedFd<'_>, bufs: &mut [Vec<u8>], lens: &mut [usize]) -> io::Result<usize> {
+    const MAX: usize = 64;
+    let n = bufs.len().min(lens.len()).min(MAX);
+    // Plain-old-data arrays on the stack: no allocation per batch.
+    let mut iovs: [libc::iovec; MAX] = [libc::iovec {
+        iov_base: std::ptr::null_mut(),
+        iov_len: 0,
+    }; MAX];
+    // SAFETY: mmsghdr is plain old data; all-zero is a valid value.
+    let mut hdrs: [libc::mmsghdr; MAX] = unsafe { std::mem::zeroed() };
+    for i in 0..n {
+        iovs[i] = libc::iovec {
+            iov_base: bufs[i].as_mut_ptr().cast(),
+            iov_len: bufs[i].len(),
+        };
+        hdrs[i].msg_hdr.msg_iov = &mut iovs[i];
+        hdrs[i].msg_hdr.msg_iovlen = 1;
+    }
+    // SAFETY: `hdrs[..n]` each point to one iovec over a live buffer owned
+    // by `bufs` for the duration of the call.
+    let r = unsafe {
+        libc::recvmmsg(
+            fd.as_raw_fd(),
+            hdrs.as_mut_ptr(),
+            n as libc::c_uint,
+            libc::MSG_DONTWAIT,
+            std::ptr::null_mut(),
+        )
+    };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let r = r as usize;
+    for i in 0..r {
+        lens[i] = hdrs[i].msg_len as usize;
+    }
+    Ok(r)
+}

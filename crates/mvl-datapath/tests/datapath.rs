@@ -1,0 +1,312 @@
+//! The userspace datapath on real devices, in private network namespaces.
+//! Needs root (CI is root); elsewhere each test says it skips.
+
+use std::process::Command;
+use std::sync::Arc;
+
+use mvl_datapath::{AddRequest, DevSpec, Engine, MacvlanSpec, Monitor, Options, SetRequest};
+use mvl_netlink::{NetNs, Netlink};
+
+fn root() -> bool {
+    if nix::unistd::geteuid().is_root() {
+        true
+    } else {
+        eprintln!("skipped: the datapath tests need root (CI runs them as root)");
+        false
+    }
+}
+
+/// A private namespace and the path that names it to the engine.
+struct Ns {
+    ns: NetNs,
+    path: String,
+}
+
+impl Ns {
+    fn new() -> Ns {
+        let ns = NetNs::new_private().unwrap();
+        let path = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&ns));
+        let n = Ns { ns, path };
+        n.sh("ip link set lo up");
+        n
+    }
+
+    /// Runs a shell command inside the namespace; returns its exit status.
+    fn sh(&self, cmd: &str) -> i32 {
+        self.ns
+            .run(|| {
+                Command::new("sh")
+                    .arg("-c")
+                    .arg(cmd)
+                    .status()
+                    .unwrap()
+                    .code()
+                    .unwrap_or(-1)
+            })
+            .unwrap()
+    }
+
+    fn out(&self, cmd: &str) -> String {
+        self.ns
+            .run(|| {
+                String::from_utf8(Command::new("sh").arg("-c").arg(cmd).output().unwrap().stdout).unwrap()
+            })
+            .unwrap()
+    }
+
+    fn spec(&self, name: &str) -> DevSpec {
+        DevSpec {
+            netns: Some(self.path.clone()),
+            name: name.into(),
+        }
+    }
+}
+
+/// A "switch" namespace with `wire` (10.9.0.254) cabled to `lower` in the host namespace.
+fn topology() -> (Ns, Ns) {
+    let host = Ns::new();
+    let sw = Ns::new();
+    let mut nl = Netlink::open_in(&host.ns).unwrap();
+    nl.add_veth("lower", "wire").unwrap();
+    nl.set_netns("wire", &sw.ns).unwrap();
+    nl.set_up("lower", true).unwrap();
+    assert_eq!(
+        sw.sh("ip addr add 10.9.0.254/24 dev wire && ip link set wire up"),
+        0
+    );
+    (host, sw)
+}
+
+fn add(engine: &Engine, host: &Ns, name: &str, guest: &Ns, mode: &str, ip: &str) {
+    engine
+        .add(&AddRequest {
+            name: name.into(),
+            link: host.spec("lower"),
+            netns: Some(guest.path.clone()),
+            macvlan: MacvlanSpec {
+                mode: Some(mode.into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(guest.sh(&format!("ip addr add {ip}/24 dev {name}")), 0);
+    engine
+        .set(&SetRequest {
+            dev: guest.spec(name),
+            up: Some(true),
+            ..Default::default()
+        })
+        .unwrap();
+}
+
+fn ping(from: &Ns, to: &str) -> bool {
+    from.sh(&format!("ping -c 1 -W 1 {to} >/dev/null 2>&1")) == 0
+}
+
+#[test]
+fn children_reach_the_wire_and_bridge_siblings_reach_each_other() {
+    if !root() {
+        return;
+    }
+    let (host, sw) = topology();
+    let (g1, g2, g3) = (Ns::new(), Ns::new(), Ns::new());
+    let engine = Arc::new(Engine::new(Options::default()).unwrap());
+    add(&engine, &host, "c1", &g1, "bridge", "10.9.0.1");
+    add(&engine, &host, "c2", &g2, "bridge", "10.9.0.2");
+    add(&engine, &host, "c3", &g3, "vepa", "10.9.0.3");
+    assert!(ping(&g1, "10.9.0.254"), "child to the wire");
+    assert!(ping(&sw, "10.9.0.2"), "wire to child");
+    assert!(ping(&g1, "10.9.0.2"), "bridge siblings");
+    assert!(!ping(&g1, "10.9.0.3"), "vepa sibling needs a hairpin");
+    // The lower's own stack never sees what the children send or get.
+    assert_eq!(host.sh("ip addr add 10.9.0.100/24 dev lower"), 0);
+    assert!(!ping(&g1, "10.9.0.100"), "a macvlan cannot reach its parent");
+    let st = engine.show(Some(&g1.spec("c1"))).unwrap().remove(0);
+    assert!(
+        st.stats.tx_packets >= 4 && st.stats.rx_packets >= 4,
+        "{:?}",
+        st.stats
+    );
+    assert_eq!(st.mode, "bridge");
+    assert!(st.up && st.carrier);
+    // The unicast filter holds each up child's MAC.
+    let uc = host.out("ip -d link show lower");
+    assert!(
+        uc.contains("promiscuity 1"),
+        "veth has no unicast filter, so it goes promiscuous: {uc}"
+    );
+    engine.del(&g2.spec("c2")).unwrap();
+    assert_ne!(g2.sh("ip link show c2 >/dev/null 2>&1"), 0, "the TAP is gone");
+    assert!(engine.show(Some(&g2.spec("c2"))).is_err());
+    engine.shutdown();
+}
+
+#[test]
+fn the_kernels_rules_and_errors_apply() {
+    if !root() {
+        return;
+    }
+    let (host, _sw) = topology();
+    let g1 = Ns::new();
+    let engine = Engine::new(Options::default()).unwrap();
+    engine
+        .add(&AddRequest {
+            name: "c1".into(),
+            link: host.spec("lower"),
+            netns: Some(g1.path.clone()),
+            address: Some("02:00:00:00:00:01".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    engine
+        .add(&AddRequest {
+            name: "c2".into(),
+            link: host.spec("lower"),
+            netns: Some(g1.path.clone()),
+            address: Some("02:00:00:00:00:01".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    engine
+        .set(&SetRequest {
+            dev: g1.spec("c1"),
+            up: Some(true),
+            ..Default::default()
+        })
+        .unwrap();
+    let e = engine
+        .set(&SetRequest {
+            dev: g1.spec("c2"),
+            up: Some(true),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert_eq!(e.errno(), Some(98), "{e}");
+    assert!(
+        g1.out("ip link show c2").contains("state DOWN"),
+        "nothing changed"
+    );
+    let e = engine
+        .add(&AddRequest {
+            name: "c1".into(),
+            link: host.spec("lower"),
+            netns: Some(g1.path.clone()),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert_eq!(e.errno(), Some(17), "{e}");
+    let e = engine
+        .add(&AddRequest {
+            name: "c3".into(),
+            link: host.spec("nosuch"),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert_eq!(e.to_string(), "Cannot find device \"nosuch\"");
+    let e = engine
+        .add(&AddRequest {
+            name: "c3".into(),
+            link: host.spec("lower"),
+            mtu: Some(9000),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert_eq!(e.errno(), Some(22));
+    assert!(
+        e.to_string().contains("9000") && e.to_string().contains("1500"),
+        "{e}"
+    );
+    assert_ne!(host.sh("ip link show c3 >/dev/null 2>&1"), 0, "nothing created");
+    // Stacking: a child on a child joins the real lower.
+    engine
+        .add(&AddRequest {
+            name: "c4".into(),
+            link: g1.spec("c1"),
+            netns: Some(g1.path.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(engine.show(Some(&g1.spec("c4"))).unwrap()[0].lower.name, "lower");
+    // A lower with children stays out of bridges.
+    assert!(engine
+        .check_enslave(&host.spec("lower"), "br0")
+        .unwrap_err()
+        .to_string()
+        .contains("c1"));
+    engine.shutdown();
+}
+
+#[test]
+fn carrier_follows_the_lower_and_a_deleted_lower_takes_its_children() {
+    if !root() {
+        return;
+    }
+    let (host, sw) = topology();
+    let g1 = Ns::new();
+    let engine = Arc::new(Engine::new(Options::default()).unwrap());
+    let _monitor = Monitor::start(engine.clone()).unwrap();
+    add(&engine, &host, "c1", &g1, "bridge", "10.9.0.1");
+    assert!(ping(&g1, "10.9.0.254"));
+    assert_eq!(sw.sh("ip link set wire down"), 0);
+    let mut seen = String::new();
+    for _ in 0..50 {
+        seen = g1.out("ip link show c1");
+        if seen.contains("NO-CARRIER") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(seen.contains("NO-CARRIER"), "{seen}");
+    assert_eq!(sw.sh("ip link set wire up"), 0);
+    for _ in 0..50 {
+        if ping(&g1, "10.9.0.254") {
+            break;
+        }
+    }
+    assert!(ping(&g1, "10.9.0.254"), "carrier back");
+    assert_eq!(host.sh("ip link del lower"), 0);
+    let mut gone = false;
+    for _ in 0..50 {
+        if g1.sh("ip link show c1 >/dev/null 2>&1") != 0 {
+            gone = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(gone, "the child went with its lower");
+    assert!(engine.show(None).unwrap().is_empty());
+}
+
+#[test]
+fn a_restart_finds_the_children_again() {
+    if !root() {
+        return;
+    }
+    let (host, _sw) = topology();
+    let g1 = Ns::new();
+    let dir = std::env::temp_dir().join(format!("mvl-dp-restart-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let opts = Options {
+        state_dir: Some(dir.clone()),
+        ..Default::default()
+    };
+    {
+        let engine = Engine::new(opts.clone()).unwrap();
+        add(&engine, &host, "c1", &g1, "bridge", "10.9.0.1");
+        assert!(ping(&g1, "10.9.0.254"));
+        engine.shutdown();
+    }
+    assert!(
+        g1.out("ip addr show c1").contains("10.9.0.1/24"),
+        "the TAP and its address stay"
+    );
+    assert!(!ping(&g1, "10.9.0.254"), "no forwarding while the engine is down");
+    let engine = Engine::new(opts).unwrap();
+    assert!(ping(&g1, "10.9.0.254"), "forwarding resumes");
+    let st = engine.show(None).unwrap();
+    assert_eq!(st.len(), 1);
+    assert!(st[0].up);
+    engine.del(&g1.spec("c1")).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,318 @@
+//! A private corner of the real kernel for a lab: one dedicated thread that
+//! unshares a mount and a network namespace, makes every mount private,
+//! and puts a tmpfs on `/run/netns` (on `/run` when `/run/netns` does not
+//! exist, so nothing is created on the host). Commands are spawned from that
+//! thread and inherit its namespaces; closures can run on it too (threads
+//! they start inherit them as well). The lab's own namespaces are bind
+//! mounts inside the private tmpfs. When the sandbox is dropped the thread
+//! exits, its children are killed, and everything the lab made vanishes
+//! with its namespaces.
+
+use std::io::Read;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as Proc, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use nix::mount::{mount, MsFlags};
+use nix::sched::{setns, unshare, CloneFlags};
+
+/// Longest a single command may run before it is killed.
+pub const LINE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Settings every namespace of a lab gets, so the kernel's behaviour does
+/// not depend on the host's configuration: IPv6 off (no ND/MLD noise), no
+/// reverse-path filtering, default ARP behaviour, no forwarding.
+const SYSCTLS: &[(&str, &str)] = &[
+    ("net/ipv6/conf/all/disable_ipv6", "1"),
+    ("net/ipv6/conf/default/disable_ipv6", "1"),
+    ("net/ipv4/conf/all/rp_filter", "0"),
+    ("net/ipv4/conf/default/rp_filter", "0"),
+    ("net/ipv4/conf/all/arp_ignore", "0"),
+    ("net/ipv4/conf/default/arp_ignore", "0"),
+    ("net/ipv4/conf/all/arp_announce", "0"),
+    ("net/ipv4/conf/default/arp_announce", "0"),
+    ("net/ipv4/conf/all/arp_filter", "0"),
+    ("net/ipv4/conf/default/arp_filter", "0"),
+    ("net/ipv4/icmp_echo_ignore_broadcasts", "1"),
+    ("net/ipv4/ip_forward", "0"),
+];
+
+fn apply_sysctls() -> std::io::Result<()> {
+    for (k, v) in SYSCTLS {
+        std::fs::write(Path::new("/proc/sys").join(k), v)?;
+    }
+    Ok(())
+}
+
+fn enter() -> Result<OwnedFd, String> {
+    unshare(CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWNET).map_err(|e| format!("unshare: {e}"))?;
+    // Without this, mounts below would propagate back to the host.
+    mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+        None::<&str>,
+    )
+    .map_err(|e| format!("making mounts private: {e}"))?;
+    let tmpfs = |at: &str| {
+        mount(
+            Some("tmpfs"),
+            at,
+            Some("tmpfs"),
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+            Some("mode=755"),
+        )
+        .map_err(|e| format!("mounting a tmpfs on {at}: {e}"))
+    };
+    if Path::new("/run/netns").is_dir() {
+        tmpfs("/run/netns")?;
+    } else {
+        tmpfs("/run")?;
+        std::fs::create_dir("/run/netns").map_err(|e| format!("creating /run/netns: {e}"))?;
+    }
+    apply_sysctls().map_err(|e| format!("setting sysctls: {e}"))?;
+    std::fs::File::open("/proc/thread-self/ns/net")
+        .map(OwnedFd::from)
+        .map_err(|e| format!("{e}"))
+}
+
+/// How a command ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Done {
+    /// Exit status (`None`: killed by a signal).
+    pub code: Option<i32>,
+    /// What it printed.
+    pub stdout: String,
+    /// What it printed on stderr.
+    pub stderr: String,
+    /// It ran longer than [`LINE_TIMEOUT`] and was killed.
+    pub timed_out: bool,
+}
+
+type Call = Box<dyn FnOnce() + Send>;
+
+enum Req {
+    Run(Vec<String>, PathBuf, mpsc::Sender<Done>),
+    Spawn(Vec<String>, PathBuf, mpsc::Sender<Result<u32, String>>),
+    Stop(u32, mpsc::Sender<String>),
+    Sysctls(String, mpsc::Sender<Result<(), String>>),
+    Call(Call),
+}
+
+fn run_command(argv: &[String], dir: &Path) -> Done {
+    let child = Proc::new(&argv[0])
+        .args(&argv[1..])
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => {
+            return Done {
+                code: Some(127),
+                stdout: String::new(),
+                stderr: format!("{}: {e}", argv[0]),
+                timed_out: false,
+            }
+        }
+    };
+    let start = Instant::now();
+    // Drain the pipes on threads so a chatty command cannot block on a full pipe.
+    let mut so = child.stdout.take().expect("piped");
+    let mut se = child.stderr.take().expect("piped");
+    let t1 = thread::spawn(move || {
+        let mut s = String::new();
+        let _ = so.read_to_string(&mut s);
+        s
+    });
+    let t2 = thread::spawn(move || {
+        let mut s = String::new();
+        let _ = se.read_to_string(&mut s);
+        s
+    });
+    let mut timed_out = false;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(st)) => break Some(st),
+            Ok(None) if start.elapsed() > LINE_TIMEOUT => {
+                let _ = child.kill();
+                timed_out = true;
+                break child.wait().ok();
+            }
+            Ok(None) => thread::sleep(Duration::from_millis(2)),
+            Err(_) => break None,
+        }
+    };
+    Done {
+        code: status.and_then(|s| s.code()),
+        stdout: t1.join().unwrap_or_default(),
+        stderr: t2.join().unwrap_or_default(),
+        timed_out,
+    }
+}
+
+/// Applies the lab's sysctls inside the named namespace `ns`, then returns
+/// the (dedicated) sandbox thread to the sandbox's own namespace.
+fn sysctls_in(ns: &str, root: &OwnedFd) -> Result<(), String> {
+    let f = std::fs::File::open(Path::new("/run/netns").join(ns)).map_err(|e| format!("{ns}: {e}"))?;
+    setns(f.as_fd(), CloneFlags::CLONE_NEWNET).map_err(|e| format!("entering {ns}: {e}"))?;
+    let r = apply_sysctls().map_err(|e| format!("sysctls in {ns}: {e}"));
+    setns(root.as_fd(), CloneFlags::CLONE_NEWNET).map_err(|e| format!("leaving {ns}: {e}"))?;
+    r
+}
+
+fn serve(ready: mpsc::Sender<Result<(), String>>, rx: mpsc::Receiver<Req>) {
+    let root = match enter() {
+        Ok(fd) => {
+            let _ = ready.send(Ok(()));
+            fd
+        }
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return;
+        }
+    };
+    // Background commands, with the thread draining their output.
+    let mut children: Vec<(Child, thread::JoinHandle<String>)> = Vec::new();
+    for req in rx {
+        match req {
+            Req::Run(argv, dir, reply) => {
+                let _ = reply.send(run_command(&argv, &dir));
+            }
+            Req::Spawn(argv, dir, reply) => {
+                let r = Proc::new(&argv[0])
+                    .args(&argv[1..])
+                    .current_dir(&dir)
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .map(|mut c| {
+                        let id = c.id();
+                        let mut so = c.stdout.take().expect("piped");
+                        let reader = thread::spawn(move || {
+                            let mut s = String::new();
+                            let _ = so.read_to_string(&mut s);
+                            s
+                        });
+                        children.push((c, reader));
+                        id
+                    })
+                    .map_err(|e| format!("{}: {e}", argv[0]));
+                let _ = reply.send(r);
+            }
+            Req::Stop(pid, reply) => {
+                let mut out = String::new();
+                if let Some(pos) = children.iter().position(|(c, _)| c.id() == pid) {
+                    let (mut c, reader) = children.remove(pos);
+                    let _ = nix::sys::signal::kill(
+                        nix::unistd::Pid::from_raw(pid as i32),
+                        nix::sys::signal::SIGINT,
+                    );
+                    let _ = c.wait();
+                    out = reader.join().unwrap_or_default();
+                }
+                let _ = reply.send(out);
+            }
+            Req::Sysctls(ns, reply) => {
+                let _ = reply.send(sysctls_in(&ns, &root));
+            }
+            Req::Call(f) => f(),
+        }
+    }
+    for (mut c, reader) in children {
+        let _ = c.kill();
+        let _ = c.wait();
+        let _ = reader.join();
+    }
+}
+
+/// A private mount + network namespace on a dedicated thread.
+pub struct Sandbox {
+    tx: Option<mpsc::Sender<Req>>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// Creates the sandbox. Needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN).
+    pub fn new() -> Result<Sandbox, String> {
+        if !nix::unistd::geteuid().is_root() {
+            return Err("it needs root: the lab's namespaces and devices are real".into());
+        }
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let (tx, rx) = mpsc::channel();
+        let thread = thread::Builder::new()
+            .name("mvl-lab-sandbox".into())
+            .spawn(move || serve(ready_tx, rx))
+            .map_err(|e| format!("starting the sandbox thread: {e}"))?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => Ok(Sandbox {
+                tx: Some(tx),
+                thread: Some(thread),
+            }),
+            Ok(Err(e)) => Err(format!("creating the sandbox: {e}")),
+            Err(_) => Err("the sandbox thread died".into()),
+        }
+    }
+
+    fn send(&self, r: Req) {
+        self.tx
+            .as_ref()
+            .expect("live until drop")
+            .send(r)
+            .expect("sandbox thread alive");
+    }
+
+    /// Runs a command to completion inside the sandbox.
+    pub fn run(&self, argv: Vec<String>, dir: PathBuf) -> Done {
+        let (t, r) = mpsc::channel();
+        self.send(Req::Run(argv, dir, t));
+        r.recv().expect("sandbox thread replies")
+    }
+
+    /// Starts a background command; returns its pid.
+    pub fn spawn(&self, argv: Vec<String>, dir: PathBuf) -> Result<u32, String> {
+        let (t, r) = mpsc::channel();
+        self.send(Req::Spawn(argv, dir, t));
+        r.recv().expect("sandbox thread replies")
+    }
+
+    /// Interrupts a background command and returns what it printed.
+    pub fn stop(&self, pid: u32) -> String {
+        let (t, r) = mpsc::channel();
+        self.send(Req::Stop(pid, t));
+        r.recv().expect("sandbox thread replies")
+    }
+
+    /// Gives a new lab namespace the lab's sysctls.
+    pub fn sysctls(&self, ns: &str) -> Result<(), String> {
+        let (t, r) = mpsc::channel();
+        self.send(Req::Sysctls(ns.to_string(), t));
+        r.recv().expect("sandbox thread replies")
+    }
+
+    /// Runs `f` on the sandbox thread: it sees the sandbox's `/run/netns`
+    /// and namespaces, and so do the threads it starts.
+    pub fn call<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (t, r) = mpsc::channel();
+        self.send(Req::Call(Box::new(move || {
+            let _ = t.send(f());
+        })));
+        r.recv().expect("sandbox thread replies")
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.tx.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
