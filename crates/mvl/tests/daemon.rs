@@ -1,0 +1,253 @@
+//! `mvl daemon` and `mvl --backend user link` as a user runs them: a child
+//! created through the daemon forwards like a kernel macvlan, survives
+//! `kill -9` and a restart with its address, stops cleanly on SIGTERM, and
+//! the control socket answers garbage with errors without dying. Needs root
+//! (CI is root); elsewhere each test says it skips. Everything runs in
+//! private network namespaces.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use mvl_netlink::{NetNs, Netlink};
+
+fn root() -> bool {
+    if nix::unistd::geteuid().is_root() {
+        true
+    } else {
+        eprintln!("skipped: the daemon tests need root (CI runs them as root)");
+        false
+    }
+}
+
+struct Ns {
+    ns: NetNs,
+    path: String,
+}
+
+impl Ns {
+    fn new() -> Ns {
+        let ns = NetNs::new_private().unwrap();
+        let path = format!(
+            "/proc/{}/fd/{}",
+            std::process::id(),
+            std::os::fd::AsRawFd::as_raw_fd(&ns)
+        );
+        Ns { ns, path }
+    }
+
+    fn sh(&self, cmd: &str) -> (i32, String) {
+        self.ns
+            .run(|| {
+                let o = Command::new("sh").arg("-c").arg(cmd).output().unwrap();
+                (
+                    o.status.code().unwrap_or(-1),
+                    String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
+                )
+            })
+            .unwrap()
+    }
+}
+
+/// A temporary directory for one test's socket and state.
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("mvl-daemon-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn start(host: &Ns, dir: &Path) -> Child {
+    let sock = dir.join("mvl.sock");
+    let child = host
+        .ns
+        .run(|| {
+            Command::new(env!("CARGO_BIN_EXE_mvl"))
+                .args(["daemon", "--socket"])
+                .arg(&sock)
+                .arg("--state-dir")
+                .arg(dir.join("state"))
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .unwrap();
+    let t = Instant::now();
+    while UnixStream::connect(&sock).is_err() {
+        assert!(t.elapsed() < Duration::from_secs(10), "the daemon did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
+fn mvl(host: &Ns, dir: &Path, args: &str) -> (i32, String) {
+    let sock = dir.join("mvl.sock");
+    host.sh(&format!(
+        "{} --backend user --socket {} {args}",
+        env!("CARGO_BIN_EXE_mvl"),
+        sock.display()
+    ))
+}
+
+/// The host namespace with `lower`, cabled to `wire` (10.7.0.254) in a switch namespace.
+fn topology() -> (Ns, Ns) {
+    let host = Ns::new();
+    let sw = Ns::new();
+    let mut nl = Netlink::open_in(&host.ns).unwrap();
+    nl.add_veth("lower", "wire").unwrap();
+    nl.set_netns("wire", &sw.ns).unwrap();
+    nl.set_up("lower", true).unwrap();
+    assert_eq!(
+        sw.sh("ip addr add 10.7.0.254/24 dev wire && ip link set wire up")
+            .0,
+        0
+    );
+    (host, sw)
+}
+
+fn wait_ping(from: &Ns, to: &str) -> bool {
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(3) {
+        if from.sh(&format!("ping -c 1 -W 1 {to}")).0 == 0 {
+            return true;
+        }
+    }
+    false
+}
+
+#[test]
+fn children_through_the_daemon_survive_kill_and_sigterm() {
+    if !root() {
+        return;
+    }
+    let (host, sw) = topology();
+    let guest = Ns::new();
+    let dir = tmp("life");
+    let mut d = start(&host, &dir);
+    let (code, out) = mvl(
+        &host,
+        &dir,
+        &format!(
+            "link add c1 link lower netns {} type macvlan mode bridge",
+            guest.path
+        ),
+    );
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(guest.sh("ip addr add 10.7.0.1/24 dev c1").0, 0);
+    let (code, out) = mvl(&host, &dir, &format!("-n {} link set c1 up", guest.path));
+    assert_eq!(code, 0, "{out}");
+    assert!(wait_ping(&guest, "10.7.0.254"), "the child reaches the wire");
+    let (code, out) = mvl(&host, &dir, &format!("-n {} -s link show c1", guest.path));
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("c1@if") && out.contains("RX:") && out.contains("TX:"),
+        "{out}"
+    );
+    let (code, out) = mvl(&host, &dir, &format!("-n {} -j -d link show c1", guest.path));
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["linkinfo"]["info_kind"], "macvlan");
+    assert_eq!(v[0]["linkinfo"]["info_data"]["mode"], "bridge");
+    assert!(v[0]["stats64"]["tx"]["packets"].as_u64().unwrap() > 0);
+
+    // kill -9: the TAP and its address stay; a restart forwards again.
+    d.kill().unwrap();
+    d.wait().unwrap();
+    assert!(guest.sh("ip addr show c1").1.contains("10.7.0.1/24"));
+    let mut d = start(&host, &dir);
+    let t = Instant::now();
+    assert!(wait_ping(&guest, "10.7.0.254"), "forwarding resumes");
+    assert!(t.elapsed() < Duration::from_secs(3));
+
+    // SIGTERM: stops, removes its socket, leaves the child.
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(d.id() as i32),
+        nix::sys::signal::SIGTERM,
+    )
+    .unwrap();
+    let st = d.wait().unwrap();
+    assert!(st.success(), "{st:?}");
+    assert!(!dir.join("mvl.sock").exists());
+    assert!(guest.sh("ip link show c1").0 == 0, "the child stays");
+
+    let mut d = start(&host, &dir);
+    let (code, out) = mvl(&host, &dir, &format!("-n {} link del c1", guest.path));
+    assert_eq!(code, 0, "{out}");
+    assert_ne!(guest.sh("ip link show c1").0, 0, "deleted");
+    let _ = sw;
+    d.kill().unwrap();
+    let _ = d.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn refusals_name_the_rule_and_bad_requests_get_error_replies() {
+    if !root() {
+        return;
+    }
+    let (host, _sw) = topology();
+    let dir = tmp("bad");
+    let mut d = start(&host, &dir);
+    let (code, out) = mvl(
+        &host,
+        &dir,
+        "link add c1 link lower address 02:00:00:00:00:01 type macvlan",
+    );
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = mvl(
+        &host,
+        &dir,
+        "link add c2 link lower address 02:00:00:00:00:01 type macvlan",
+    );
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(mvl(&host, &dir, "link set c1 up").0, 0);
+    let (code, out) = mvl(&host, &dir, "link set c2 up");
+    assert_eq!(code, 1);
+    assert!(out.contains("already used by c1"), "{out}");
+    let (code, out) = mvl(&host, &dir, "link add c3 link lower mtu 9000 type macvlan");
+    assert_eq!(code, 1);
+    assert!(out.contains("9000") && out.contains("1500"), "{out}");
+    assert_ne!(host.sh("ip link show c3").0, 0, "nothing created");
+    let (code, out) = mvl(&host, &dir, "link add c4 link nosuch type macvlan");
+    assert_eq!(code, 1);
+    assert!(out.contains("nosuch"), "{out}");
+    let (code, out) = mvl(&host, &dir, "link set c1 spoofchk on");
+    assert_eq!(code, 0, "{out}");
+    assert!(mvl(&host, &dir, "-d link show c1").1.contains("spoofchk on"));
+
+    // Raw protocol abuse: every bad line gets an error reply; the daemon keeps serving.
+    let s = UnixStream::connect(dir.join("mvl.sock")).unwrap();
+    let mut w = s.try_clone().unwrap();
+    let mut r = BufReader::new(s);
+    let huge = "x".repeat(2 << 20);
+    for bad in [
+        "not json",
+        "{\"op\":\"explode\"}",
+        "{\"op\":\"del\"}",
+        "[]",
+        huge.as_str(),
+    ] {
+        w.write_all(bad.as_bytes()).unwrap();
+        w.write_all(b"\n").unwrap();
+        let mut line = String::new();
+        r.read_line(&mut line).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["ok"], false, "{bad:.40}");
+        assert!(v["error"]["message"].as_str().unwrap().len() > 3);
+    }
+    assert_eq!(mvl(&host, &dir, "link show c1").0, 0, "still serving");
+    assert!(
+        std::fs::metadata(dir.join("mvl.sock"))
+            .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777)
+            .unwrap()
+            == 0o600
+    );
+    for c in ["c1", "c2"] {
+        assert_eq!(mvl(&host, &dir, &format!("link del {c}")).0, 0);
+    }
+    d.kill().unwrap();
+    let _ = d.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
