@@ -106,6 +106,24 @@ pub(crate) fn ns_name(ns: &NetNs) -> Option<String> {
     None
 }
 
+/// A namespace known by a name under `/run/netns` whose name is gone
+/// (`ip netns del`) and that no other name reaches: deleted for everyone
+/// else, though our own descriptors (sockets, TAP queues) keep it alive —
+/// so the engine lets go of what it holds there, and the kernel then
+/// destroys it and its devices, as it would around a kernel macvlan.
+fn ns_deleted(ns: &NetNs, name: &Option<String>) -> bool {
+    let Some(name) = name
+        .as_deref()
+        .filter(|n| !n.contains('/') && !n.bytes().all(|b| b.is_ascii_digit()))
+    else {
+        return false;
+    };
+    match NetNs::from_name(name) {
+        Ok(n) => !n.same_as(ns) && ns_name(ns).is_none(),
+        Err(_) => ns_name(ns).is_none(),
+    }
+}
+
 fn lower_info(l: &Link) -> LowerInfo {
     LowerInfo {
         name: l.name.clone(),
@@ -217,8 +235,8 @@ impl Inner {
         self.lowers.insert(
             key,
             LowerRt {
-                netns: ns,
-                ns_arg,
+                netns: ns.clone(),
+                ns_arg: ns_name(&ns).or(ns_arg),
                 ifindex,
                 name: link.name.clone(),
                 mac: link.address.unwrap_or_default(),
@@ -549,6 +567,7 @@ impl Engine {
                 .map_err(Error::io(format!("{name}: O_NONBLOCK")))?;
             w.send(Ctl::AddTap(id, t, shared.clone()));
         }
+        let ns_arg = ns_name(target).or(ns_arg);
         g.children.insert(
             (lower, id),
             ChildRt {
@@ -619,8 +638,8 @@ impl Engine {
                 Self::set_admin(g, k, false, &mut nl, &name)?;
                 nl.set_netns(name.as_str(), &target)?;
                 let c = g.children.get_mut(&k).expect("found");
+                c.ns_arg = ns_name(&target).or(Some(ns.clone()));
                 c.netns = target.clone();
-                c.ns_arg = Some(ns.clone());
                 nl = Netlink::open_in(&target)?;
             }
         }
@@ -916,6 +935,30 @@ impl Engine {
     /// again (changed, moved or deleted), and children whose TAP is gone
     /// (deleted by someone, or with its namespace) are forgotten.
     pub fn reconcile(&self) -> Result<()> {
+        {
+            let mut g = self.lock();
+            let gone: Vec<u32> = g
+                .lowers
+                .iter()
+                .filter(|(_, l)| ns_deleted(&l.netns, &l.ns_arg))
+                .map(|(k, _)| *k)
+                .collect();
+            let orphans: Vec<Key> = g
+                .children
+                .iter()
+                .filter(|(k, c)| !gone.contains(&k.0) && ns_deleted(&c.netns, &c.ns_arg))
+                .map(|(k, _)| *k)
+                .collect();
+            for k in orphans {
+                tracing::info!("the namespace of a child was deleted: deleting the child");
+                Self::delete_locked(&mut g, k)?;
+            }
+            drop(g);
+            for key in gone {
+                tracing::info!("the namespace of a lower was deleted: its children go with it");
+                self.lower_gone(key, None)?;
+            }
+        }
         for (key, ns, ifindex, mac) in self.lowers() {
             let found = Netlink::open_in(&ns)?.link(ifindex);
             match found {

@@ -310,3 +310,67 @@ fn a_restart_finds_the_children_again() {
     engine.del(&g1.spec("c1")).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn spoofchk_drops_and_counts_frames_with_a_foreign_source() {
+    if !root() {
+        return;
+    }
+    let (host, _sw) = topology();
+    let g1 = Ns::new();
+    let engine = Engine::new(Options::default()).unwrap();
+    add(&engine, &host, "c1", &g1, "vepa", "10.9.0.1");
+    let mac: mvl_core::MacAddr = engine.show(Some(&g1.spec("c1"))).unwrap()[0]
+        .address
+        .parse()
+        .unwrap();
+    let ifindex = Netlink::open_in(&g1.ns).unwrap().index_of("c1").unwrap();
+    // A packet socket inside the guest sends frames as any program there could.
+    let sock = g1
+        .ns
+        .run(|| mvl_datapath::packet::PacketSocket::open(ifindex, false).unwrap())
+        .unwrap();
+    let frame = |src: mvl_core::MacAddr| {
+        let mut f = vec![0u8; 60];
+        mvl_core::wire::write_header(&mut f, mvl_core::MacAddr::BROADCAST, src, 0x88b5);
+        f
+    };
+    let spoofed = mvl_core::MacAddr([0x02, 0xde, 0xad, 0, 0, 1]);
+    let drops = |e: &Engine| {
+        e.show(None).unwrap()[0]
+            .stats
+            .drops
+            .get("spoofed_source")
+            .copied()
+            .unwrap_or(0)
+    };
+    let tx = |e: &Engine| e.show(None).unwrap()[0].stats.tx_packets;
+    // Off (the kernel's behaviour): a spoofed frame goes out.
+    let before = tx(&engine);
+    sock.send(&[], &frame(spoofed)).unwrap();
+    let wait = |f: &dyn Fn() -> bool| {
+        for _ in 0..100 {
+            if f() {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        false
+    };
+    assert!(wait(&|| tx(&engine) > before), "sent while spoofchk is off");
+    assert_eq!(drops(&engine), 0);
+    engine
+        .set(&SetRequest {
+            dev: g1.spec("c1"),
+            spoofchk: Some(true),
+            ..Default::default()
+        })
+        .unwrap();
+    sock.send(&[], &frame(spoofed)).unwrap();
+    assert!(wait(&|| drops(&engine) == 1), "dropped and counted when on");
+    let sent = tx(&engine);
+    sock.send(&[], &frame(mac)).unwrap();
+    assert!(wait(&|| tx(&engine) > sent), "its own MAC still goes out");
+    assert!(engine.show(None).unwrap()[0].spoofchk);
+    engine.shutdown();
+}
