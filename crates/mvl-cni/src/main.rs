@@ -1,0 +1,42 @@
+//! `mvl-cni`: the CNI plugin binary. See the `mvl_cni` crate doc.
+
+use std::io::{Read, Write};
+
+use anyhow::Context;
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some(mvl_cni::REAP_ARG) {
+        // The detached helper of DEL: no stdout, nobody reads its status.
+        let fd: i32 = args.get(2).context("fd")?.parse().context("fd")?;
+        let index: u32 = args.get(3).context("ifindex")?.parse().context("ifindex")?;
+        let name = args.get(4).context("name")?;
+        mvl_cni::reap_link(fd, index, name)?;
+        return Ok(());
+    }
+    let mut stdin = Vec::new();
+    let reply = match std::io::stdin().read_to_end(&mut stdin) {
+        Ok(_) => mvl_cni::main_with(|k| std::env::var(k).ok(), &stdin),
+        Err(e) => {
+            let err = mvl_cni::Error::Io(e);
+            mvl_cni::Reply {
+                stdout: serde_json::to_string_pretty(&err.to_json(mvl_cni::Version::LATEST.as_str()))?,
+                exit_code: 1,
+            }
+        }
+    };
+    if reply.exit_code != 0 {
+        let v: serde_json::Value = serde_json::from_str(&reply.stdout).unwrap_or_default();
+        eprintln!(
+            "mvl-cni: error {}: {}",
+            v["code"],
+            v["msg"].as_str().unwrap_or("")
+        );
+    }
+    let mut out = std::io::stdout().lock();
+    out.write_all(reply.stdout.as_bytes())
+        .context("writing the result to stdout")?;
+    out.flush().context("writing the result to stdout")?;
+    drop(out);
+    std::process::exit(reply.exit_code);
+}
