@@ -70,7 +70,8 @@ for i in 1 2; do
   "$mvl" --backend user --socket "$work/mvl.sock" -n u$i link set mu$i up
 done
 
-for ns in ext k2 u2; do ip netns exec $ns iperf3 -s -D --logfile /dev/null; done
+# Servers as jobs of this shell (not -D daemons), so the exit trap stops them.
+for ns in ext k2 u2; do ip netns exec $ns iperf3 -s >/dev/null 2>&1 & done
 sleep 0.5
 ip netns exec k1 ping -c 1 -W 1 10.1.0.254 >/dev/null
 ip netns exec u1 ping -c 1 -W 1 10.2.0.254 >/dev/null
