@@ -221,3 +221,49 @@ pub fn control_line(data: &[u8]) {
         }
     }
 }
+
+/// Parses a CNI invocation: the bytes before the first NUL are the
+/// environment (`K=V` lines), the rest is the configuration on stdin. What
+/// the plugin refuses is refused with one of its documented codes and an
+/// error object in the configuration's version; nothing touches a kernel.
+pub fn cni_input(data: &[u8]) {
+    let (env, stdin) = match data.iter().position(|&b| b == 0) {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => (data, &[][..]),
+    };
+    let env = String::from_utf8_lossy(env);
+    let vars: Vec<(String, String)> = env
+        .lines()
+        .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+        .collect();
+    let get = |k: &str| vars.iter().rev().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let check = |e: mvl_cni::Error| {
+        let code = e.code();
+        assert!(
+            matches!(code, 1..=7 | 11 | 50 | 51 | 100..=199),
+            "undocumented code {code}: {e}"
+        );
+        let j = e.to_json("1.1.0");
+        assert_eq!(j["code"], code);
+        assert!(j["msg"].as_str().is_some_and(|m| !m.is_empty()));
+    };
+    let inv = match mvl_cni::env::Invocation::from_env(get) {
+        Ok(i) => Some(i),
+        Err(e) => {
+            check(e);
+            None
+        }
+    };
+    let conf = match mvl_cni::config::Conf::parse(stdin) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            check(e);
+            None
+        }
+    };
+    if let (Some(inv), Some(conf)) = (inv, conf) {
+        if let Err(e) = conf.validate(&inv) {
+            check(e);
+        }
+    }
+}

@@ -30,3 +30,8 @@ fn lab_parse() {
 fn control_line() {
     replay("control_line", mvl_fuzz::control_line);
 }
+
+#[test]
+fn cni_input() {
+    replay("cni_input", mvl_fuzz::cni_input);
+}
