@@ -21,6 +21,8 @@ pub enum Errno {
     EOPNOTSUPP,
     /// 17, "File exists".
     EEXIST,
+    /// 2, "No such file or directory" (a neighbour entry to change or delete is missing).
+    ENOENT,
 }
 
 impl Errno {
@@ -34,6 +36,7 @@ impl Errno {
             Errno::EADDRNOTAVAIL => 99,
             Errno::EOPNOTSUPP => 95,
             Errno::EEXIST => 17,
+            Errno::ENOENT => 2,
         }
     }
 
@@ -47,6 +50,7 @@ impl Errno {
             Errno::EADDRNOTAVAIL,
             Errno::EOPNOTSUPP,
             Errno::EEXIST,
+            Errno::ENOENT,
         ]
         .into_iter()
         .find(|e| e.code() == code)
@@ -62,6 +66,7 @@ impl Errno {
             Errno::EADDRNOTAVAIL => "Cannot assign requested address",
             Errno::EOPNOTSUPP => "Operation not supported",
             Errno::EEXIST => "File exists",
+            Errno::ENOENT => "No such file or directory",
         }
     }
 }
@@ -282,6 +287,7 @@ mod tests {
             Errno::EADDRNOTAVAIL,
             Errno::EOPNOTSUPP,
             Errno::EEXIST,
+            Errno::ENOENT,
         ] {
             assert_eq!(Errno::from_code(e.code()), Some(e));
             assert!(!e.message().is_empty());

@@ -1,6 +1,6 @@
 //! A parsed lab: typed commands, each with its line and expectation.
 
-use mvl_sim::cmd::{Cidr, LinkAdd, LinkSet, LinkShow, Ping};
+use mvl_sim::cmd::{Cidr, LinkAdd, LinkSet, LinkShow, NeighSet, Ping};
 use mvl_sim::packet::Filter;
 
 use crate::lex::Grep;
@@ -55,6 +55,15 @@ pub enum Command {
     NeighFlush(Option<String>),
     /// `ip neigh show`.
     NeighShow,
+    /// `ip neigh add|change|replace ADDR lladdr MAC dev DEV [nud STATE]`.
+    NeighSet(NeighSet),
+    /// `ip neigh del ADDR dev DEV`.
+    NeighDel {
+        /// The neighbour's address.
+        addr: std::net::Ipv4Addr,
+        /// The device.
+        dev: String,
+    },
     /// `bridge link set dev DEV hairpin on|off`.
     BridgeHairpin {
         /// The port.

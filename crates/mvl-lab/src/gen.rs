@@ -1,7 +1,8 @@
 //! Random labs for differential testing: one switch (a bridge), 1–3
 //! servers whose NIC is a veth to the switch, 1–6 macvlans on those NICs
 //! each in a namespace of its own — random modes, flags, source lists,
-//! hairpin, devices down, MAC collisions, live mode changes — and then a
+//! hairpin, devices down, MAC collisions, live mode changes, static
+//! neighbour entries — and then a
 //! ping between every pair of hosts in both directions.
 
 use std::fmt::Write;
@@ -33,9 +34,12 @@ impl Rng {
     }
 }
 
-/// A host that pings and is pinged: where it lives and its address.
+/// A host that pings and is pinged: where it lives, its device, the MAC it
+/// was given and its address.
 struct Host {
     netns: Option<String>,
+    dev: String,
+    mac: String,
     ip: String,
 }
 
@@ -57,6 +61,8 @@ pub fn random_lab(seed: u64) -> String {
     let _ = writeln!(s, "ip link set br0 up");
     let mut hosts = vec![Host {
         netns: None,
+        dev: "br0".into(),
+        mac: br_mac.into(),
         ip: "10.0.0.254".into(),
     }];
     let mut known = vec![br_mac.to_string()];
@@ -81,6 +87,8 @@ pub fn random_lab(seed: u64) -> String {
         let _ = writeln!(s, "ip -n srv{i} link set nic{i} up");
         hosts.push(Host {
             netns: Some(format!("srv{i}")),
+            dev: format!("nic{i}"),
+            mac: nic,
             ip: format!("10.0.0.{}", 200 + i),
         });
     }
@@ -133,6 +141,8 @@ pub fn random_lab(seed: u64) -> String {
         }
         hosts.push(Host {
             netns: Some(format!("h{c}")),
+            dev: format!("m{c}"),
+            mac,
             ip: format!("10.0.0.{c}"),
         });
     }
@@ -154,6 +164,22 @@ pub fn random_lab(seed: u64) -> String {
             "bridge link set dev sw{i} hairpin {}",
             if r.chance(50) { "on" } else { "off" }
         );
+    }
+    // An address written in by hand (the host's own or another known MAC):
+    // it outlives the flushes before each ping, and ARP cannot change it.
+    if r.chance(25) {
+        let a = &hosts[r.range(0, hosts.len() as u64 - 1) as usize];
+        let b = &hosts[r.range(0, hosts.len() as u64 - 1) as usize];
+        let mac = if r.chance(70) { &b.mac } else { r.pick(&known) };
+        if a.ip != b.ip {
+            let _ = writeln!(
+                s,
+                "{}ip neigh replace {} lladdr {mac} dev {}",
+                in_ns(&a.netns),
+                b.ip,
+                a.dev
+            );
+        }
     }
     let _ = writeln!(s, "sleep 0.5");
 

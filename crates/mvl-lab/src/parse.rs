@@ -5,7 +5,9 @@
 use std::net::Ipv4Addr;
 
 use mvl_core::{Flags, MacAddr, MacaddrOp, Mode};
-use mvl_sim::cmd::{Cidr, LinkAdd, LinkSet, LinkShow, MacvlanOpts, NewKind, Ping};
+use mvl_sim::cmd::{
+    Cidr, LinkAdd, LinkSet, LinkShow, MacvlanOpts, NeighNud, NeighOp, NeighSet, NewKind, Ping,
+};
 use mvl_sim::packet::Filter;
 
 use crate::ast::{Command, Lab, Line};
@@ -622,7 +624,78 @@ impl<'a> Cursor<'a> {
                 None => Err(self.err(Some(sub), "Flush requires arguments")),
             };
         }
-        Err(self.err(Some(sub), "unsupported ip neigh command (show, flush)"))
+        let op = if matches(sub, "add") {
+            Some(NeighOp::Add)
+        } else if matches(sub, "change") || sub == "chg" {
+            Some(NeighOp::Change)
+        } else if matches(sub, "replace") {
+            Some(NeighOp::Replace)
+        } else {
+            None
+        };
+        if op.is_some() || matches(sub, "delete") {
+            return self.neigh_modify(op);
+        }
+        Err(self.err(
+            Some(sub),
+            "unsupported ip neigh command (add, change, replace, delete, show, flush)",
+        ))
+    }
+
+    /// The words after `ip neigh add|change|replace|delete`; `op` is `None`
+    /// for delete, which reads and ignores `lladdr` and `nud` as iproute2 does.
+    fn neigh_modify(&mut self, op: Option<NeighOp>) -> Result<Command, ParseError> {
+        let (mut addr, mut lladdr, mut dev, mut nud) = (None, None, None, NeighNud::Permanent);
+        while let Some(w) = self.next() {
+            if matches(w, "lladdr") {
+                if lladdr.is_some() {
+                    return Err(self.err(Some(w), "duplicate \"lladdr\""));
+                }
+                lladdr = Some(self.mac(w)?);
+            } else if w == "nud" {
+                nud = match self.value(w)? {
+                    "permanent" => NeighNud::Permanent,
+                    "reachable" => NeighNud::Reachable,
+                    "stale" => NeighNud::Stale,
+                    v @ ("noarp" | "none" | "incomplete" | "delay" | "probe" | "failed") => {
+                        return Err(self.err(
+                            Some(v),
+                            "not in the lab language (nud permanent, reachable or stale)",
+                        ))
+                    }
+                    v => return Err(self.err(Some(v), "nud state is bad")),
+                };
+            } else if w == "dev" {
+                dev = Some(self.ifname_value(w)?);
+            } else if ["proxy", "router", "extern_learn", "protocol"]
+                .iter()
+                .any(|k| matches(w, k))
+            {
+                return Err(self.err(Some(w), "not in the lab language"));
+            } else {
+                let a = if w == "to" { self.value(w)? } else { w };
+                if addr.is_some() {
+                    return Err(self.err(Some(a), "either \"to\" is duplicate, or this word is garbage"));
+                }
+                addr = Some(
+                    a.parse::<Ipv4Addr>()
+                        .map_err(|_| self.err(Some(a), format!("invalid IPv4 address \"{a}\"")))?,
+                );
+            }
+        }
+        let (Some(addr), Some(dev)) = (addr, dev) else {
+            return Err(self.err(None, "Device and destination are required arguments."));
+        };
+        Ok(match op {
+            Some(op) => Command::NeighSet(NeighSet {
+                op,
+                addr,
+                lladdr,
+                dev,
+                nud,
+            }),
+            None => Command::NeighDel { addr, dev },
+        })
     }
 
     fn bridge(&mut self, netns: Option<String>) -> Result<(Option<String>, Command), ParseError> {
@@ -995,6 +1068,39 @@ mod tests {
             }
         );
         assert_eq!(one("ip neigh flush all").command, Command::NeighFlush(None));
+        let set = |op, lladdr: Option<&str>, nud| {
+            Command::NeighSet(NeighSet {
+                op,
+                addr: Ipv4Addr::new(10, 0, 0, 2),
+                lladdr: lladdr.map(|m| m.parse().unwrap()),
+                dev: "eth0".into(),
+                nud,
+            })
+        };
+        let ll = Some("02:00:00:00:00:02");
+        assert_eq!(
+            one("ip neigh add 10.0.0.2 lladdr 02:00:00:00:00:02 dev eth0").command,
+            set(NeighOp::Add, ll, NeighNud::Permanent)
+        );
+        assert_eq!(
+            one("ip n a dev eth0 to 10.0.0.2 nud reachable l 02:00:00:00:00:02").command,
+            set(NeighOp::Add, ll, NeighNud::Reachable)
+        );
+        assert_eq!(
+            one("ip neigh chg 10.0.0.2 dev eth0 nud stale").command,
+            set(NeighOp::Change, None, NeighNud::Stale)
+        );
+        assert_eq!(
+            one("ip neigh repl 10.0.0.2 lladdr 02:00:00:00:00:02 dev eth0").command,
+            set(NeighOp::Replace, ll, NeighNud::Permanent)
+        );
+        assert_eq!(
+            one("ip neigh d 10.0.0.2 dev eth0").command,
+            Command::NeighDel {
+                addr: Ipv4Addr::new(10, 0, 0, 2),
+                dev: "eth0".into()
+            }
+        );
         let l = one("ping -c3 -W 0.5 -I eth0 -nq 10.0.0.1");
         match l.command {
             Command::Ping { ping, quiet } => {
@@ -1044,6 +1150,26 @@ mod tests {
             assert_eq!(e.line, 2, "{src}");
             assert_eq!(e.word.as_deref(), Some(word), "{src}: {e}");
         }
+        for (src, word) in [
+            ("ip neigh add 10.0.0.1 lladdr zz dev eth0", "zz"),
+            (
+                "ip neigh add 10.0.0.1 lladdr 02:00:00:00:00:01 dev eth0 nud noarp",
+                "noarp",
+            ),
+            (
+                "ip neigh add 10.0.0.1 lladdr 02:00:00:00:00:01 dev eth0 nud bogus",
+                "bogus",
+            ),
+            ("ip neigh add 10.0.0.1 10.0.0.2 dev eth0", "10.0.0.2"),
+            ("ip neigh add fe80::1 dev eth0", "fe80::1"),
+            ("ip neigh add proxy 10.0.0.1 dev eth0", "proxy"),
+            ("ip neigh get 10.0.0.1 dev eth0", "get"),
+        ] {
+            assert_eq!(err(src).word.as_deref(), Some(word), "{src}");
+        }
+        assert!(err("ip neigh add 10.0.0.1 lladdr 02:00:00:00:00:01")
+            .message
+            .contains("Device and destination are required"));
         assert!(err("ip link set mtu 1400").message.contains("dev"));
         assert!(err("ip link add br0").message.contains("type"));
     }

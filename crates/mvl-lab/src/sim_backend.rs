@@ -87,6 +87,14 @@ impl SimBackend {
                 String::new()
             }
             Command::NeighShow => self.sim.neigh_show(ns),
+            Command::NeighSet(n) => {
+                self.sim.neigh_set_cmd(ns, n)?;
+                String::new()
+            }
+            Command::NeighDel { addr, dev } => {
+                self.sim.neigh_del_cmd(ns, *addr, dev)?;
+                String::new()
+            }
             Command::BridgeHairpin { dev, on } => {
                 self.sim.bridge_hairpin(ns, dev, *on)?;
                 String::new()

@@ -169,6 +169,45 @@ impl std::str::FromStr for Cidr {
     }
 }
 
+/// How `ip neigh` writes an entry: `add` (it must not exist), `replace`
+/// (created or overwritten), `change` (it must exist).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NeighOp {
+    /// `ip neigh add`.
+    Add,
+    /// `ip neigh replace`.
+    Replace,
+    /// `ip neigh change`.
+    Change,
+}
+
+/// The states `ip neigh ... nud STATE` can set in the lab language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NeighNud {
+    /// Never resolved again, never replaced by ARP (iproute2's default).
+    Permanent,
+    /// Confirmed now; goes stale after the reachable time.
+    Reachable,
+    /// Usable, verified on first use.
+    Stale,
+}
+
+/// `ip neigh add|replace|change ADDR lladdr MAC dev DEV [nud STATE]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NeighSet {
+    /// Add, replace or change.
+    pub op: NeighOp,
+    /// The neighbour's IPv4 address.
+    pub addr: Ipv4Addr,
+    /// Its link-layer address; without one, the entry must already have a
+    /// valid address, which it keeps.
+    pub lladdr: Option<MacAddr>,
+    /// The device.
+    pub dev: String,
+    /// The state.
+    pub nud: NeighNud,
+}
+
 /// `ping [-c N] [-W S] [-I IF] ADDR`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ping {

@@ -2,11 +2,12 @@
 //! bridge ports — with the kernel's checks, errnos and side effects.
 
 use std::collections::BTreeSet;
+use std::net::Ipv4Addr;
 
 use mvl_core::{Errno, MacChange, MacvlanRef, NewMacvlan, Parent, Ports};
 
 use crate::capture::{Capture, CaptureId, Captured};
-use crate::cmd::{Cidr, LinkAdd, LinkSet, MacvlanOpts, NewKind};
+use crate::cmd::{Cidr, LinkAdd, LinkSet, MacvlanOpts, NeighSet, NewKind};
 use crate::device::{Bridge, DevId, Device, Kind, NsId, Stats};
 use crate::error::SimError;
 use crate::packet::Filter;
@@ -701,6 +702,18 @@ impl Sim {
         let d = dev.map(|n| self.find(ns, n)).transpose()?;
         self.flush_neigh(ns, d);
         Ok(())
+    }
+
+    /// `ip neigh add|replace|change ADDR lladdr MAC dev DEV [nud STATE]`.
+    pub fn neigh_set_cmd(&mut self, ns: NsId, req: &NeighSet) -> Result<(), SimError> {
+        let dev = self.find(ns, &req.dev)?;
+        self.neigh_set(ns, dev, req)
+    }
+
+    /// `ip neigh del ADDR dev DEV`.
+    pub fn neigh_del_cmd(&mut self, ns: NsId, addr: Ipv4Addr, dev: &str) -> Result<(), SimError> {
+        let dev = self.find(ns, dev)?;
+        self.neigh_del(ns, dev, addr)
     }
 
     /// Starts `tcpdump -i DEV [-c N] [filter]`.

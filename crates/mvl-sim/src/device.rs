@@ -100,6 +100,8 @@ pub(crate) enum Nud {
     Delay,
     Probe,
     Failed,
+    /// Set by an administrator: neither ARP nor timers change it.
+    Permanent,
 }
 
 impl Nud {
@@ -111,6 +113,7 @@ impl Nud {
             Nud::Delay => "DELAY",
             Nud::Probe => "PROBE",
             Nud::Failed => "FAILED",
+            Nud::Permanent => "PERMANENT",
         }
     }
 }

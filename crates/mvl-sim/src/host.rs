@@ -8,7 +8,9 @@ use std::net::Ipv4Addr;
 use mvl_core::wire::{EthFrame, ETH_P_ARP, ETH_P_IP};
 use mvl_core::{MacAddr, PktType};
 
-use crate::cmd::Ping;
+use crate::cmd::{NeighNud, NeighOp, NeighSet, Ping};
+use crate::error::SimError;
+use mvl_core::Errno;
 use std::collections::btree_map::Entry;
 
 use crate::device::{DevId, Neigh, NsId, Nud, Queued};
@@ -100,6 +102,18 @@ impl PingOutcome {
     }
 }
 
+/// Who writes a neighbour entry, which decides what it may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Writer {
+    /// An ARP request for one of our addresses: creates the entry.
+    ArpRequest,
+    /// Other ARP: updates an existing entry; a different address only
+    /// `overrides` after the lock time.
+    Arp { overrides: bool },
+    /// `ip neigh add|replace|change`: anything, permanent entries included.
+    Admin,
+}
+
 impl Sim {
     /// Whether `ip` is one of the namespace's own addresses (any device).
     pub(crate) fn is_local(&self, ns: NsId, ip: Ipv4Addr) -> bool {
@@ -187,7 +201,7 @@ impl Sim {
         };
         let ns = self.dev(dev).ns;
         if a.op == ARP_REQUEST && self.is_local(ns, a.tpa) {
-            self.neigh_update(ns, dev, a.spa, a.sha, Nud::Stale, true, true);
+            self.neigh_update(ns, dev, a.spa, a.sha, Nud::Stale, Writer::ArpRequest);
             let mac = self.dev(dev).mac;
             let reply = Arp {
                 op: ARP_REPLY,
@@ -210,8 +224,15 @@ impl Sim {
             } else {
                 Nud::Stale
             };
-            let overrides = self.nss[ns.0 as usize].neigh[&(dev, a.spa)].updated + LOCKTIME <= self.now;
-            self.neigh_update(ns, dev, a.spa, a.sha, state, overrides, false);
+            let entry = &self.nss[ns.0 as usize].neigh[&(dev, a.spa)];
+            if entry.state == Nud::Permanent {
+                self.hop(tag, |s| {
+                    format!("{}: ARP entry for {} is permanent: kept", s.label(dev), a.spa)
+                });
+                return;
+            }
+            let overrides = entry.updated + LOCKTIME <= self.now;
+            self.neigh_update(ns, dev, a.spa, a.sha, state, Writer::Arp { overrides });
             self.hop(tag, |s| {
                 format!("{}: ARP entry for {} updated ({})", s.label(dev), a.spa, a.sha)
             });
@@ -355,7 +376,7 @@ impl Sim {
             None => None,
         };
         match state {
-            Some(Nud::Reachable | Nud::Delay | Nud::Probe) => {
+            Some(Nud::Reachable | Nud::Delay | Nud::Probe | Nud::Permanent) => {
                 let ll = self.nss[ns.0 as usize].neigh[&key]
                     .lladdr
                     .expect("valid entries have an address");
@@ -447,24 +468,15 @@ impl Sim {
         self.xmit(dev, f, t);
     }
 
-    /// `neigh_update`: a new address and state for an entry, creating it if
-    /// `create`; sends what was queued once the address is known.
-    #[allow(clippy::too_many_arguments)]
-    fn neigh_update(
-        &mut self,
-        ns: NsId,
-        dev: DevId,
-        ip: Ipv4Addr,
-        lladdr: MacAddr,
-        state: Nud,
-        overrides: bool,
-        create: bool,
-    ) {
+    /// `neigh_update`: a new address and state for an entry (created for an
+    /// ARP request to us or by an administrator); sends what was queued once
+    /// the address is known.
+    fn neigh_update(&mut self, ns: NsId, dev: DevId, ip: Ipv4Addr, lladdr: MacAddr, state: Nud, by: Writer) {
         let now = self.now;
         let reachable_for = self.reachable_time();
         let e = match self.nss[ns.0 as usize].neigh.entry((dev, ip)) {
             Entry::Occupied(o) => o.into_mut(),
-            Entry::Vacant(_) if !create => return,
+            Entry::Vacant(_) if matches!(by, Writer::Arp { .. }) => return,
             Entry::Vacant(v) => v.insert(Neigh {
                 state: Nud::Failed,
                 lladdr: None,
@@ -476,8 +488,17 @@ impl Sim {
                 generation: 0,
             }),
         };
+        let admin = by == Writer::Admin;
+        if e.state == Nud::Permanent && !admin {
+            // Only an administrator changes a permanent entry.
+            return;
+        }
+        let overrides = match by {
+            Writer::Arp { overrides } => overrides,
+            Writer::ArpRequest | Writer::Admin => true,
+        };
         let valid = matches!(e.state, Nud::Reachable | Nud::Stale | Nud::Delay | Nud::Probe);
-        if let Some(old) = e.lladdr.filter(|_| valid) {
+        if let Some(old) = e.lladdr.filter(|_| valid && !admin) {
             if old != lladdr && !overrides {
                 if e.state == Nud::Reachable {
                     e.state = Nud::Stale;
@@ -620,7 +641,43 @@ impl Sim {
     pub(crate) fn flush_neigh(&mut self, ns: NsId, dev: Option<DevId>) {
         self.nss[ns.0 as usize]
             .neigh
-            .retain(|&(d, _), _| dev.is_some_and(|x| x != d));
+            .retain(|&(d, _), e| e.state == Nud::Permanent || dev.is_some_and(|x| x != d));
+    }
+
+    /// `ip neigh add|replace|change`: an administrator's entry, as the
+    /// kernel's `neigh_add` and `__neigh_update(..., ADMIN)`.
+    pub(crate) fn neigh_set(&mut self, ns: NsId, dev: DevId, req: &NeighSet) -> Result<(), SimError> {
+        let entry = self.nss[ns.0 as usize].neigh.get(&(dev, req.addr));
+        match req.op {
+            NeighOp::Add if entry.is_some() => return Err(SimError::kernel(Errno::EEXIST, String::new())),
+            NeighOp::Change if entry.is_none() => return Err(SimError::kernel(Errno::ENOENT, String::new())),
+            _ => {}
+        }
+        let known = entry
+            .filter(|e| !matches!(e.state, Nud::Incomplete | Nud::Failed))
+            .and_then(|e| e.lladdr);
+        let Some(lladdr) = req.lladdr.or(known) else {
+            return Err(SimError::Kernel {
+                errno: Errno::EINVAL,
+                extack: Some("No link layer address given"),
+                detail: String::new(),
+            });
+        };
+        let state = match req.nud {
+            NeighNud::Permanent => Nud::Permanent,
+            NeighNud::Reachable => Nud::Reachable,
+            NeighNud::Stale => Nud::Stale,
+        };
+        self.neigh_update(ns, dev, req.addr, lladdr, state, Writer::Admin);
+        Ok(())
+    }
+
+    /// `ip neigh del ADDR dev DEV`.
+    pub(crate) fn neigh_del(&mut self, ns: NsId, dev: DevId, addr: Ipv4Addr) -> Result<(), SimError> {
+        match self.nss[ns.0 as usize].neigh.remove(&(dev, addr)) {
+            Some(_) => Ok(()),
+            None => Err(SimError::kernel(Errno::ENOENT, String::new())),
+        }
     }
 
     /// Runs `ping` in `ns` to completion (in virtual time).

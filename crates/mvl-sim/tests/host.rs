@@ -1,7 +1,9 @@
 //! The emulated host's Linux behaviour, one test per behaviour.
 
 use mvl_core::{Errno, MacAddr, Mode};
-use mvl_sim::cmd::{Cidr, LinkAdd, LinkSet, LinkShow, MacvlanOpts, NewKind, Ping};
+use mvl_sim::cmd::{
+    Cidr, LinkAdd, LinkSet, LinkShow, MacvlanOpts, NeighNud, NeighOp, NeighSet, NewKind, Ping,
+};
 use mvl_sim::time::Duration;
 use mvl_sim::{NsId, Sim};
 
@@ -113,6 +115,96 @@ fn ping_across_a_veth_and_arp_states() {
     assert!(sim.neigh_show(b).contains("10.0.0.1 dev vb lladdr"));
     sim.sleep(Duration::secs(60));
     assert!(sim.neigh_show(a).contains("STALE"), "{}", sim.neigh_show(a));
+}
+
+fn neigh(op: NeighOp, addr: &str, lladdr: Option<&str>, dev: &str, nud: NeighNud) -> NeighSet {
+    NeighSet {
+        op,
+        addr: addr.parse().unwrap(),
+        lladdr: lladdr.map(|m| m.parse().unwrap()),
+        dev: dev.into(),
+        nud,
+    }
+}
+
+#[test]
+fn static_neighbours_as_ip_neigh_writes_them() {
+    let (mut sim, a, b) = pair();
+    let vb_mac = show(&mut sim, b, "vb")
+        .split_whitespace()
+        .skip_while(|w| *w != "link/ether")
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let wrong = "02:00:00:00:00:99";
+    let add = |op, ll: Option<&str>, nud| neigh(op, "10.0.0.2", ll, "va", nud);
+
+    // A permanent entry with a wrong address: no ARP, so no reply. Nor
+    // does b's ARP request correct it, so a answers b's ping to the wrong MAC.
+    sim.neigh_set_cmd(a, &add(NeighOp::Add, Some(wrong), NeighNud::Permanent))
+        .unwrap();
+    assert_eq!(ping(&mut sim, a, "10.0.0.2", 1.0).exit_code, 1);
+    assert_eq!(ping(&mut sim, b, "10.0.0.1", 1.0).exit_code, 1);
+    assert!(
+        sim.neigh_show(b).contains("10.0.0.1 dev vb lladdr"),
+        "b learned a's MAC from its reply"
+    );
+    assert!(sim
+        .neigh_show(a)
+        .contains(&format!("10.0.0.2 dev va lladdr {wrong} PERMANENT")));
+    sim.neigh_flush_cmd(a, None).unwrap();
+    assert!(sim.neigh_show(a).contains("PERMANENT"), "{}", sim.neigh_show(a));
+
+    // add refuses an existing entry; replace and change overwrite it.
+    let e = sim
+        .neigh_set_cmd(a, &add(NeighOp::Add, Some(&vb_mac), NeighNud::Permanent))
+        .unwrap_err();
+    assert_eq!(e.errno(), Some(Errno::EEXIST));
+    assert_eq!(e.to_string(), "RTNETLINK answers: File exists");
+    sim.neigh_set_cmd(a, &add(NeighOp::Replace, Some(&vb_mac), NeighNud::Permanent))
+        .unwrap();
+    assert_eq!(ping(&mut sim, a, "10.0.0.2", 1.0).exit_code, 0);
+    // change without an address keeps the one it has.
+    sim.neigh_set_cmd(a, &add(NeighOp::Change, None, NeighNud::Stale))
+        .unwrap();
+    assert!(
+        sim.neigh_show(a).contains(&format!("lladdr {vb_mac} STALE")),
+        "{}",
+        sim.neigh_show(a)
+    );
+
+    // del removes it; a second del, a change of a missing entry, and an
+    // entry with no address anywhere are refused.
+    sim.neigh_del_cmd(a, "10.0.0.2".parse().unwrap(), "va").unwrap();
+    assert!(!sim.neigh_show(a).contains("10.0.0.2"));
+    let e = sim
+        .neigh_del_cmd(a, "10.0.0.2".parse().unwrap(), "va")
+        .unwrap_err();
+    assert_eq!(e.to_string(), "RTNETLINK answers: No such file or directory");
+    let e = sim
+        .neigh_set_cmd(a, &add(NeighOp::Change, Some(wrong), NeighNud::Permanent))
+        .unwrap_err();
+    assert_eq!(e.errno(), Some(Errno::ENOENT));
+    let e = sim
+        .neigh_set_cmd(a, &add(NeighOp::Replace, None, NeighNud::Permanent))
+        .unwrap_err();
+    assert_eq!(e.to_string(), "Error: No link layer address given.");
+    assert!(
+        sim.neigh_show(a).is_empty(),
+        "refusals leave nothing: {}",
+        sim.neigh_show(a)
+    );
+    let e = sim.neigh_set_cmd(
+        a,
+        &neigh(NeighOp::Add, "10.0.0.3", Some(wrong), "nope", NeighNud::Permanent),
+    );
+    assert!(matches!(e, Err(mvl_sim::SimError::NoDevice(_))));
+
+    // Taking the device down forgets even permanent entries, as the kernel does.
+    sim.neigh_set_cmd(a, &add(NeighOp::Add, Some(&vb_mac), NeighNud::Permanent))
+        .unwrap();
+    set(&mut sim, a, "va", |s| s.up = Some(false)).unwrap();
+    assert!(sim.neigh_show(a).is_empty(), "{}", sim.neigh_show(a));
 }
 
 #[test]
