@@ -69,7 +69,8 @@ enum Cmd {
 enum LabCmd {
     /// Run a lab and judge every line against its `# expect:`.
     Run(LabRun),
-    /// Run labs on the emulator and on the real kernel and compare every line (needs root).
+    /// Run labs on the real kernel and on the emulator (or the userspace datapath)
+    /// and compare every line (needs root).
     Diff(LabDiff),
     /// Print the random lab of a seed (the ones `mvl lab diff --seeds` runs).
     Random {
@@ -286,6 +287,8 @@ fn main() -> ExitCode {
         Cmd::Daemon(a) => {
             tracing_subscriber::fmt()
                 .with_writer(std::io::stderr)
+                // Colours only for a person at a terminal, not in a log file or journal.
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
                 .with_env_filter(
                     tracing_subscriber::EnvFilter::try_from_default_env()
                         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
