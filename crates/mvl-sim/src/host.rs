@@ -648,9 +648,20 @@ impl Sim {
     /// kernel's `neigh_add` and `__neigh_update(..., ADMIN)`.
     pub(crate) fn neigh_set(&mut self, ns: NsId, dev: DevId, req: &NeighSet) -> Result<(), SimError> {
         let entry = self.nss[ns.0 as usize].neigh.get(&(dev, req.addr));
+        let name = &self.dev(dev).name;
         match req.op {
-            NeighOp::Add if entry.is_some() => return Err(SimError::kernel(Errno::EEXIST, String::new())),
-            NeighOp::Change if entry.is_none() => return Err(SimError::kernel(Errno::ENOENT, String::new())),
+            NeighOp::Add if entry.is_some() => {
+                return Err(SimError::kernel(
+                    Errno::EEXIST,
+                    format!("{name} has an entry for {}; replace overwrites it", req.addr),
+                ))
+            }
+            NeighOp::Change if entry.is_none() => {
+                return Err(SimError::kernel(
+                    Errno::ENOENT,
+                    format!("{name} has no entry for {} to change", req.addr),
+                ))
+            }
             _ => {}
         }
         let known = entry
@@ -660,7 +671,7 @@ impl Sim {
             return Err(SimError::Kernel {
                 errno: Errno::EINVAL,
                 extack: Some("No link layer address given"),
-                detail: String::new(),
+                detail: format!("{name}: {} is not resolved; give lladdr", req.addr),
             });
         };
         let state = match req.nud {
@@ -676,7 +687,10 @@ impl Sim {
     pub(crate) fn neigh_del(&mut self, ns: NsId, dev: DevId, addr: Ipv4Addr) -> Result<(), SimError> {
         match self.nss[ns.0 as usize].neigh.remove(&(dev, addr)) {
             Some(_) => Ok(()),
-            None => Err(SimError::kernel(Errno::ENOENT, String::new())),
+            None => Err(SimError::kernel(
+                Errno::ENOENT,
+                format!("{} has no entry for {addr}", self.dev(dev).name),
+            )),
         }
     }
 

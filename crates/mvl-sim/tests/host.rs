@@ -160,7 +160,10 @@ fn static_neighbours_as_ip_neigh_writes_them() {
         .neigh_set_cmd(a, &add(NeighOp::Add, Some(&vb_mac), NeighNud::Permanent))
         .unwrap_err();
     assert_eq!(e.errno(), Some(Errno::EEXIST));
-    assert_eq!(e.to_string(), "RTNETLINK answers: File exists");
+    assert_eq!(
+        e.to_string(),
+        "RTNETLINK answers: File exists (va has an entry for 10.0.0.2; replace overwrites it)"
+    );
     sim.neigh_set_cmd(a, &add(NeighOp::Replace, Some(&vb_mac), NeighNud::Permanent))
         .unwrap();
     assert_eq!(ping(&mut sim, a, "10.0.0.2", 1.0).exit_code, 0);
@@ -180,7 +183,10 @@ fn static_neighbours_as_ip_neigh_writes_them() {
     let e = sim
         .neigh_del_cmd(a, "10.0.0.2".parse().unwrap(), "va")
         .unwrap_err();
-    assert_eq!(e.to_string(), "RTNETLINK answers: No such file or directory");
+    assert_eq!(
+        e.to_string(),
+        "RTNETLINK answers: No such file or directory (va has no entry for 10.0.0.2)"
+    );
     let e = sim
         .neigh_set_cmd(a, &add(NeighOp::Change, Some(wrong), NeighNud::Permanent))
         .unwrap_err();
@@ -188,7 +194,10 @@ fn static_neighbours_as_ip_neigh_writes_them() {
     let e = sim
         .neigh_set_cmd(a, &add(NeighOp::Replace, None, NeighNud::Permanent))
         .unwrap_err();
-    assert_eq!(e.to_string(), "Error: No link layer address given.");
+    assert_eq!(
+        e.to_string(),
+        "Error: No link layer address given. (va: 10.0.0.2 is not resolved; give lladdr)"
+    );
     assert!(
         sim.neigh_show(a).is_empty(),
         "refusals leave nothing: {}",
