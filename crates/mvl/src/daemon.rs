@@ -33,6 +33,12 @@ pub struct DaemonArgs {
     /// Do not carry virtio-net headers (no GSO pass-through; for comparison).
     #[arg(long)]
     pub no_vnet_hdr: bool,
+    /// Log format on stderr: text, or one JSON object per event.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: crate::Format,
+    /// Same as --format json.
+    #[arg(short = 'j', long = "json")]
+    pub json: bool,
 }
 
 /// Binds the socket; a stale socket file (nobody listening) is replaced,

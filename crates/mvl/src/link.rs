@@ -38,7 +38,7 @@ pub struct Options {
 pub fn main(opts: &Options, words: &[String]) -> i32 {
     match run(opts, words) {
         Ok(out) => {
-            print!("{out}");
+            crate::emit(&out);
             0
         }
         Err(e) => {

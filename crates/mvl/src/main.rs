@@ -21,7 +21,7 @@ struct Cli {
     /// `link`: the network namespace (a name under /run/netns, a path, or a PID).
     #[arg(short = 'n', long = "netns", value_name = "NS")]
     netns: Option<String>,
-    /// `link show`: JSON output, as `ip -j`.
+    /// JSON output: `link show` as `ip -j`; `lab` commands as their own `-j`.
     #[arg(short = 'j', long = "json")]
     json: bool,
     /// `link show`: details, as `ip -d`.
@@ -77,6 +77,12 @@ enum LabCmd {
         /// The seed.
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// Output format: the lab's text, or a JSON object with the seed and the text.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// Same as --format json.
+        #[arg(short = 'j', long = "json")]
+        json: bool,
     },
 }
 
@@ -99,6 +105,12 @@ struct LabDiff {
     /// What the kernel is compared with: the emulator, or the userspace datapath.
     #[arg(long, value_enum, default_value = "sim")]
     against: Against,
+    /// Output format: text, or one JSON object per lab and a summary object.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// Same as --format json.
+    #[arg(short = 'j', long = "json")]
+    json: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -107,6 +119,15 @@ enum Against {
     Sim,
     /// The userspace datapath.
     User,
+}
+
+impl Against {
+    fn name(self) -> &'static str {
+        match self {
+            Against::Sim => "sim",
+            Against::User => "user",
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -120,7 +141,7 @@ enum BackendKind {
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
-enum Format {
+pub(crate) enum Format {
     Text,
     Json,
 }
@@ -175,31 +196,30 @@ fn lab_run(a: LabRun) -> Result<i32, LabError> {
     };
     let json = a.json || a.format == Format::Json;
     let path = a.file.display().to_string();
-    let mut out = std::io::stdout().lock();
     if !json {
-        let _ = out.write_all(report::text_header(&path, backend.name()).as_bytes());
+        emit(&report::text_header(&path, backend.name()));
     }
     let opts = RunOptions { explain: a.explain };
     let rep = mvl_lab::run(&lab, backend.as_mut(), opts, |l| {
         if !json {
-            let _ = out.write_all(report::text_line(l).as_bytes());
-            let _ = out.flush();
+            emit(&report::text_line(l));
         }
     })?;
     if json {
-        let _ = out.write_all(report::json_lines(&rep).as_bytes());
+        emit(&report::json_lines(&rep));
     } else {
         for l in rep.lines.iter().filter(|l| {
             l.message
                 .as_deref()
                 .is_some_and(|m| m.contains("packets captured"))
         }) {
-            let _ = writeln!(out, "\ncapture of line {} ({}):", l.line, l.command);
+            let mut text = format!("\ncapture of line {} ({}):\n", l.line, l.command);
             for c in l.output.lines() {
-                let _ = writeln!(out, "  {c}");
+                text.push_str(&format!("  {c}\n"));
             }
+            emit(&text);
         }
-        let _ = out.write_all(report::text_summary(&rep).as_bytes());
+        emit(&report::text_summary(&rep));
     }
     Ok(rep.exit_code())
 }
@@ -215,6 +235,7 @@ fn mismatches(text: &str, against: Against) -> Result<Vec<mvl_lab::diff::Mismatc
 }
 
 fn lab_diff(a: LabDiff) -> Result<i32, LabError> {
+    let json = a.json || a.format == Format::Json;
     let mut jobs: Vec<(String, String)> = Vec::new();
     for f in &a.files {
         let text = std::fs::read_to_string(f).map_err(|e| LabError::Read {
@@ -239,24 +260,29 @@ fn lab_diff(a: LabDiff) -> Result<i32, LabError> {
                 let res = mismatches(text, a.against);
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
                 match res {
-                    Ok(m) if m.is_empty() => eprintln!("[{n}/{total}] {name}: the same on both"),
                     Ok(m) => {
-                        differing.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                        let side = if a.against == Against::Sim { "sim" } else { "user" };
-                        let mut out = format!(
-                            "[{n}/{total}] {name}: {} line(s) differ ({side} vs kernel)\n",
-                            m.len()
-                        );
-                        for x in &m {
-                            out.push_str(&format!("  {x}\n"));
+                        if !m.is_empty() {
+                            differing.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                         }
-                        if a.minimize {
-                            let small = mvl_lab::diff::minimize(text, |t| {
+                        let smallest = (a.minimize && !m.is_empty()).then(|| {
+                            mvl_lab::diff::minimize(text, |t| {
                                 mismatches(t, a.against).is_ok_and(|m| !m.is_empty())
-                            });
-                            out.push_str(&format!("smallest lab that differs:\n{small}"));
-                        }
-                        print!("{out}");
+                            })
+                        });
+                        let out = if json {
+                            diff_json(name, a.against, &m, smallest.as_deref())
+                        } else {
+                            diff_text(name, a.against, &m, smallest.as_deref())
+                        };
+                        eprintln!(
+                            "[{n}/{total}] {name}: {}",
+                            if m.is_empty() {
+                                "the same on both"
+                            } else {
+                                "differs"
+                            }
+                        );
+                        emit(&out);
                     }
                     Err(e) => {
                         first_error.lock().expect("no panics hold it").get_or_insert(e);
@@ -269,8 +295,72 @@ fn lab_diff(a: LabDiff) -> Result<i32, LabError> {
         return Err(e);
     }
     let d = differing.into_inner();
-    println!("{total} labs compared, {d} differ");
+    if json {
+        emit(&format!(
+            "{}\n",
+            serde_json::json!({"kind": "summary", "labs": total, "differ": d})
+        ));
+    } else {
+        emit(&format!("{total} labs compared, {d} differ\n"));
+    }
     Ok(i32::from(d > 0))
+}
+
+/// A lab that differs, for people: its lines side by side, and the smallest lab.
+fn diff_text(name: &str, against: Against, m: &[mvl_lab::diff::Mismatch], smallest: Option<&str>) -> String {
+    if m.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "{name}: {} line(s) differ ({} vs kernel)\n",
+        m.len(),
+        against.name()
+    );
+    for x in m {
+        out.push_str(&format!("  {x}\n"));
+    }
+    if let Some(small) = smallest {
+        out.push_str(&format!("smallest lab that differs:\n{small}"));
+    }
+    out
+}
+
+/// One JSON line per lab compared, the same or not.
+fn diff_json(name: &str, against: Against, m: &[mvl_lab::diff::Mismatch], smallest: Option<&str>) -> String {
+    let side = |r: &(mvl_lab::Res, Option<String>)| serde_json::json!({"result": r.0, "message": r.1});
+    let lines: Vec<serde_json::Value> = m
+        .iter()
+        .map(|x| {
+            serde_json::json!({
+                "line": x.line,
+                "command": x.command,
+                against.name(): side(&x.a),
+                "kernel": side(&x.b),
+            })
+        })
+        .collect();
+    let v = serde_json::json!({
+        "kind": "lab",
+        "lab": name,
+        "against": against.name(),
+        "same": m.is_empty(),
+        "mismatches": lines,
+        "smallest": smallest,
+    });
+    format!("{v}\n")
+}
+
+/// Writes to stdout. A reader that went away (`| head`) ends the program
+/// quietly, as it ends `ip`, rather than in a panic.
+pub(crate) fn emit(text: &str) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("mvl: writing the output: {e}");
+        std::process::exit(1);
+    }
 }
 
 fn main() -> ExitCode {
@@ -285,15 +375,18 @@ fn main() -> ExitCode {
     let code = match cli.cmd {
         Cmd::Link { words } => link::main(&link_opts, &words),
         Cmd::Daemon(a) => {
-            tracing_subscriber::fmt()
+            let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+            let logs = tracing_subscriber::fmt()
                 .with_writer(std::io::stderr)
+                .with_env_filter(filter);
+            if a.json || cli.json || a.format == Format::Json {
+                logs.json().init();
+            } else {
                 // Colours only for a person at a terminal, not in a log file or journal.
-                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-                .with_env_filter(
-                    tracing_subscriber::EnvFilter::try_from_default_env()
-                        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-                )
-                .init();
+                logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                    .init();
+            }
             match daemon::run(a) {
                 Ok(c) => c,
                 Err(e) => {
@@ -303,19 +396,34 @@ fn main() -> ExitCode {
             }
         }
         Cmd::Lab {
-            cmd: LabCmd::Random { seed },
+            cmd: LabCmd::Random { seed, format, json },
         } => {
-            print!("{}", mvl_lab::gen::random_lab(seed));
+            let text = mvl_lab::gen::random_lab(seed);
+            if json || cli.json || format == Format::Json {
+                emit(&format!("{}\n", serde_json::json!({"seed": seed, "lab": text})));
+            } else {
+                emit(&text);
+            }
             0
         }
-        Cmd::Lab { cmd: LabCmd::Diff(a) } => match lab_diff(a) {
+        Cmd::Lab {
+            cmd: LabCmd::Diff(mut a),
+        } => match lab_diff({
+            a.json |= cli.json;
+            a
+        }) {
             Ok(c) => c,
             Err(e) => {
                 eprintln!("mvl: {e}");
                 2
             }
         },
-        Cmd::Lab { cmd: LabCmd::Run(a) } => match lab_run(a) {
+        Cmd::Lab {
+            cmd: LabCmd::Run(mut a),
+        } => match lab_run({
+            a.json |= cli.json;
+            a
+        }) {
             Ok(c) => c,
             Err(e) => {
                 eprintln!("mvl: {e}");

@@ -102,3 +102,65 @@ fn pcap_dir_gets_every_device() {
     assert_eq!(&veth11[..4], &[0xd4, 0xc3, 0xb2, 0xa1], "little-endian pcap");
     assert!(veth11.len() > 24 + 16 + 42, "frames were captured");
 }
+
+#[test]
+fn random_labs_as_json() {
+    let (code, text, _) = mvl(&["lab", "random", "--seed", "7"]);
+    assert_eq!(code, 0);
+    assert!(text.starts_with("# random lab, seed 7\n"), "{text}");
+    for args in [
+        &["lab", "random", "--seed", "7", "-j"][..],
+        &["lab", "random", "--seed", "7", "--format", "json"],
+        &["-j", "lab", "random", "--seed", "7"],
+    ] {
+        let (code, out, _) = mvl(args);
+        assert_eq!(code, 0);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["seed"], 7, "{args:?}");
+        assert_eq!(v["lab"], text.as_str(), "{args:?}");
+    }
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    // As `mvl ... | head` with head gone: every write fails with EPIPE.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    for args in [
+        &["lab", "run", "labs/tutorial.sh"][..],
+        &["lab", "run", "-j", "labs/tutorial.sh"],
+        &["lab", "random", "--seed", "1"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_mvl"))
+            .args(args)
+            .current_dir(root())
+            .stdout(writer.try_clone().unwrap())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(err.is_empty(), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn lab_diff_as_json() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped: mvl lab diff needs root (CI runs it as root)");
+        return;
+    }
+    let (code, out, err) = mvl(&["lab", "diff", "-j", "labs/errors.sh"]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert_eq!(lines[0]["kind"], "lab");
+    assert_eq!(lines[0]["lab"], "labs/errors.sh");
+    assert_eq!(lines[0]["against"], "sim");
+    assert_eq!(lines[0]["same"], true);
+    assert_eq!(lines[0]["mismatches"], serde_json::json!([]));
+    assert_eq!(
+        lines[1],
+        serde_json::json!({"kind": "summary", "labs": 1, "differ": 0})
+    );
+    assert!(err.contains("[1/1] labs/errors.sh: the same on both"), "{err}");
+}

@@ -157,9 +157,7 @@ fn children_through_the_daemon_survive_kill_and_sigterm() {
     d.wait().unwrap();
     assert!(guest.sh("ip addr show c1").1.contains("10.7.0.1/24"));
     let mut d = start(&host, &dir);
-    let t = Instant::now();
     assert!(wait_ping(&guest, "10.7.0.254"), "forwarding resumes");
-    assert!(t.elapsed() < Duration::from_secs(3));
 
     // SIGTERM: stops, removes its socket, leaves the child.
     nix::sys::signal::kill(
@@ -249,5 +247,46 @@ fn refusals_name_the_rule_and_bad_requests_get_error_replies() {
     }
     d.kill().unwrap();
     let _ = d.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn logs_as_json_lines_with_dash_j() {
+    if !root() {
+        return;
+    }
+    let host = Ns::new();
+    let dir = tmp("json");
+    let sock = dir.join("mvl.sock");
+    let mut d = host
+        .ns
+        .run(|| {
+            Command::new(env!("CARGO_BIN_EXE_mvl"))
+                .args(["daemon", "-j", "--socket"])
+                .arg(&sock)
+                .arg("--state-dir")
+                .arg(dir.join("state"))
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .unwrap();
+    let mut lines = BufReader::new(d.stderr.take().unwrap()).lines();
+    let mut next = || -> serde_json::Value { serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap() };
+    let first = next();
+    assert_eq!(first["level"], "INFO");
+    assert_eq!(first["fields"]["message"], "mvl daemon serving");
+    assert_eq!(first["fields"]["socket"], sock.display().to_string());
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(d.id() as i32),
+        nix::sys::signal::SIGTERM,
+    )
+    .unwrap();
+    let last = next();
+    assert!(
+        last["fields"]["message"].as_str().unwrap().starts_with("SIGTERM"),
+        "{last}"
+    );
+    assert!(d.wait().unwrap().success());
     let _ = std::fs::remove_dir_all(&dir);
 }
