@@ -27,31 +27,9 @@ fi
 cargo build --release -q -p mvl
 mvl=$PWD/target/release/mvl
 
-if [ "${MVL_BENCH_INSIDE:-}" != 1 ]; then
-  exec env MVL_BENCH_INSIDE=1 unshare --mount --net --propagation private "$0" "$@"
-fi
-
-# Inside the sandbox.
-if [ -d /run/netns ]; then mount -t tmpfs tmpfs /run/netns; else mount -t tmpfs tmpfs /run; mkdir /run/netns; fi
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-ip link set lo up
-for ns in ext k1 k2 u1 u2; do
-  ip netns add $ns
-  ip netns exec $ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-  ip -n $ns link set lo up
-done
-
-ip link add lowerK type veth peer wireK
-ip link add lowerU type veth peer wireU
-ip link set wireK netns ext
-ip link set wireU netns ext
-ip -n ext addr add 10.1.0.254/24 dev wireK
-ip -n ext addr add 10.2.0.254/24 dev wireU
-ip -n ext link set wireK up
-ip -n ext link set wireU up
-ip link set lowerK up
-ip link set lowerU up
+. scripts/lib/side-by-side.sh
+enter_sandbox "$0" "$@"
+two_wires k1 k2 u1 u2
 
 # Kernel macvlans.
 for i in 1 2; do
@@ -61,13 +39,11 @@ for i in 1 2; do
 done
 
 # Userspace datapath children.
-"$mvl" daemon --socket "$work/mvl.sock" --state-dir "$work/state" --queues "$queues" 2>"$work/daemon.log" &
-daemon=$!
-for _ in $(seq 100); do [ -S "$work/mvl.sock" ] && break; sleep 0.05; done
+start_daemon --queues "$queues"
 for i in 1 2; do
-  "$mvl" --backend user --socket "$work/mvl.sock" link add mu$i link lowerU netns u$i type macvlan mode bridge
+  user link add mu$i link lowerU netns u$i type macvlan mode bridge
   ip -n u$i addr add 10.2.0.$i/24 dev mu$i
-  "$mvl" --backend user --socket "$work/mvl.sock" -n u$i link set mu$i up
+  user -n u$i link set mu$i up
 done
 
 # Servers as jobs of this shell (not -D daemons), so the exit trap stops them.
@@ -99,8 +75,8 @@ printf '%-34s %8s kpps %7s kpps %8s\n' "UDP 64 B sibling -> sibling" "$a" "$b" "
 
 # Memory with 64 children.
 for i in $(seq 3 64); do
-  "$mvl" --backend user --socket "$work/mvl.sock" link add mu$i link lowerU type macvlan mode bridge
-  "$mvl" --backend user --socket "$work/mvl.sock" link set mu$i up
+  user link add mu$i link lowerU type macvlan mode bridge
+  user link set mu$i up
 done
 echo "daemon RSS with 64 children: $(awk '/VmRSS/ {print $2, $3}' /proc/$daemon/status)"
 kill $daemon

@@ -18,37 +18,14 @@ fi
 command -v iperf3 >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iperf3 >/dev/null
 cargo build --release -q -p mvl
 mvl=$PWD/target/release/mvl
-if [ "${MVL_SOAK_INSIDE:-}" != 1 ]; then
-  exec env MVL_SOAK_INSIDE=1 unshare --mount --net --propagation private "$0" "$@"
-fi
-
-if [ -d /run/netns ]; then mount -t tmpfs tmpfs /run/netns; else mount -t tmpfs tmpfs /run; mkdir /run/netns; fi
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-ip link set lo up
-for ns in ext k1 u1 kc uc; do
-  ip netns add $ns
-  ip netns exec $ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-  ip -n $ns link set lo up
-done
-ip link add lowerK type veth peer wireK
-ip link add lowerU type veth peer wireU
-ip link set wireK netns ext
-ip link set wireU netns ext
-ip -n ext addr add 10.1.0.254/24 dev wireK
-ip -n ext addr add 10.2.0.254/24 dev wireU
-ip -n ext link set wireK up
-ip -n ext link set wireU up
-ip link set lowerK up
-ip link set lowerU up
+. scripts/lib/side-by-side.sh
+enter_sandbox "$0" "$@"
+two_wires k1 u1 kc uc
 
 ip link add mk1 link lowerK netns k1 type macvlan mode bridge
 ip -n k1 addr add 10.1.0.1/24 dev mk1
 ip -n k1 link set mk1 up
-"$mvl" daemon --socket "$work/mvl.sock" --state-dir "$work/state" 2>"$work/daemon.log" &
-daemon=$!
-for _ in $(seq 100); do [ -S "$work/mvl.sock" ] && break; sleep 0.05; done
-user() { "$mvl" --backend user --socket "$work/mvl.sock" "$@"; }
+start_daemon
 user link add mu1 link lowerU netns u1 type macvlan mode bridge
 ip -n u1 addr add 10.2.0.1/24 dev mu1
 user -n u1 link set mu1 up
