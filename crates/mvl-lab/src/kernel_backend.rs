@@ -76,7 +76,7 @@ impl RealRunner {
         if timed_out {
             return Outcome::error(format!("timed out after {} s", LINE_TIMEOUT.as_secs()));
         }
-        let mut o = if line.command.is_ping() {
+        let o = if line.command.is_ping() {
             let stats = stdout
                 .lines()
                 .find(|l| l.contains("packets transmitted"))
@@ -106,18 +106,6 @@ impl RealRunner {
                 if let Err(e) = self.sandbox.sysctls(ns) {
                     return Outcome::error(e);
                 }
-            }
-        }
-        if let Some(g) = &line.grep {
-            let text = if o.result == Res::Ok {
-                g.apply(&o.output)
-            } else {
-                String::new()
-            };
-            if o.result == Res::Ok && text.is_empty() {
-                o = Outcome::error(format!("grep: no line matches \"{}\"", g.pattern));
-            } else {
-                o.output = text;
             }
         }
         o

@@ -41,7 +41,7 @@ impl Res {
 pub struct Outcome {
     /// The result.
     pub result: Res,
-    /// What the command printed (after `| grep`).
+    /// What the command printed (the runner applies any `| grep`).
     pub output: String,
     /// The error, or a ping's statistics line.
     pub message: Option<String>,
@@ -76,7 +76,7 @@ impl Outcome {
 pub trait Backend {
     /// Its name (`sim`, `kernel`, `user`).
     fn name(&self) -> &'static str;
-    /// Runs one line.
+    /// Runs one line's command (its `| grep` is the runner's).
     fn run(&mut self, line: &Line, explain: bool) -> Outcome;
     /// Ends the run: background captures stop. Returns what each capture
     /// printed, by the line that started it.
@@ -159,6 +159,19 @@ pub fn run(
     let mut lines = Vec::with_capacity(lab.lines.len());
     for line in &lab.lines {
         let mut o = backend.run(line, opts.explain);
+        if let Some(g) = &line.grep {
+            // The shell reports grep's status: no matching line is a failure.
+            let text = if o.result == Res::Ok {
+                g.apply(&o.output)
+            } else {
+                String::new()
+            };
+            if o.result == Res::Ok && text.is_empty() {
+                o = Outcome::error(format!("grep: no line matches \"{}\"", g.pattern));
+            } else {
+                o.output = text;
+            }
+        }
         if line.command.is_ping() && o.result == Res::Error {
             // A ping that cannot even start (exit 2) got no reply.
             o.result = Res::Fail;

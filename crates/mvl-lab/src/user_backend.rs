@@ -189,16 +189,7 @@ impl Backend for UserBackend {
                 if s.dev.as_ref().is_some_and(|d| self.is_child(ns, d))
                     || (s.dev.is_none() && s.kind.as_deref() == Some("macvlan")) =>
             {
-                let mut o = self.show(ns, s);
-                if let Some(g) = &line.grep {
-                    let text = g.apply(&o.output);
-                    if o.result == crate::run::Res::Ok && text.is_empty() {
-                        o = Outcome::error(format!("grep: no line matches \"{}\"", g.pattern));
-                    } else {
-                        o.output = text;
-                    }
-                }
-                o
+                self.show(ns, s)
             }
             Command::LinkDel(d) if self.is_child(ns, d) => {
                 let spec = DevSpec {
