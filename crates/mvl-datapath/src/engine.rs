@@ -124,6 +124,31 @@ fn ns_deleted(ns: &NetNs, name: &Option<String>) -> bool {
     }
 }
 
+/// The lower's control socket and one AF_PACKET socket per queue (several
+/// share a fanout group, unique to the lower within this process), opened
+/// in the lower's namespace.
+fn lower_sockets(
+    ns: &NetNs,
+    ifindex: u32,
+    key: u32,
+    opts: &Options,
+) -> Result<std::io::Result<(PacketSocket, Vec<PacketSocket>)>> {
+    let (vnet, queues) = (opts.vnet_hdr, opts.queues.max(1));
+    let group = ((std::process::id() as u16) ^ (key as u16).rotate_left(8)) | 1;
+    Ok(ns.run(|| {
+        let ctl = PacketSocket::control()?.for_device(ifindex);
+        let mut v = Vec::new();
+        for _ in 0..queues {
+            let s = PacketSocket::open(ifindex, vnet)?;
+            if queues > 1 {
+                s.join_fanout(group)?;
+            }
+            v.push(s);
+        }
+        Ok((ctl, v))
+    })?)
+}
+
 fn lower_info(l: &Link) -> LowerInfo {
     LowerInfo {
         name: l.name.clone(),
@@ -209,22 +234,9 @@ impl Inner {
             port: RwLock::new(port),
             lower: Counters::default(),
         });
-        let (ifindex, vnet, queues) = (link.index, self.opts.vnet_hdr, self.opts.queues.max(1));
-        let group = ((std::process::id() as u16) ^ (key as u16).rotate_left(8)) | 1;
-        let sockets = ns.run(|| -> std::io::Result<(PacketSocket, Vec<PacketSocket>)> {
-            let ctl = PacketSocket::control()?.for_device(ifindex);
-            let mut v = Vec::new();
-            for _ in 0..queues {
-                let s = PacketSocket::open(ifindex, vnet)?;
-                if queues > 1 {
-                    s.join_fanout(group)?;
-                }
-                v.push(s);
-            }
-            Ok((ctl, v))
-        })?;
-        let (ctl, socks) =
-            sockets.map_err(Error::io(format!("opening AF_PACKET sockets on {}", link.name)))?;
+        let (ifindex, vnet) = (link.index, self.opts.vnet_hdr);
+        let (ctl, socks) = lower_sockets(&ns, ifindex, key, &self.opts)?
+            .map_err(Error::io(format!("opening AF_PACKET sockets on {}", link.name)))?;
         let mut workers = Vec::new();
         for (q, s) in socks.into_iter().enumerate() {
             let w = Worker::spawn(format!("mvl-{}-q{q}", link.name), shared.clone(), vnet)
@@ -893,21 +905,7 @@ impl Engine {
     }
 
     fn rehome_lower(g: &mut Inner, key: u32, ns: NetNs, ifindex: u32) -> Result<()> {
-        let (vnet, queues) = (g.opts.vnet_hdr, g.opts.queues.max(1));
-        let group = ((std::process::id() as u16) ^ (key as u16).rotate_left(8)) | 1;
-        let (ctl, socks) = ns
-            .run(|| -> std::io::Result<(PacketSocket, Vec<PacketSocket>)> {
-                let ctl = PacketSocket::control()?.for_device(ifindex);
-                let mut v = Vec::new();
-                for _ in 0..queues {
-                    let s = PacketSocket::open(ifindex, vnet)?;
-                    if queues > 1 {
-                        s.join_fanout(group)?;
-                    }
-                    v.push(s);
-                }
-                Ok((ctl, v))
-            })?
+        let (ctl, socks) = lower_sockets(&ns, ifindex, key, &g.opts)?
             .map_err(Error::io("re-opening the lower's sockets after a move"))?;
         {
             let l = g.lowers.get_mut(&key).expect("live lower");

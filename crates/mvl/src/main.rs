@@ -173,26 +173,21 @@ struct LabRun {
 fn lab_run(a: LabRun) -> Result<i32, LabError> {
     let lab = mvl_lab::load(&a.file)?;
     let base = a.file.parent().map(PathBuf::from).unwrap_or_default();
+    if a.pcap.is_some() && a.backend != BackendKind::Sim {
+        return Err(LabError::Backend {
+            backend: if a.backend == BackendKind::Kernel {
+                "kernel"
+            } else {
+                "user"
+            }
+            .into(),
+            why: "--pcap needs the sim backend; use tcpdump -w FILE lines instead".into(),
+        });
+    }
     let mut backend: Box<dyn Backend> = match a.backend {
         BackendKind::Sim => Box::new(SimBackend::new(a.seed, base, a.pcap.clone())),
-        BackendKind::Kernel => {
-            if a.pcap.is_some() {
-                return Err(LabError::Backend {
-                    backend: "kernel".into(),
-                    why: "--pcap needs the sim backend; use tcpdump -w FILE lines instead".into(),
-                });
-            }
-            Box::new(KernelBackend::new(base)?)
-        }
-        BackendKind::User => {
-            if a.pcap.is_some() {
-                return Err(LabError::Backend {
-                    backend: "user".into(),
-                    why: "--pcap needs the sim backend; use tcpdump -w FILE lines instead".into(),
-                });
-            }
-            Box::new(UserBackend::new(base)?)
-        }
+        BackendKind::Kernel => Box::new(KernelBackend::new(base)?),
+        BackendKind::User => Box::new(UserBackend::new(base)?),
     };
     let json = a.json || a.format == Format::Json;
     let path = a.file.display().to_string();
