@@ -1,9 +1,9 @@
 //! The default backend: every line runs on the emulator (`mvl-sim`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use mvl_sim::time::Duration;
-use mvl_sim::{tcpdump_lines, write_pcap, CaptureId, Sim, SimError};
+use mvl_sim::{tcpdump_lines, write_pcap, CaptureId, Captured, Sim, SimError};
 
 use crate::ast::{Command, Line};
 use crate::error::LabError;
@@ -184,14 +184,7 @@ impl Backend for SimBackend {
         for c in &self.captures {
             let frames = self.sim.captured(c.id);
             if let Some(path) = &c.write {
-                let f = std::fs::File::create(path).map_err(|e| LabError::Write {
-                    path: path.display().to_string(),
-                    source: e,
-                })?;
-                write_pcap(std::io::BufWriter::new(f), frames).map_err(|e| LabError::Write {
-                    path: path.display().to_string(),
-                    source: e,
-                })?;
+                pcap_file(path, frames)?;
             }
             out.push((c.line, tcpdump_lines(frames, c.link)));
         }
@@ -201,17 +194,19 @@ impl Backend for SimBackend {
                 source: e,
             })?;
             for (ns, dev, frames) in self.sim.everything_captured() {
-                let path = dir.join(format!("{ns}-{dev}.pcap"));
-                let f = std::fs::File::create(&path).map_err(|e| LabError::Write {
-                    path: path.display().to_string(),
-                    source: e,
-                })?;
-                write_pcap(std::io::BufWriter::new(f), frames).map_err(|e| LabError::Write {
-                    path: path.display().to_string(),
-                    source: e,
-                })?;
+                pcap_file(&dir.join(format!("{ns}-{dev}.pcap")), frames)?;
             }
         }
         Ok(out)
     }
+}
+
+/// Writes `frames` as a pcap file at `path`.
+fn pcap_file(path: &Path, frames: &[Captured]) -> Result<(), LabError> {
+    let write = |e| LabError::Write {
+        path: path.display().to_string(),
+        source: e,
+    };
+    let f = std::fs::File::create(path).map_err(write)?;
+    write_pcap(std::io::BufWriter::new(f), frames).map_err(write)
 }
