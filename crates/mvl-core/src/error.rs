@@ -202,7 +202,7 @@ pub enum Error {
         why: BadMac,
     },
     /// The MAC is the lower's or an UP sibling's.
-    #[error("{dev}: MAC {mac} is already used by {holder} on lower {lower}; two up devices of one lower cannot share a MAC")]
+    #[error("{}", addr_in_use(.dev, .mac, .holder, .lower))]
     AddrInUse {
         /// The macvlan.
         dev: String,
@@ -248,6 +248,17 @@ pub enum Error {
         /// Its mode.
         mode: Mode,
     },
+}
+
+/// The text of [`Error::AddrInUse`]: the lower itself is named once.
+fn addr_in_use(dev: &str, mac: &MacAddr, holder: &str, lower: &str) -> String {
+    if holder == format!("the lower {lower}") {
+        format!("{dev}: MAC {mac} is already used by {holder}; a macvlan cannot share its lower's MAC")
+    } else {
+        format!(
+            "{dev}: MAC {mac} is already used by {holder} on lower {lower}; two up devices of one lower cannot share a MAC"
+        )
+    }
 }
 
 impl Error {
@@ -310,6 +321,16 @@ mod tests {
             s.contains("mv2") && s.contains("mv1") && s.contains("eth0") && s.contains("02:00:00:00:00:01")
         );
         assert_eq!(e.errno(), Errno::EADDRINUSE);
+        let e = Error::AddrInUse {
+            dev: "mv2".into(),
+            mac: MacAddr([2, 0, 0, 0, 0, 1]),
+            holder: "the lower eth0".into(),
+            lower: "eth0".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "mv2: MAC 02:00:00:00:00:01 is already used by the lower eth0; a macvlan cannot share its lower's MAC"
+        );
         let e = Error::MtuAboveLower {
             dev: "mv".into(),
             mtu: 9000,

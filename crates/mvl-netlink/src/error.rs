@@ -72,6 +72,18 @@ impl Error {
         self.kernel().map(|k| &k.cause)
     }
 
+    /// The same error, told as part of `op` (`set mv0 ...`) when it is a
+    /// refusal met while looking something up for that operation.
+    pub fn for_op(self, op: impl Into<String>) -> Error {
+        match self {
+            Error::Kernel(mut k) => {
+                k.op = op.into();
+                Error::Kernel(k)
+            }
+            e => e,
+        }
+    }
+
     /// Whether the kernel said the device does not exist (ENODEV).
     pub fn is_no_device(&self) -> bool {
         self.errno() == Some(libc::ENODEV)

@@ -67,6 +67,8 @@ pub use link::{
     IFF_LOWER_UP, IFF_PROMISC, IFF_RUNNING, IFF_UP,
 };
 pub use macvlan::{MacvlanInfo, NewMacvlan, DEFAULT_BC_CUTOFF};
+/// A device's counters, as `IFLA_STATS64` carries them ([`Link::stats`]).
+pub use netlink_packet_route::link::Stats64;
 pub use netns::NetNs;
 pub use socket::Netlink;
 

@@ -9,11 +9,11 @@ use mvl_core::MacAddr;
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
 use netlink_packet_route::link::{
     AfSpecInet6, AfSpecUnspec, InfoData, InfoKind, InfoVeth, LinkAttribute, LinkExtentMask, LinkFlags,
-    LinkInfo, LinkMessage,
+    LinkInfo, LinkMessage, Stats64,
 };
 use netlink_packet_route::RouteNetlinkMessage;
 
-use crate::error::{Error, Result};
+use crate::error::{Cause, Error, KernelError, Result};
 use crate::explain::Ctx;
 use crate::macvlan::{macvlan_info_data, MacvlanInfo};
 use crate::netns::NetNs;
@@ -212,6 +212,11 @@ pub struct Link {
     pub gro_max_size: Option<u32>,
     /// IPv6 address generation mode (`eui64`, `none`, ...).
     pub addr_gen_mode: Option<String>,
+    /// The counters (`IFLA_STATS64`), when asked for
+    /// ([`Netlink::link_with_stats`], [`Netlink::links_with_stats`]).
+    pub stats: Option<Stats64>,
+    /// How often the carrier went up or down (`IFLA_CARRIER_CHANGES`).
+    pub carrier_changes: Option<u32>,
 }
 
 impl Link {
@@ -252,6 +257,8 @@ impl Link {
                 LinkAttribute::Promiscuity(v) => l.promiscuity = Some(v),
                 LinkAttribute::AllMulticast(v) => l.allmulti = Some(v),
                 LinkAttribute::Carrier(v) => l.carrier = Some(v != 0),
+                LinkAttribute::CarrierChanges(v) => l.carrier_changes = Some(v),
+                LinkAttribute::Stats64(v) => l.stats = Some(v),
                 LinkAttribute::NumTxQueues(v) => l.num_tx_queues = Some(v),
                 LinkAttribute::NumRxQueues(v) => l.num_rx_queues = Some(v),
                 LinkAttribute::GsoMaxSize(v) => l.gso_max_size = Some(v),
@@ -325,6 +332,23 @@ pub struct LinkChange {
 }
 
 impl LinkChange {
+    /// How many parts the kernel applies one after another (the flags
+    /// count as one).
+    pub fn parts(&self) -> usize {
+        let flags = self.up.is_some() || self.promisc.is_some() || self.allmulti.is_some();
+        [
+            flags,
+            self.address.is_some(),
+            self.mtu.is_some(),
+            self.name.is_some(),
+            self.netns.is_some(),
+            self.macvlan.is_some(),
+        ]
+        .into_iter()
+        .filter(|&p| p)
+        .count()
+    }
+
     /// Whether it changes nothing.
     pub fn is_empty(&self) -> bool {
         self.up.is_none()
@@ -385,6 +409,46 @@ pub(crate) fn addressed(dev: &LinkRef) -> LinkMessage {
     m
 }
 
+/// The `RTM_NEWLINK` that applies `change` to `target`.
+fn change_message(target: &LinkRef, change: &LinkChange) -> LinkMessage {
+    let mut m = addressed(target);
+    if let Some(up) = change.up {
+        set_flag(&mut m, IFF_UP, up);
+    }
+    if let Some(p) = change.promisc {
+        set_flag(&mut m, IFF_PROMISC, p);
+    }
+    if let Some(p) = change.allmulti {
+        set_flag(&mut m, IFF_ALLMULTI, p);
+    }
+    if let Some(ns) = &change.netns {
+        m.attributes.push(LinkAttribute::NetNsFd(ns.as_raw_fd()));
+    }
+    if let Some(a) = change.address {
+        m.attributes.push(LinkAttribute::Address(a.0.to_vec()));
+    }
+    if let Some(mtu) = change.mtu {
+        m.attributes.push(LinkAttribute::Mtu(mtu));
+    }
+    if let Some(n) = &change.name {
+        m.attributes.push(LinkAttribute::IfName(n.clone()));
+    }
+    if let Some(mv) = &change.macvlan {
+        let data = macvlan_info_data(
+            mv.mode,
+            mv.flags,
+            mv.macaddr.as_ref(),
+            mv.bc_queue_len,
+            mv.bc_cutoff,
+        );
+        m.attributes.push(LinkAttribute::LinkInfo(vec![
+            LinkInfo::Kind(InfoKind::MacVlan),
+            LinkInfo::Data(InfoData::MacVlan(data)),
+        ]));
+    }
+    m
+}
+
 fn set_flag(m: &mut LinkMessage, bit: u32, on: bool) {
     let b = LinkFlags::from_bits_retain(bit);
     m.header.change_mask |= b;
@@ -409,6 +473,27 @@ impl Netlink {
         self.links_raw(None).map_err(|f| f.unexplained("dump links"))
     }
 
+    /// One device with its counters ([`Link::stats`]).
+    pub fn link_with_stats(&mut self, dev: impl Into<LinkRef>) -> Result<Link> {
+        let dev = dev.into();
+        let op = format!("show {dev}");
+        self.get_link_with(Some(&dev), None, true)
+            .and_then(|mut v| {
+                v.pop()
+                    .ok_or_else(|| Fail::Other(Error::Decode(format!("no link in the reply about {dev}"))))
+            })
+            .map_err(|f| {
+                let ctx = Ctx::new(op).dev(dev.clone());
+                self.explain(&ctx, f)
+            })
+    }
+
+    /// Every device of the namespace with its counters, in index order.
+    pub fn links_with_stats(&mut self) -> Result<Vec<Link>> {
+        self.get_link_with(None, None, true)
+            .map_err(|f| f.unexplained("dump links"))
+    }
+
     /// The index of a device.
     pub fn index_of(&mut self, dev: impl Into<LinkRef>) -> Result<u32> {
         match dev.into() {
@@ -420,32 +505,42 @@ impl Netlink {
     /// `RTM_GETLINK` for one device; with `nsid`, in the namespace that id
     /// names (`IFLA_TARGET_NETNSID`).
     pub(crate) fn get_link_raw(&mut self, dev: &LinkRef, nsid: Option<i32>) -> Result<Link, Fail> {
-        let mut m = addressed(dev);
-        m.attributes
-            .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
-        if let Some(id) = nsid {
-            m.attributes.push(LinkAttribute::IfNetnsId(id));
-        }
-        let replies = self.exchange(&RouteNetlinkMessage::GetLink(m), 0)?;
-        replies
-            .into_iter()
-            .find_map(|r| match r {
-                RouteNetlinkMessage::NewLink(l) => Some(Link::from_message(l)),
-                _ => None,
-            })
+        self.get_link_with(Some(dev), nsid, false)?
+            .pop()
             .ok_or_else(|| Fail::Other(Error::Decode(format!("no link in the reply about {dev}"))))
     }
 
     /// Dumps the links of this namespace, or of the one `nsid` names.
     pub(crate) fn links_raw(&mut self, nsid: Option<i32>) -> Result<Vec<Link>, Fail> {
-        let mut m = LinkMessage::default();
-        m.attributes
-            .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+        self.get_link_with(None, nsid, false)
+    }
+
+    /// `RTM_GETLINK` for `dev`, or a dump of every link (in index order)
+    /// without one; in the namespace `nsid` names, or this one; counters only
+    /// when `stats` asks for them.
+    fn get_link_with(
+        &mut self,
+        dev: Option<&LinkRef>,
+        nsid: Option<i32>,
+        stats: bool,
+    ) -> Result<Vec<Link>, Fail> {
+        let mut m = match dev {
+            Some(d) => addressed(d),
+            None => LinkMessage::default(),
+        };
+        if !stats {
+            m.attributes
+                .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+        }
         if let Some(id) = nsid {
             m.attributes.push(LinkAttribute::IfNetnsId(id));
         }
-        let mut out: Vec<Link> = self
-            .dump_raw(&RouteNetlinkMessage::GetLink(m), "dump links")?
+        let msg = RouteNetlinkMessage::GetLink(m);
+        let replies = match dev {
+            Some(_) => self.exchange(&msg, 0)?,
+            None => self.dump_raw(&msg, "dump links")?,
+        };
+        let mut out: Vec<Link> = replies
             .into_iter()
             .filter_map(|r| match r {
                 RouteNetlinkMessage::NewLink(l) => Some(Link::from_message(l)),
@@ -456,58 +551,160 @@ impl Netlink {
         Ok(out)
     }
 
-    /// Applies `change` to `dev` in one `RTM_NEWLINK`.
+    /// Applies `change` to `dev` in one `RTM_NEWLINK`, all or nothing.
+    ///
+    /// The kernel applies a request's parts one after another and keeps the
+    /// ones done before a refusal (a device moved, then its rename refused).
+    /// So a move is checked first (the device's name must be free in the
+    /// target namespace), and after a refusal of a request with several
+    /// parts, what was applied is set back. Should that fail too, the error
+    /// says where the device is and in what state.
     pub fn set_link(&mut self, dev: impl Into<LinkRef>, change: &LinkChange) -> Result<()> {
         let dev = dev.into();
         let op = format!("set {dev} {}", shorten(&change.words()));
-        let ctx = Ctx::for_change(op, &dev, change);
+        let ctx = Ctx::for_change(op.clone(), &dev, change);
         // A name in the request either finds the device or renames it, not
-        // both: with a rename, find the index first.
-        let target = match (&dev, &change.name) {
-            (LinkRef::Name(_), Some(_)) => match self.get_link_raw(&dev, None) {
-                Ok(l) => LinkRef::Index(l.index),
+        // both: with a rename, or when the device must be restored, find it first.
+        let before = if change.name.is_some() || change.parts() > 1 {
+            match self.get_link_raw(&dev, None) {
+                Ok(l) => Some(l),
                 Err(f) => return Err(self.explain(&ctx, f)),
-            },
-            _ => dev.clone(),
+            }
+        } else {
+            None
         };
-        let mut m = addressed(&target);
-        if let Some(up) = change.up {
-            set_flag(&mut m, IFF_UP, up);
+        if let (Some(ns), Some(b)) = (&change.netns, &before) {
+            self.check_name_free(ns, change.name.as_deref().unwrap_or(&b.name), &op)?;
+            // What can be refused here (address, MTU, macvlan options) is
+            // done before the move, so that a refusal finds the device where
+            // it was; the name goes with the move, and up after it.
+            let local = LinkChange {
+                netns: None,
+                name: None,
+                up: None,
+                ..change.clone()
+            };
+            if !local.is_empty() {
+                let moving = LinkChange {
+                    netns: change.netns.clone(),
+                    name: change.name.clone(),
+                    up: change.up,
+                    ..Default::default()
+                };
+                let index = LinkRef::Index(b.index);
+                self.set_link(index.clone(), &local)
+                    .map_err(|e| e.for_op(op.clone()))?;
+                return match self.set_link(index, &moving) {
+                    Ok(()) => Ok(()),
+                    Err(e) => self.restore(b, change, e.for_op(op)),
+                };
+            }
         }
-        if let Some(p) = change.promisc {
-            set_flag(&mut m, IFF_PROMISC, p);
-        }
-        if let Some(p) = change.allmulti {
-            set_flag(&mut m, IFF_ALLMULTI, p);
-        }
-        if let Some(ns) = &change.netns {
-            m.attributes.push(LinkAttribute::NetNsFd(ns.as_raw_fd()));
-        }
-        if let Some(a) = change.address {
-            m.attributes.push(LinkAttribute::Address(a.0.to_vec()));
-        }
-        if let Some(mtu) = change.mtu {
-            m.attributes.push(LinkAttribute::Mtu(mtu));
-        }
-        if let Some(n) = &change.name {
-            m.attributes.push(LinkAttribute::IfName(n.clone()));
-        }
-        if let Some(mv) = &change.macvlan {
-            let data = macvlan_info_data(
-                mv.mode,
-                mv.flags,
-                mv.macaddr.as_ref(),
-                mv.bc_queue_len,
-                mv.bc_cutoff,
-            );
-            m.attributes.push(LinkAttribute::LinkInfo(vec![
-                LinkInfo::Kind(InfoKind::MacVlan),
-                LinkInfo::Data(InfoData::MacVlan(data)),
-            ]));
-        }
-        match self.exchange(&RouteNetlinkMessage::NewLink(m), 0) {
+        let target = match &before {
+            Some(b) => LinkRef::Index(b.index),
+            None => dev.clone(),
+        };
+        match self.exchange(&RouteNetlinkMessage::NewLink(change_message(&target, change)), 0) {
             Ok(_) => Ok(()),
-            Err(f) => Err(self.explain(&ctx, f)),
+            Err(f) => {
+                let e = self.explain(&ctx, f);
+                match &before {
+                    Some(b) if change.parts() > 1 => self.restore(b, change, e),
+                    _ => Err(e),
+                }
+            }
+        }
+    }
+
+    /// Refuses a move into `ns` that would meet a device called `name` there.
+    fn check_name_free(&mut self, ns: &NetNs, name: &str, op: &str) -> Result<()> {
+        if ns.same_as(self.netns()) {
+            return Ok(());
+        }
+        let mut there = Netlink::open_in(ns)?;
+        match there.get_link_raw(&LinkRef::Name(name.to_string()), None) {
+            Ok(_) => Err(Error::Kernel(Box::new(KernelError {
+                op: op.to_string(),
+                errno: libc::EEXIST,
+                extack: None,
+                cause: Cause::NameTaken {
+                    name: name.to_string(),
+                    ns: ns.label().to_string(),
+                },
+            }))),
+            Err(_) => Ok(()),
+        }
+    }
+
+    /// After `refused`, sets back what the kernel applied of `change` to the
+    /// device that was `before`: into its namespace, then its name, address
+    /// and MTU. Returns `refused`, told how the device was left if it could
+    /// not be set back.
+    fn restore(&mut self, before: &Link, change: &LinkChange, refused: Error) -> Result<()> {
+        let here = self.netns().clone();
+        // Where is it now: still here (by index), or moved (by the name it
+        // took there)?
+        let moved = match (
+            &change.netns,
+            self.get_link_raw(&LinkRef::Index(before.index), None),
+        ) {
+            (_, Ok(l)) if l.name == before.name || change.name.as_deref() == Some(&l.name) => None,
+            (Some(ns), _) => Some(ns.clone()),
+            (None, _) => None,
+        };
+        let undo = |nl: &mut Netlink, at: LinkRef| -> Result<()> {
+            let now = nl
+                .get_link_raw(&at, None)
+                .map_err(|f| f.unexplained("look at it again"))?;
+            let mode_back = match (&before.macvlan, &now.macvlan) {
+                (Some(b), Some(n)) if b.mode != n.mode || b.flags != n.flags => {
+                    Some(mvl_core::MacvlanChange {
+                        mode: b.mode,
+                        flags: Some(b.flags),
+                        ..Default::default()
+                    })
+                }
+                _ => None,
+            };
+            let back = LinkChange {
+                macvlan: mode_back,
+                netns: moved.as_ref().map(|_| here.clone()),
+                name: (now.name != before.name).then(|| before.name.clone()),
+                address: before.address.filter(|a| now.address != Some(*a)),
+                mtu: before.mtu.filter(|m| now.mtu != Some(*m)),
+                up: (now.is_up() != before.is_up()).then_some(before.is_up()),
+                ..Default::default()
+            };
+            if back.is_empty() {
+                return Ok(());
+            }
+            let m = change_message(&LinkRef::Index(now.index), &back);
+            nl.exchange(&RouteNetlinkMessage::NewLink(m), 0)
+                .map(drop)
+                .map_err(|f| f.unexplained(format!("set back {}", back.words())))
+        };
+        let undone = match &moved {
+            Some(ns) => Netlink::open_in(ns).and_then(|mut there| {
+                // Renamed with the move, or refused the new name there.
+                let renamed = change.name.clone().map(LinkRef::Name);
+                let at = match renamed.filter(|n| there.get_link_raw(n, None).is_ok()) {
+                    Some(n) => n,
+                    None => LinkRef::Name(before.name.clone()),
+                };
+                undo(&mut there, at)
+            }),
+            None => undo(self, LinkRef::Index(before.index)),
+        };
+        match undone {
+            Ok(()) => Err(refused),
+            Err(e) => Err(Error::Netns {
+                ns: moved.map_or_else(|| here.label().to_string(), |ns| ns.label().to_string()),
+                why: format!(
+                    "{refused}; what the kernel had applied of the change could not be set back ({e}): \
+                     look at {} there",
+                    change.name.as_deref().unwrap_or(&before.name)
+                ),
+            }),
         }
     }
 

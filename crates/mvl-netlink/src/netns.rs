@@ -118,6 +118,20 @@ impl NetNs {
         }
     }
 
+    /// Every namespace named under `/run/netns` (as `ip netns list` sees
+    /// them), by name; entries that cannot be opened are left out.
+    pub fn named() -> Vec<(String, NetNs)> {
+        let Ok(dir) = std::fs::read_dir("/run/netns") else {
+            return Vec::new();
+        };
+        let mut out: Vec<(String, NetNs)> = dir
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter_map(|n| Self::from_name(&n).ok().map(|ns| (n, ns)))
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
     /// How messages name it, e.g. `network namespace ns1`.
     pub fn label(&self) -> &str {
         &self.label
@@ -174,6 +188,40 @@ impl AsFd for NetNs {
 impl AsRawFd for NetNs {
     fn as_raw_fd(&self) -> std::os::fd::RawFd {
         self.fd.as_raw_fd()
+    }
+}
+
+impl crate::Netlink {
+    /// The id this socket's namespace has given `ns` (`RTM_GETNSID`), the
+    /// one `IFLA_LINK_NETNSID` carries; `None` when it has given none.
+    pub fn nsid_of(&mut self, ns: &NetNs) -> Result<Option<i32>> {
+        use netlink_packet_route::nsid::{NsidAttribute, NsidMessage};
+        use netlink_packet_route::RouteNetlinkMessage;
+        let mut m = NsidMessage::default();
+        let fd = u32::try_from(ns.as_raw_fd()).expect("an open descriptor is not negative");
+        m.attributes.push(NsidAttribute::Fd(fd));
+        let replies = self
+            .request(RouteNetlinkMessage::GetNsId(m), 0)
+            .map_err(|e| e.for_op(format!("get the id of {}", ns.label())))?;
+        Ok(replies.into_iter().find_map(|r| match r {
+            RouteNetlinkMessage::NewNsId(m) => m.attributes.into_iter().find_map(|a| match a {
+                NsidAttribute::Id(id) if id >= 0 => Some(id),
+                _ => None,
+            }),
+            _ => None,
+        }))
+    }
+
+    /// The names under `/run/netns` by the ids this namespace has given
+    /// them: what `ip` prints as `link-netns NAME` instead of an id.
+    pub fn netns_names(&mut self) -> Result<std::collections::BTreeMap<i32, String>> {
+        let mut out = std::collections::BTreeMap::new();
+        for (name, ns) in NetNs::named() {
+            if let Some(id) = self.nsid_of(&ns)? {
+                out.entry(id).or_insert(name);
+            }
+        }
+        Ok(out)
     }
 }
 

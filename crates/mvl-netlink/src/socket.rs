@@ -29,6 +29,8 @@ pub struct Netlink {
     seq: u32,
     buf: Vec<u8>,
     ns: String,
+    /// The namespace the socket is bound in.
+    netns: NetNs,
 }
 
 impl std::fmt::Debug for Netlink {
@@ -83,17 +85,17 @@ fn sock_err(op: &'static str) -> impl FnOnce(std::io::Error) -> Error {
 impl Netlink {
     /// A socket in the calling thread's network namespace.
     pub fn open() -> Result<Netlink> {
-        Self::open_labelled("the current network namespace".into())
+        Self::open_labelled(NetNs::current()?)
     }
 
     /// A socket in `ns`, created on a throwaway thread inside it; the socket
     /// stays bound to `ns` whichever thread uses it.
     pub fn open_in(ns: &NetNs) -> Result<Netlink> {
-        let label = ns.label().to_string();
-        ns.run(move || Self::open_labelled(label))?
+        let netns = ns.clone();
+        ns.run(move || Self::open_labelled(netns))?
     }
 
-    fn open_labelled(ns: String) -> Result<Netlink> {
+    fn open_labelled(netns: NetNs) -> Result<Netlink> {
         let mut socket = Socket::new(NETLINK_ROUTE).map_err(sock_err("socket"))?;
         socket.bind_auto().map_err(sock_err("bind"))?;
         socket
@@ -106,8 +108,14 @@ impl Netlink {
             socket,
             seq: 0,
             buf: vec![0; 32 * 1024],
-            ns,
+            ns: netns.label().to_string(),
+            netns,
         })
+    }
+
+    /// The namespace this socket is bound in.
+    pub fn netns(&self) -> &NetNs {
+        &self.netns
     }
 
     /// How messages name this socket's namespace.

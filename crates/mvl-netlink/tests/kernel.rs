@@ -1098,3 +1098,44 @@ fn delete_a_group_at_once() {
     assert_eq!(left, ["keep"]);
     assert_eq!(lab.nl.links().unwrap().len(), 4, "lo, the veths and keep");
 }
+
+/// A change of several parts that the kernel refuses half-way (the address
+/// taken, the MTU refused after it) is set back: the device keeps its
+/// address, MTU and mode.
+#[test]
+fn a_refused_change_is_set_back() {
+    if !can_run() {
+        return;
+    }
+    let mut lab = Lab::new();
+    lab.nl
+        .create_macvlan(&NewMacvlan::new("mv0", "veth0").mode(Mode::Bridge))
+        .unwrap();
+    let before = lab.nl.link("mv0").unwrap();
+    let e = lab
+        .nl
+        .set_link(
+            "mv0",
+            &LinkChange {
+                address: Some(mac("02:00:00:00:0b:01")),
+                mtu: Some(60_000),
+                macvlan: Some(MacvlanChange {
+                    mode: Some(Mode::Private),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+    assert!(e.to_string().contains("60000"), "{e}");
+    let after = lab.nl.link("mv0").unwrap();
+    assert_eq!(
+        (
+            after.address,
+            after.mtu,
+            after.macvlan.as_ref().and_then(|m| m.mode)
+        ),
+        (before.address, before.mtu, Some(Mode::Bridge)),
+        "{e}"
+    );
+}
