@@ -223,7 +223,7 @@ impl<'a> Cursor<'a> {
                 "-d" | "-details" => details = true,
                 "-s" | "-stats" | "-statistics" => stats = true,
                 "-4" => {}
-                _ => return Err(self.err(Some(w), "unsupported ip option (the lab language has -n, -d, -s)")),
+                _ => return Err(self.err(Some(w), "unsupported ip option (supported: -n, -d, -s)")),
             }
         }
         let obj = self
@@ -237,7 +237,7 @@ impl<'a> Cursor<'a> {
             Some("netns") => self.ip_netns(netns),
             _ => Err(self.err(
                 Some(obj),
-                "unsupported ip object: the lab language has link, addr, neigh and netns",
+                "unsupported ip object (supported: link, addr, neigh, netns)",
             )),
         }
     }
@@ -278,7 +278,7 @@ impl<'a> Cursor<'a> {
             } else if w == "name" {
                 a.name = Some(self.ifname_value(w)?);
             } else if w == "index" {
-                return Err(self.err(Some(w), "\"index\" is not in the lab language"));
+                return Err(self.err(Some(w), "\"index\" is not supported"));
             } else if matches(w, "link") {
                 a.link = Some(self.value(w)?.to_string());
             } else if matches(w, "address") {
@@ -289,7 +289,7 @@ impl<'a> Cursor<'a> {
                 || w == "qlen"
                 || matches(w, "txqlen")
             {
-                return Err(self.err(Some(w), "not in the lab language"));
+                return Err(self.err(Some(w), "not supported"));
             } else if w == "mtu" {
                 a.mtu = Some(self.number(w)?);
             } else if w == "netns" {
@@ -299,19 +299,19 @@ impl<'a> Cursor<'a> {
             } else if w == "promisc" {
                 a.promisc = Some(self.on_off(w)?);
             } else if ["multicast", "trailers", "arp", "carrier", "vf", "vrf"].contains(&w) {
-                return Err(self.err(Some(w), "not in the lab language"));
+                return Err(self.err(Some(w), "not supported"));
             } else if matches(w, "master") {
                 a.master = Some(Some(self.value(w)?.to_string()));
             } else if matches(w, "nomaster") {
                 a.master = Some(None);
             } else if matches(w, "dynamic") {
-                return Err(self.err(Some(w), "not in the lab language"));
+                return Err(self.err(Some(w), "not supported"));
             } else if matches(w, "type") {
                 a.kind = Some(self.value(w)?.to_string());
                 a.kind_args = self.words[self.pos..].to_vec();
                 self.pos = self.words.len();
             } else if matches(w, "alias") || ["group", "mode", "state", "protodown"].contains(&w) {
-                return Err(self.err(Some(w), "not in the lab language"));
+                return Err(self.err(Some(w), "not supported"));
             } else {
                 let d = if w == "dev" { self.value(w)? } else { w };
                 if a.dev.is_some() {
@@ -373,11 +373,11 @@ impl<'a> Cursor<'a> {
         let kind = a
             .kind
             .clone()
-            .ok_or_else(|| self.err(None, "\"type\" argument is required for ip link add"))?;
+            .ok_or_else(|| self.err(None, "\"type\" argument is required"))?;
         if a.master.is_some() || a.up.is_some() || a.promisc.is_some() || a.allmulti.is_some() {
             return Err(self.err(
                 None,
-                "ip link add with master/up/promisc is not in the lab language: use ip link set",
+                "ip link add with master/up/promisc is not supported: use ip link set",
             ));
         }
         let name = a.name.clone().or(a.dev.clone());
@@ -414,7 +414,7 @@ impl<'a> Cursor<'a> {
             }
             "bridge" => {
                 if let Some(w) = a.kind_args.first() {
-                    return Err(self.err(Some(w), "bridge options are not in the lab language when adding"));
+                    return Err(self.err(Some(w), "bridge options are not supported when adding"));
                 }
                 NewKind::Bridge
             }
@@ -425,7 +425,7 @@ impl<'a> Cursor<'a> {
             k => {
                 return Err(self.err(
                     Some(k),
-                    "unsupported link type: the lab language has veth, bridge and macvlan",
+                    "unsupported link type (supported: veth, bridge, macvlan)",
                 ))
             }
         };
@@ -468,7 +468,10 @@ impl<'a> Cursor<'a> {
                 ["fdb_flush"] => s.fdb_flush = true,
                 [] => {}
                 [w, ..] => {
-                    return Err(self.err(Some(w), "the lab language has only \"type bridge fdb_flush\""))
+                    return Err(self.err(
+                        Some(w),
+                        "of the bridge options only \"type bridge fdb_flush\" is supported",
+                    ))
                 }
             },
             Some(k) => return Err(self.err(Some(k), "ip link set type takes macvlan or bridge in a lab")),
@@ -572,7 +575,7 @@ impl<'a> Cursor<'a> {
                 .iter()
                 .any(|k| w == *k || (k.len() > 3 && matches(w, k)))
                 {
-                    return Err(self.err(Some(w), "not in the lab language"));
+                    return Err(self.err(Some(w), "not supported"));
                 } else if cidr.is_none() {
                     cidr = Some(w.parse::<Cidr>().map_err(|e| self.err(Some(w), e))?);
                 } else {
@@ -660,7 +663,7 @@ impl<'a> Cursor<'a> {
                     v @ ("noarp" | "none" | "incomplete" | "delay" | "probe" | "failed") => {
                         return Err(self.err(
                             Some(v),
-                            "not in the lab language (nud permanent, reachable or stale)",
+                            "not supported (supported: nud permanent, reachable or stale)",
                         ))
                     }
                     v => return Err(self.err(Some(v), "nud state is bad")),
@@ -671,7 +674,7 @@ impl<'a> Cursor<'a> {
                 .iter()
                 .any(|k| matches(w, k))
             {
-                return Err(self.err(Some(w), "not in the lab language"));
+                return Err(self.err(Some(w), "not supported"));
             } else {
                 let a = if w == "to" { self.value(w)? } else { w };
                 if addr.is_some() {
@@ -705,7 +708,7 @@ impl<'a> Cursor<'a> {
             match w {
                 "-n" | "-netns" => netns = Some(self.value(w)?.to_string()),
                 "-d" | "-details" => {}
-                _ => return Err(self.err(Some(w), "unsupported bridge option (the lab language has -n)")),
+                _ => return Err(self.err(Some(w), "unsupported bridge option (supported: -n)")),
             }
         }
         let obj = self
@@ -817,9 +820,7 @@ impl<'a> Cursor<'a> {
                     _ => {
                         return Err(self.err(
                             Some(w),
-                            format!(
-                                "unsupported ping option -{o} (the lab language has -c -W -i -I -n -q -b)"
-                            ),
+                            format!("unsupported ping option -{o} (supported: -c -W -i -I -n -q -b)"),
                         ))
                     }
                 }
@@ -850,10 +851,7 @@ impl<'a> Cursor<'a> {
                 "-e" => link = true,
                 "-n" | "-nn" | "-l" | "-q" | "-v" | "-p" | "-U" => {}
                 w if w.starts_with('-') => {
-                    return Err(self.err(
-                        Some(w),
-                        "unsupported tcpdump option (the lab language has -i -c -w -e -n)",
-                    ));
+                    return Err(self.err(Some(w), "unsupported tcpdump option (supported: -i -c -w -e -n)"));
                 }
                 w => expr.push(w),
             }
@@ -865,7 +863,7 @@ impl<'a> Cursor<'a> {
             [w, ..] => {
                 return Err(self.err(
                     Some(w),
-                    "the lab language's tcpdump filters are \"icmp\" and \"arp\"",
+                    "unsupported tcpdump filter (supported: \"icmp\" and \"arp\")",
                 ))
             }
         };

@@ -41,32 +41,79 @@ pub fn text_line(r: &LineReport) -> String {
     s
 }
 
+/// What a run came to: the counts of the closing summary.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    /// Lines run.
+    pub lines: usize,
+    /// Lines that are not pings.
+    pub commands: usize,
+    /// Commands that ended in an error.
+    pub refused: usize,
+    /// Pings run.
+    pub pings: usize,
+    /// Pings that got a reply.
+    pub pings_ok: usize,
+    /// Pings that got none.
+    pub pings_failed: usize,
+    /// The lines whose expectation did not hold (or that failed without one).
+    pub not_as_expected: Vec<usize>,
+    /// The exit code of `mvl lab run`.
+    pub exit_code: i32,
+}
+
+impl Summary {
+    /// The summary of `rep`.
+    pub fn of(rep: &Report) -> Summary {
+        let pings = rep.lines.iter().filter(|l| l.kind == "ping").count();
+        let pings_ok = rep
+            .lines
+            .iter()
+            .filter(|l| l.kind == "ping" && l.result == Res::Ok)
+            .count();
+        Summary {
+            lines: rep.lines.len(),
+            commands: rep.lines.len() - pings,
+            refused: rep
+                .lines
+                .iter()
+                .filter(|l| l.kind == "cmd" && l.result == Res::Error)
+                .count(),
+            pings,
+            pings_ok,
+            pings_failed: pings - pings_ok,
+            not_as_expected: rep.lines.iter().filter(|l| !l.holds()).map(|l| l.line).collect(),
+            exit_code: rep.exit_code(),
+        }
+    }
+}
+
+/// `n` and the noun, singular or plural (`1 line`, `2 lines`).
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// The closing summary of a text transcript.
 pub fn text_summary(rep: &Report) -> String {
-    let pings: Vec<&LineReport> = rep.lines.iter().filter(|l| l.kind == "ping").collect();
-    let ok_pings = pings.iter().filter(|l| l.result == Res::Ok).count();
-    let cmds = rep.lines.len() - pings.len();
-    let errors = rep
-        .lines
-        .iter()
-        .filter(|l| l.kind == "cmd" && l.result == Res::Error)
-        .count();
-    let bad: Vec<String> = rep
-        .lines
-        .iter()
-        .filter(|l| !l.holds())
-        .map(|l| l.line.to_string())
-        .collect();
-    let verdict = if bad.is_empty() {
+    let s = Summary::of(rep);
+    let verdict = if s.not_as_expected.is_empty() {
         "every expectation holds".to_string()
     } else {
-        format!("{} line(s) did not go as expected: {}", bad.len(), bad.join(", "))
+        let bad: Vec<String> = s.not_as_expected.iter().map(usize::to_string).collect();
+        format!(
+            "{} did not go as expected: {}",
+            count(bad.len(), "line", "lines"),
+            bad.join(", ")
+        )
     };
     format!(
-        "\n{} lines: {cmds} commands ({errors} refused), {} pings ({ok_pings} ok, {} failed) — {verdict}\n",
-        rep.lines.len(),
-        pings.len(),
-        pings.len() - ok_pings
+        "\n{}: {} ({} refused), {} ({} ok, {} failed) — {verdict}\n",
+        count(s.lines, "line", "lines"),
+        count(s.commands, "command", "commands"),
+        s.refused,
+        count(s.pings, "ping", "pings"),
+        s.pings_ok,
+        s.pings_failed
     )
 }
 
@@ -81,10 +128,27 @@ pub fn text(rep: &Report, path: &str) -> String {
 }
 
 /// One JSON object per line, exactly
-/// `{"line","command","kind","result","expect","message"}`.
+/// `{"line","command","kind","result","expect","message","output"}`
+/// (`output`: what the command printed, captures included).
+pub fn json_line(l: &LineReport) -> String {
+    serde_json::to_string(l).expect("plain data serializes") + "\n"
+}
+
+/// Every line as [`json_line`], then the summary as
+/// `{"kind":"summary", ...}` ([`Summary`]'s fields).
 pub fn json_lines(rep: &Report) -> String {
-    rep.lines
-        .iter()
-        .map(|l| serde_json::to_string(l).expect("plain data serializes") + "\n")
-        .collect()
+    #[derive(serde::Serialize)]
+    struct Tagged {
+        kind: &'static str,
+        #[serde(flatten)]
+        summary: Summary,
+    }
+    let mut s: String = rep.lines.iter().map(json_line).collect();
+    let sum = Tagged {
+        kind: "summary",
+        summary: Summary::of(rep),
+    };
+    s.push_str(&serde_json::to_string(&sum).expect("plain data serializes"));
+    s.push('\n');
+    s
 }

@@ -98,8 +98,7 @@ pub struct LineReport {
     pub expect: Option<Expect>,
     /// The error, a ping's statistics, or what a capture saw.
     pub message: Option<String>,
-    /// Output of the command.
-    #[serde(skip)]
+    /// What the command printed (a show command's output, a capture's lines).
     pub output: String,
     /// Explanation of a ping.
     #[serde(skip)]

@@ -9,6 +9,7 @@
 //! `--backend user` the same words go to `mvl daemon` (the userspace
 //! datapath) instead.
 
+pub mod help;
 mod show;
 mod user;
 
@@ -27,8 +28,9 @@ pub struct Options {
     pub json: bool,
     /// `-d`: details.
     pub details: bool,
-    /// `-s`: statistics (per-child counters and drops, user backend).
-    pub stats: bool,
+    /// `-s`: statistics as `ip -s` (1), with the error counters (2, `-s -s`);
+    /// per-child counters and drops with the user backend.
+    pub stats: u8,
     /// `--backend user`: the request goes to `mvl daemon` at this socket.
     pub user_socket: Option<std::path::PathBuf>,
 }
@@ -36,13 +38,17 @@ pub struct Options {
 /// Runs `mvl link WORDS...`; prints the output or `mvl: ERROR` and
 /// returns the exit code.
 pub fn main(opts: &Options, words: &[String]) -> i32 {
+    if let Some(text) = help::asked(words) {
+        crate::emit(text);
+        return 0;
+    }
     match run(opts, words) {
         Ok(out) => {
             crate::emit(&out);
             0
         }
         Err(e) => {
-            eprintln!("mvl: {e:#}");
+            eprintln!("mvl: {}", crate::error_chain(&e));
             1
         }
     }
@@ -63,20 +69,47 @@ pub fn run(opts: &Options, words: &[String]) -> Result<String> {
         Command::LinkSet(s) => set(&mut nl, s).map(|()| String::new()),
         Command::LinkDel(dev) => nl.delete_link(dev).map(|()| String::new()).map_err(Into::into),
         Command::LinkShow(s) => show(&mut nl, &s, opts),
-        _ => bail!("mvl link takes add, set, del or show"),
+        _ => bail!("link takes add, set, del or show (see mvl link help)"),
     }
 }
 
-/// The words after `link`, with iproute2's grammar.
+/// The refusal of a kind of device that `mvl link` does not make.
+fn only_macvlans(verb: &str, kind: &str) -> anyhow::Error {
+    anyhow!("link {verb}: type {kind}: mvl link handles macvlans only (type macvlan); use ip link for {kind} devices")
+}
+
+/// The words after `link`, with iproute2's grammar. A refusal names the
+/// verb, the word and where to read the grammar.
 fn parse(words: &[String]) -> Result<Command> {
+    let verb = words.first().map(String::as_str).unwrap_or_default();
+    // `type` takes a kind: mvl link makes and changes only macvlans.
+    if let Some(kind) = words
+        .iter()
+        .position(|w| w == "type")
+        .and_then(|i| words.get(i + 1))
+    {
+        let changes = !verb.is_empty() && ["add", "set", "change"].iter().any(|v| v.starts_with(verb));
+        let set_bridge = kind == "bridge" && !"add".starts_with(verb);
+        if changes && kind != "macvlan" && !set_bridge {
+            return Err(only_macvlans(verb, kind));
+        }
+    }
     let mut w = vec!["ip".to_string(), "link".to_string()];
     w.extend(words.iter().cloned());
     match mvl_lab::parse_command(&w, 1) {
         Ok((_, cmd)) => Ok(cmd),
-        Err(e) => match e.word {
-            Some(word) => Err(anyhow!("{} (at \"{word}\")", e.message)),
-            None => Err(anyhow!("{}", e.message)),
-        },
+        Err(e) => {
+            let what = match e.word {
+                Some(w) if e.message == "not supported" => format!("\"{w}\" is not supported"),
+                Some(w) => format!("{} (at \"{w}\")", e.message),
+                None => e.message,
+            };
+            let topic = match help::of_verb(verb) {
+                Some(_) => format!("mvl link {verb} help"),
+                None => "mvl link help".to_string(),
+            };
+            Err(anyhow!("link {verb}: {what}; see {topic}"))
+        }
     }
 }
 
@@ -125,12 +158,14 @@ fn check_mtu(dev: &str, mtu: u32, range: (u32, u32), lower: Option<&Link>) -> Re
 }
 
 fn add(nl: &mut Netlink, a: LinkAdd) -> Result<()> {
-    let NewKind::Macvlan { link, opts } = a.kind else {
-        bail!("mvl link add makes macvlans: type macvlan (use ip for other kinds)");
+    let (link, opts) = match a.kind {
+        NewKind::Macvlan { link, opts } => (link, opts),
+        NewKind::Veth { .. } => return Err(only_macvlans("add", "veth")),
+        NewKind::Bridge => return Err(only_macvlans("add", "bridge")),
     };
     let name = a
         .name
-        .ok_or_else(|| anyhow!("mvl link add needs the new device's name"))?;
+        .ok_or_else(|| anyhow!("link add needs the new device's name"))?;
     let lower = link.ok_or_else(|| anyhow!("{name}: a macvlan needs its parent: link PARENT"))?;
     check_macs(&name, a.address, opts.macaddr.as_ref())?;
     if opts.macaddr.is_some() && opts.mode != Some(Mode::Source) {
@@ -169,10 +204,10 @@ fn add(nl: &mut Netlink, a: LinkAdd) -> Result<()> {
 
 fn set(nl: &mut Netlink, s: LinkSet) -> Result<()> {
     if s.master.is_some() {
-        bail!("mvl link set does not enslave devices (master/nomaster): use ip");
+        bail!("link set does not enslave devices (master/nomaster): use ip");
     }
     if s.fdb_flush {
-        bail!("mvl link set does not flush bridge FDBs: use ip");
+        bail!("link set does not flush bridge FDBs: use ip");
     }
     let dev = s.dev.clone();
     check_macs(
@@ -181,10 +216,11 @@ fn set(nl: &mut Netlink, s: LinkSet) -> Result<()> {
         s.macvlan.as_ref().and_then(|o| o.macaddr.as_ref()),
     )?;
     if s.mtu.is_some() || s.macvlan.is_some() {
-        let cur = nl.link(dev.as_str())?;
+        let op = format!("set {dev}");
+        let cur = nl.link(dev.as_str()).map_err(|e| e.for_op(&op))?;
         if let Some(mtu) = s.mtu {
             let lower = match (cur.is_macvlan(), cur.link, cur.link_netnsid) {
-                (true, Some(i), None) => Some(nl.link(i)?),
+                (true, Some(i), None) => Some(nl.link(i).map_err(|e| e.for_op(&op))?),
                 _ => None,
             };
             let range = (
@@ -231,7 +267,7 @@ fn set(nl: &mut Netlink, s: LinkSet) -> Result<()> {
         macvlan: s.macvlan.as_ref().map(|o| o.change()),
     };
     if change.is_empty() {
-        bail!("mvl link set {dev}: nothing to change");
+        bail!("link set {dev}: nothing to change (see mvl link set help)");
     }
     nl.set_link(dev.as_str(), &change)?;
     Ok(())
@@ -239,12 +275,19 @@ fn set(nl: &mut Netlink, s: LinkSet) -> Result<()> {
 
 fn show(nl: &mut Netlink, s: &LinkShow, opts: &Options) -> Result<String> {
     let details = opts.details || s.details;
-    let target = match &s.dev {
-        Some(d) => Some(nl.link(d.as_str())?),
-        None => None,
+    let stats = opts.stats.max(u8::from(s.stats));
+    let target = match (&s.dev, stats > 0) {
+        (Some(d), false) => Some(nl.link(d.as_str())?),
+        (Some(d), true) => Some(nl.link_with_stats(d.as_str())?),
+        (None, _) => None,
     };
-    let all = nl.links()?;
-    let ns = show::Ns::new(&all);
+    let all = if stats > 0 && target.is_none() {
+        nl.links_with_stats()?
+    } else {
+        nl.links()?
+    };
+    let names = nl.netns_names()?;
+    let ns = show::Ns::new(&all, &names);
     let picked: Vec<&Link> = match &target {
         Some(t) => vec![t],
         None => all
@@ -252,10 +295,11 @@ fn show(nl: &mut Netlink, s: &LinkShow, opts: &Options) -> Result<String> {
             .filter(|l| s.kind.as_ref().is_none_or(|k| l.kind.as_ref() == Some(k)))
             .collect(),
     };
+    let how = show::How { details, stats };
     if opts.json {
-        return Ok(show::json(&picked, &ns, details));
+        return Ok(show::json(&picked, &ns, how));
     }
-    Ok(picked.iter().map(|l| show::text(l, &ns, details)).collect())
+    Ok(picked.iter().map(|l| show::text(l, &ns, how)).collect())
 }
 
 #[cfg(test)]

@@ -15,30 +15,41 @@ mod link;
 #[command(
     name = "mvl",
     version,
-    about = "NIC virtualization with the semantics of Linux macvlan"
+    about = "NIC virtualization with the semantics of Linux macvlan",
+    long_about = "NIC virtualization with the semantics of Linux macvlan: run macvlan labs on \
+an emulator, the real kernel or a userspace datapath (mvl lab); create and manage macvlans \
+(mvl link); serve userspace macvlans (mvl daemon).\n\n\
+The global options apply where they make sense and are refused where they do not: \
+-n, -d, -s, --backend and --socket belong to `link` (`lab run` also takes --backend \
+kernel|user, and `daemon` --socket); -j applies everywhere."
 )]
 struct Cli {
     /// `link`: the network namespace (a name under /run/netns, a path, or a PID).
     #[arg(short = 'n', long = "netns", value_name = "NS")]
     netns: Option<String>,
-    /// JSON output: `link show` as `ip -j`; `lab` commands as their own `-j`.
+    /// JSON output: `link show` as `ip -j`; `lab` commands and `daemon` logs as their own `-j`.
     #[arg(short = 'j', long = "json")]
     json: bool,
     /// `link show`: details, as `ip -d`.
     #[arg(short = 'd', long = "details")]
     details: bool,
-    /// `link show`: statistics, as `ip -s` (per-child counters and drops with the user backend).
-    #[arg(short = 's', long = "stats")]
-    stats: bool,
-    /// `link`: kernel macvlans (rtnetlink), or the userspace datapath (`mvl daemon`).
-    #[arg(long, value_enum, default_value = "kernel")]
-    backend: LinkBackend,
-    /// `link --backend user`: the daemon's control socket.
-    #[arg(long, default_value = "/run/mvl/mvl.sock")]
-    socket: PathBuf,
+    /// `link show`: statistics, as `ip -s`; twice (`-s -s`) adds the error counters.
+    #[arg(short = 's', long = "stats", action = clap::ArgAction::Count)]
+    stats: u8,
+    /// `link`: kernel macvlans (rtnetlink, the default) or the userspace datapath
+    /// (`mvl daemon`); `lab run`: the backend, as its own --backend.
+    #[arg(long, value_enum)]
+    backend: Option<LinkBackend>,
+    /// `link --backend user`: the daemon's control socket [default: /run/mvl/mvl.sock];
+    /// `daemon`: the socket to serve, as its own --socket.
+    #[arg(long, value_name = "PATH")]
+    socket: Option<PathBuf>,
     #[command(subcommand)]
     cmd: Cmd,
 }
+
+/// The control socket of `mvl daemon` when none is given.
+const DEFAULT_SOCKET: &str = "/run/mvl/mvl.sock";
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 enum LinkBackend {
@@ -58,10 +69,22 @@ enum Cmd {
     /// The userspace datapath as a service: TAP children on AF_PACKET lowers.
     Daemon(daemon::DaemonArgs),
     /// Macvlans with iproute2's words: add NAME link PARENT type macvlan ..., set, del, show.
+    #[command(long_about = link::help::ABOUT, after_long_help = link::help::ALL)]
     Link {
-        /// The words of `ip link` after `link`.
+        /// The words of `ip link` after `link` (`mvl link VERB help` explains each verb).
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         words: Vec<String>,
+    },
+    /// Print a completion script for a shell (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page mvl(1) as roff, or with --dir write a page for every command.
+    Man {
+        /// Write mvl.1, mvl-lab.1, mvl-lab-run.1, ... into this directory.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
     },
 }
 
@@ -148,11 +171,11 @@ pub(crate) enum Format {
 
 #[derive(clap::Args)]
 struct LabRun {
-    /// The lab file.
+    /// The lab file, or `-` for standard input.
     file: PathBuf,
-    /// Where the lab runs.
-    #[arg(long, value_enum, default_value = "sim")]
-    backend: BackendKind,
+    /// Where the lab runs [default: sim].
+    #[arg(long, value_enum)]
+    backend: Option<BackendKind>,
     /// Output format: a transcript, or one JSON object per line.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
@@ -170,27 +193,51 @@ struct LabRun {
     seed: u64,
 }
 
+impl BackendKind {
+    fn name(self) -> &'static str {
+        match self {
+            BackendKind::Sim => "sim",
+            BackendKind::Kernel => "kernel",
+            BackendKind::User => "user",
+        }
+    }
+}
+
+/// The lab of `mvl lab run FILE`: a file, or standard input for `-`. Relative
+/// paths in it (captures) are under the file's folder, or the current one.
+fn lab_source(file: &std::path::Path) -> Result<(mvl_lab::Lab, PathBuf), LabError> {
+    if file.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|e| LabError::Read {
+            path: "standard input".into(),
+            source: e,
+        })?;
+        return Ok((mvl_lab::parse(&text)?, PathBuf::from(".")));
+    }
+    let base = file.parent().map(PathBuf::from).unwrap_or_default();
+    Ok((mvl_lab::load(file)?, base))
+}
+
 fn lab_run(a: LabRun) -> Result<i32, LabError> {
-    let lab = mvl_lab::load(&a.file)?;
-    let base = a.file.parent().map(PathBuf::from).unwrap_or_default();
-    if a.pcap.is_some() && a.backend != BackendKind::Sim {
+    let (lab, base) = lab_source(&a.file)?;
+    let kind = a.backend.unwrap_or(BackendKind::Sim);
+    if a.pcap.is_some() && kind != BackendKind::Sim {
         return Err(LabError::Backend {
-            backend: if a.backend == BackendKind::Kernel {
-                "kernel"
-            } else {
-                "user"
-            }
-            .into(),
+            backend: kind.name().into(),
             why: "--pcap needs the sim backend; use tcpdump -w FILE lines instead".into(),
         });
     }
-    let mut backend: Box<dyn Backend> = match a.backend {
+    let mut backend: Box<dyn Backend> = match kind {
         BackendKind::Sim => Box::new(SimBackend::new(a.seed, base, a.pcap.clone())),
         BackendKind::Kernel => Box::new(KernelBackend::new(base)?),
         BackendKind::User => Box::new(UserBackend::new(base)?),
     };
     let json = a.json || a.format == Format::Json;
-    let path = a.file.display().to_string();
+    let path = if a.file.as_os_str() == "-" {
+        "(standard input)".to_string()
+    } else {
+        a.file.display().to_string()
+    };
     if !json {
         emit(&report::text_header(&path, backend.name()));
     }
@@ -345,6 +392,24 @@ fn diff_json(name: &str, against: Against, m: &[mvl_lab::diff::Mismatch], smalle
     format!("{v}\n")
 }
 
+/// An error and its causes, `a: b: c`, each cause once: a message that
+/// already tells its cause (`connecting ...: Connection refused`) is not
+/// followed by it again.
+pub(crate) fn error_chain(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let c = cause.to_string();
+        if text.contains(&c) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&c);
+    }
+    text
+}
+
 /// Writes to stdout. A reader that went away (`| head`) ends the program
 /// quietly, as it ends `ip`, rather than in a panic.
 pub(crate) fn emit(text: &str) {
@@ -358,73 +423,233 @@ pub(crate) fn emit(text: &str) {
     }
 }
 
+/// The global options given on the command line, by name, for refusals.
+fn globals_given(cli: &Cli) -> Vec<&'static str> {
+    let mut g = Vec::new();
+    if cli.netns.is_some() {
+        g.push("-n");
+    }
+    if cli.details {
+        g.push("-d");
+    }
+    if cli.stats > 0 {
+        g.push("-s");
+    }
+    if cli.backend.is_some() {
+        g.push("--backend");
+    }
+    if cli.socket.is_some() {
+        g.push("--socket");
+    }
+    g
+}
+
+/// Refuses the global options `cmd` has no use for, saying why, instead of
+/// ignoring them.
+fn refuse_globals(cli: &Cli, cmd: &str, allowed: &[&str], why: &str) -> Result<(), String> {
+    let bad: Vec<&str> = globals_given(cli)
+        .into_iter()
+        .filter(|g| !allowed.contains(g))
+        .collect();
+    match bad.as_slice() {
+        [] => Ok(()),
+        [one] => Err(format!("{one} does not apply to {cmd}: {why}")),
+        many => Err(format!("{} do not apply to {cmd}: {why}", many.join(", "))),
+    }
+}
+
+/// A refusal of the command line itself: clap's exit code, 2.
+fn usage_error(msg: &str) -> i32 {
+    eprintln!("mvl: {msg}");
+    2
+}
+
+/// A lab that cannot run: its error on stderr, or with -j as a JSON object
+/// on stdout (`{"kind":"error","line","word","message"}`); exit code 2.
+fn lab_error(e: &LabError, json: bool) -> i32 {
+    if json {
+        let (line, word, message) = match e {
+            LabError::Parse(p) => (Some(p.line), p.word.clone(), p.message.clone()),
+            e => (None, None, e.to_string()),
+        };
+        emit(&format!(
+            "{}\n",
+            serde_json::json!({"kind": "error", "line": line, "word": word, "message": message})
+        ));
+    } else {
+        eprintln!("mvl: {e}");
+    }
+    2
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let link_opts = link::Options {
-        netns: cli.netns,
-        json: cli.json,
-        details: cli.details,
-        stats: cli.stats,
-        user_socket: (cli.backend == LinkBackend::User).then_some(cli.socket),
+    let code = match run(cli) {
+        Ok(c) => c,
+        Err(msg) => usage_error(&msg),
     };
-    let code = match cli.cmd {
-        Cmd::Link { words } => link::main(&link_opts, &words),
-        Cmd::Daemon(a) => {
-            let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-            let logs = tracing_subscriber::fmt()
-                .with_writer(std::io::stderr)
-                .with_env_filter(filter);
-            if a.json || cli.json || a.format == Format::Json {
-                logs.json().init();
-            } else {
-                // Colours only for a person at a terminal, not in a log file or journal.
-                logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-                    .init();
+    ExitCode::from(code as u8)
+}
+
+const LAB_WHY: &str = "a lab makes its own namespaces in a sandbox; these options belong to `mvl link`";
+
+fn run(cli: Cli) -> Result<i32, String> {
+    Ok(match &cli.cmd {
+        Cmd::Link { .. } => {
+            if cli.socket.is_some() && cli.backend != Some(LinkBackend::User) {
+                return Err("--socket is the daemon's socket: it goes with --backend user".into());
             }
-            match daemon::run(a) {
-                Ok(c) => c,
-                Err(e) => {
-                    eprintln!("mvl daemon: {e:#}");
-                    1
+            let Cmd::Link { words } = &cli.cmd else {
+                unreachable!("matched above")
+            };
+            let opts = link::Options {
+                netns: cli.netns.clone(),
+                json: cli.json,
+                details: cli.details,
+                stats: cli.stats,
+                user_socket: (cli.backend == Some(LinkBackend::User)).then(|| {
+                    cli.socket
+                        .clone()
+                        .unwrap_or_else(|| PathBuf::from(DEFAULT_SOCKET))
+                }),
+            };
+            link::main(&opts, words)
+        }
+        Cmd::Daemon(_) => {
+            refuse_globals(
+                &cli,
+                "daemon",
+                &["--socket"],
+                "the daemon serves every namespace and is itself the user backend",
+            )?;
+            let Cmd::Daemon(mut a) = cli.cmd else {
+                unreachable!("matched above")
+            };
+            if let Some(s) = cli.socket {
+                if a.socket != std::path::Path::new(DEFAULT_SOCKET) && a.socket != s {
+                    return Err(format!(
+                        "two sockets given: --socket {} before daemon and --socket {} after it",
+                        s.display(),
+                        a.socket.display()
+                    ));
                 }
+                a.socket = s;
             }
+            daemon_main(a, cli.json)
+        }
+        Cmd::Completions { shell } => {
+            refuse_globals(&cli, "completions", &[], "it prints a script")?;
+            let mut out = Vec::new();
+            clap_complete::generate(
+                *shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "mvl",
+                &mut out,
+            );
+            emit(&String::from_utf8_lossy(&out));
+            0
+        }
+        Cmd::Man { dir } => {
+            refuse_globals(&cli, "man", &[], "it prints the manual")?;
+            man(dir.as_deref())?;
+            0
         }
         Cmd::Lab {
             cmd: LabCmd::Random { seed, format, json },
         } => {
-            let text = mvl_lab::gen::random_lab(seed);
-            if json || cli.json || format == Format::Json {
+            refuse_globals(&cli, "lab random", &[], "it only prints a lab")?;
+            let text = mvl_lab::gen::random_lab(*seed);
+            if *json || cli.json || *format == Format::Json {
                 emit(&format!("{}\n", serde_json::json!({"seed": seed, "lab": text})));
             } else {
                 emit(&text);
             }
             0
         }
-        Cmd::Lab {
-            cmd: LabCmd::Diff(mut a),
-        } => match lab_diff({
+        Cmd::Lab { cmd: LabCmd::Diff(_) } => {
+            refuse_globals(
+                &cli,
+                "lab diff",
+                &[],
+                "it always runs the kernel in a sandbox; choose the other side with --against sim|user",
+            )?;
+            let Cmd::Lab {
+                cmd: LabCmd::Diff(mut a),
+            } = cli.cmd
+            else {
+                unreachable!("matched above")
+            };
             a.json |= cli.json;
-            a
-        }) {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("mvl: {e}");
-                2
+            let json = a.json || a.format == Format::Json;
+            lab_diff(a).unwrap_or_else(|e| lab_error(&e, json))
+        }
+        Cmd::Lab { cmd: LabCmd::Run(_) } => {
+            refuse_globals(&cli, "lab run", &["--backend"], LAB_WHY)?;
+            let Cmd::Lab {
+                cmd: LabCmd::Run(mut a),
+            } = cli.cmd
+            else {
+                unreachable!("matched above")
+            };
+            if let Some(g) = cli.backend {
+                let global = match g {
+                    LinkBackend::Kernel => BackendKind::Kernel,
+                    LinkBackend::User => BackendKind::User,
+                };
+                if a.backend.is_some_and(|b| b != global) {
+                    return Err(format!(
+                        "two backends given: --backend {} before lab and --backend {} after run",
+                        global.name(),
+                        a.backend.map_or("", BackendKind::name)
+                    ));
+                }
+                a.backend = Some(global);
             }
-        },
-        Cmd::Lab {
-            cmd: LabCmd::Run(mut a),
-        } => match lab_run({
             a.json |= cli.json;
-            a
-        }) {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("mvl: {e}");
-                2
-            }
-        },
-    };
-    ExitCode::from(code as u8)
+            let json = a.json || a.format == Format::Json;
+            lab_run(a).unwrap_or_else(|e| lab_error(&e, json))
+        }
+    })
+}
+
+/// `mvl daemon`: logs on stderr (JSON with -j), then the service.
+fn daemon_main(a: daemon::DaemonArgs, json: bool) -> i32 {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter);
+    if a.json || json || a.format == Format::Json {
+        logs.json().init();
+    } else {
+        // Colours only for a person at a terminal, not in a log file or journal.
+        logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init();
+    }
+    match daemon::run(a) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("mvl daemon: {}", error_chain(&e));
+            1
+        }
+    }
+}
+
+/// `mvl man`: mvl(1) on stdout, or every command's page into `dir`.
+fn man(dir: Option<&std::path::Path>) -> Result<(), String> {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    match dir {
+        Some(d) => {
+            std::fs::create_dir_all(d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
+            clap_mangen::generate_to(cmd, d).map_err(|e| format!("cannot write into {}: {e}", d.display()))
+        }
+        None => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(cmd)
+                .render(&mut out)
+                .map_err(|e| format!("cannot render the manual: {e}"))?;
+            emit(&String::from_utf8_lossy(&out));
+            Ok(())
+        }
+    }
 }

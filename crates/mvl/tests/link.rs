@@ -403,7 +403,7 @@ fn refusals_change_nothing() {
     let e = ns.mvl_refused(&["link", "set", "veth0", "type", "macvlan", "mode", "bridge"]);
     assert!(e.contains("not a macvlan"), "{e}");
     let e = ns.mvl_refused(&["link", "add", "v9", "type", "veth"]);
-    assert!(e.contains("makes macvlans"), "{e}");
+    assert!(e.contains("macvlans only"), "{e}");
     // Refused by the kernel, explained by mvl-netlink.
     let e = ns.mvl_refused(&[
         "link", "add", "pt2", "link", "veth0", "type", "macvlan", "mode", "passthru",
@@ -484,4 +484,151 @@ fn namespaces_by_path() {
     let o = ns.mvl(&["-n", "no-such-ns-mvl-test", "link"]);
     assert_eq!(o.code, 1);
     assert!(o.stderr.contains("no-such-ns-mvl-test"), "{}", o.stderr);
+}
+
+/// `-s`, `-s -s`, `-s -j` and `-s -s -j` print what `ip` prints for the same
+/// device after known traffic: a ping over the macvlan, then nothing moves.
+#[test]
+fn statistics_equal_ip_after_traffic() {
+    need_root!();
+    let ns = Ns::new();
+    let peer = NetNs::new_private().unwrap();
+    let path = format!("/proc/{}/fd/{}", std::process::id(), peer.as_raw_fd());
+    ns.ip(&["link", "set", "veth1", "netns", &path]);
+    peer.run(|| {
+        for args in [
+            &["addr", "add", "10.9.0.2/24", "dev", "veth1"][..],
+            &["link", "set", "veth1", "up"],
+        ] {
+            assert!(Command::new(IP).args(args).status().unwrap().success());
+        }
+    })
+    .unwrap();
+    ns.mvl_ok(&[
+        "link", "add", "mv0", "link", "veth0", "type", "macvlan", "mode", "bridge",
+    ]);
+    ns.ip(&["addr", "add", "10.9.0.1/24", "dev", "mv0"]);
+    ns.ip(&["link", "set", "veth0", "up"]);
+    ns.ip(&["link", "set", "mv0", "up"]);
+    // IPv6 autoconfiguration would send frames of its own while we compare.
+    ns.ip(&["link", "set", "mv0", "addrgenmode", "none"]);
+    let o = ns.run("ping", &["-c", "3", "-i", "0.2", "-W", "2", "10.9.0.2"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    for s in [&["-s"][..], &["-s", "-s"]] {
+        for dev in ["mv0", "veth0"] {
+            let mut ip_args: Vec<&str> = s.to_vec();
+            ip_args.extend(["link", "show", dev]);
+            let mut mvl_args = ip_args.clone();
+            assert_eq!(ns.mvl_ok(&mvl_args), ns.ip(&ip_args), "{ip_args:?}");
+            mvl_args.insert(0, "-j");
+            assert_eq!(
+                ns.mvl_json(&mvl_args[1..]),
+                ns.ip_json(&ip_args),
+                "-j {ip_args:?}"
+            );
+        }
+    }
+    let j = ns.mvl_json(&["-s", "link", "show", "mv0"]);
+    let tx = j[0]["stats64"]["tx"]["packets"].as_u64().unwrap();
+    assert!(tx >= 3, "three echo requests went out: {j}");
+    // The whole list too.
+    assert_eq!(ns.mvl_ok(&["-s", "link"]), ns.ip(&["-s", "link"]));
+}
+
+/// A lower in a namespace that has a name is shown by that name, as `ip`
+/// does (`link-netns NAME`), inside a private mount namespace with its own
+/// /run so that no name of the host's is touched.
+#[test]
+fn link_netns_by_name() {
+    need_root!();
+    let ns = Ns::new();
+    let script = format!(
+        "set -e
+mount -t tmpfs mvl-test /run
+ip netns add lowns
+ip -n lowns link add veth0 type veth peer name veth1
+ip -n lowns link add mv0 link veth0 type macvlan
+ip -n lowns link set mv0 netns $$
+a=$({mvl} link show mv0); b=$({ip} link show mv0)
+test \"$a\" = \"$b\" || {{ echo \"mvl: $a\"; echo \"ip: $b\"; exit 1; }}
+echo \"$a\"
+a=$({mvl} -j link show mv0); b=$({ip} -j link show mv0)
+test \"$a\" = \"$b\" || {{ echo \"mvl: $a\"; echo \"ip: $b\"; exit 1; }}
+ip netns del lowns",
+        mvl = env!("CARGO_BIN_EXE_mvl"),
+        ip = IP
+    );
+    let o = ns.run(
+        "unshare",
+        &["--mount", "--propagation", "private", "sh", "-c", &script],
+    );
+    assert_eq!(o.code, 0, "{o:?}");
+    assert!(o.stdout.contains(" link-netns lowns"), "{}", o.stdout);
+}
+
+/// A move that would fail after it happened (the name is taken there, the
+/// MAC is an up sibling's) is refused before anything changes: the device
+/// stays where it was, with its MTU and name.
+#[test]
+fn a_refused_move_changes_nothing() {
+    need_root!();
+    let ns = Ns::new();
+    let other = NetNs::new_private().unwrap();
+    let path = format!("/proc/{}/fd/{}", std::process::id(), other.as_raw_fd());
+    other
+        .run(|| {
+            let ok = Command::new(IP)
+                .args(["link", "add", "taken", "type", "veth", "peer", "name", "taken2"])
+                .status()
+                .unwrap();
+            assert!(ok.success());
+        })
+        .unwrap();
+    ns.mvl_ok(&[
+        "link", "add", "mv0", "link", "veth0", "type", "macvlan", "mode", "bridge",
+    ]);
+    ns.mvl_ok(&[
+        "link",
+        "add",
+        "mv1",
+        "link",
+        "veth0",
+        "address",
+        "02:00:00:00:0a:01",
+        "type",
+        "macvlan",
+        "mode",
+        "bridge",
+    ]);
+    ns.ip(&["link", "set", "veth0", "up"]);
+    ns.ip(&["link", "set", "mv1", "up"]);
+    let e = ns.mvl_refused(&[
+        "link", "set", "mv0", "mtu", "1400", "netns", &path, "name", "taken",
+    ]);
+    assert!(e.contains("taken") && e.contains("already exists"), "{e}");
+    let e = ns.mvl_refused(&[
+        "link",
+        "set",
+        "mv0",
+        "mtu",
+        "1400",
+        "netns",
+        &path,
+        "address",
+        "02:00:00:00:0a:01",
+        "up",
+    ]);
+    assert!(e.contains("02:00:00:00:0a:01") && e.contains("mv1"), "{e}");
+    let here = ns.ip_json(&["link", "show", "mv0"]);
+    assert_eq!(here[0]["mtu"], 1500, "{here}");
+    // And the same move without a clash goes through, MTU and name included.
+    ns.mvl_ok(&[
+        "link", "set", "mv0", "mtu", "1400", "netns", &path, "name", "eth0", "up",
+    ]);
+    let there = ns.mvl_json(&["-n", &path, "link", "show", "eth0"]);
+    assert_eq!(there[0]["mtu"], 1400, "{there}");
+    assert!(
+        there[0]["flags"].as_array().unwrap().contains(&"UP".into()),
+        "{there}"
+    );
 }

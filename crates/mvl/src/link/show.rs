@@ -5,20 +5,33 @@
 
 use std::collections::BTreeMap;
 
-use mvl_netlink::{Link, MacvlanInfo, IFF_RUNNING, IFF_UP};
+use mvl_netlink::{Link, MacvlanInfo, Stats64, IFF_RUNNING, IFF_UP};
 use serde::Serialize;
 
 /// Every link of the namespace by index: the names of lowers and masters,
-/// and whether a lower is down (`M-DOWN`).
+/// and whether a lower is down (`M-DOWN`); the names of the namespaces
+/// other links' lowers live in.
 pub struct Ns<'a> {
     by_index: BTreeMap<u32, &'a Link>,
+    netns_names: &'a BTreeMap<i32, String>,
+}
+
+/// What to show besides the link itself: `-d`, and `-s` (1) or `-s -s` (2).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct How {
+    /// Details (`-d`).
+    pub details: bool,
+    /// Statistics: 0 none, 1 `-s`, 2 and more `-s -s`.
+    pub stats: u8,
 }
 
 impl<'a> Ns<'a> {
-    /// The view of `all`, the namespace's links.
-    pub fn new(all: &'a [Link]) -> Ns<'a> {
+    /// The view of `all`, the namespace's links, with the names of the
+    /// namespaces by the ids this one gave them.
+    pub fn new(all: &'a [Link], netns_names: &'a BTreeMap<i32, String>) -> Ns<'a> {
         Ns {
             by_index: all.iter().map(|l| (l.index, l)).collect(),
+            netns_names,
         }
     }
 
@@ -106,8 +119,9 @@ fn group(g: Option<u32>) -> String {
     }
 }
 
-/// The text of `ip [-d] link show` for one link.
-pub fn text(l: &Link, ns: &Ns, details: bool) -> String {
+/// The text of `ip [-d] [-s [-s]] link show` for one link.
+pub fn text(l: &Link, ns: &Ns, how: How) -> String {
+    let details = how.details;
     let mut s = format!("{}: {}", l.index, l.name);
     match (l.link, l.link_netnsid) {
         (Some(0), _) => s.push_str("@NONE"),
@@ -142,8 +156,11 @@ pub fn text(l: &Link, ns: &Ns, details: bool) -> String {
     if let Some(b) = l.broadcast {
         s.push_str(&format!(" brd {b}"));
     }
-    if let Some(id) = l.link_netnsid {
-        s.push_str(&format!(" link-netnsid {id}"));
+    match l.link_netnsid.map(|id| (id, ns.netns_names.get(&id))) {
+        Some((_, Some(name))) => s.push_str(&format!(" link-netns {name}")),
+        Some((id, None)) if id >= 0 => s.push_str(&format!(" link-netnsid {id}")),
+        Some(_) => s.push_str(" link-netnsid unknown"),
+        None => {}
     }
     if details {
         if let Some(p) = l.promiscuity {
@@ -184,6 +201,188 @@ pub fn text(l: &Link, ns: &Ns, details: bool) -> String {
         }
     }
     s.push('\n');
+    if let (Some(st), true) = (&l.stats, how.stats > 0) {
+        s.push_str(&stats_text(st, l.carrier_changes, how.stats > 1));
+    }
+    s
+}
+
+/// `print_stats64` of iproute2 6.1: the counters in columns as wide as the
+/// widest of header and number; with `errors`, the error breakdown lines.
+fn stats_text(st: &Stats64, carrier_changes: Option<u32>, errors: bool) -> String {
+    fn width(v: u64) -> usize {
+        v.to_string().len()
+    }
+    let mut cols = [10usize, 7, 6, 7, 7, 7, 10];
+    let mut size = |vals: [u64; 7]| {
+        for (c, v) in cols.iter_mut().zip(vals) {
+            *c = (*c).max(width(v));
+        }
+    };
+    let transns = u64::from(carrier_changes.unwrap_or(0));
+    size([
+        st.rx_bytes,
+        st.rx_packets,
+        st.rx_errors,
+        st.rx_dropped,
+        st.rx_missed_errors,
+        st.multicast,
+        st.rx_compressed,
+    ]);
+    if errors {
+        size([
+            0,
+            st.rx_length_errors,
+            st.rx_crc_errors,
+            st.rx_frame_errors,
+            st.rx_fifo_errors,
+            st.rx_over_errors,
+            st.rx_nohandler,
+        ]);
+    }
+    size([
+        st.tx_bytes,
+        st.tx_packets,
+        st.tx_errors,
+        st.tx_dropped,
+        st.tx_carrier_errors,
+        st.collisions,
+        st.tx_compressed,
+    ]);
+    if errors {
+        size([
+            0,
+            st.tx_aborted_errors,
+            st.tx_fifo_errors,
+            st.tx_window_errors,
+            st.tx_heartbeat_errors,
+            transns,
+            0,
+        ]);
+    }
+    let nums =
+        |vals: &[(usize, u64)]| -> String { vals.iter().map(|(c, v)| format!("{v:>c$} ", c = *c)).collect() };
+    let c = cols;
+    let mut s = String::new();
+    s.push_str(&format!(
+        "    RX: {:>w0$} {:>w1$} {:>w2$} {:>w3$} {:>w4$} {:>w5$} {:>w6$}\n",
+        "bytes",
+        "packets",
+        "errors",
+        "dropped",
+        "missed",
+        "mcast",
+        if st.rx_compressed != 0 { "compressed" } else { "" },
+        w0 = c[0] - 4,
+        w1 = c[1],
+        w2 = c[2],
+        w3 = c[3],
+        w4 = c[4],
+        w5 = c[5],
+        w6 = c[6]
+    ));
+    let mut rx = vec![
+        (c[0], st.rx_bytes),
+        (c[1], st.rx_packets),
+        (c[2], st.rx_errors),
+        (c[3], st.rx_dropped),
+        (c[4], st.rx_missed_errors),
+        (c[5], st.multicast),
+    ];
+    if st.rx_compressed != 0 {
+        rx.push((c[6], st.rx_compressed));
+    }
+    s.push_str(&format!("    {}\n", nums(&rx)));
+    if errors {
+        let nohandler = if st.rx_nohandler != 0 {
+            format!(" {:>w$}", "nohandler", w = c[6])
+        } else {
+            String::new()
+        };
+        s.push_str(&format!(
+            "    RX errors:{:>w0$} {:>w1$} {:>w2$} {:>w3$} {:>w4$} {:>w5$}{nohandler}\n",
+            "",
+            "length",
+            "crc",
+            "frame",
+            "fifo",
+            "overrun",
+            w0 = c[0] - 10,
+            w1 = c[1],
+            w2 = c[2],
+            w3 = c[3],
+            w4 = c[4],
+            w5 = c[5]
+        ));
+        let mut e = vec![
+            (c[1], st.rx_length_errors),
+            (c[2], st.rx_crc_errors),
+            (c[3], st.rx_frame_errors),
+            (c[4], st.rx_fifo_errors),
+            (c[5], st.rx_over_errors),
+        ];
+        if st.rx_nohandler != 0 {
+            e.push((c[6], st.rx_nohandler));
+        }
+        s.push_str(&format!("{:w$}{}\n", "", nums(&e), w = c[0] + 5));
+    }
+    s.push_str(&format!(
+        "    TX: {:>w0$} {:>w1$} {:>w2$} {:>w3$} {:>w4$} {:>w5$} {:>w6$}\n",
+        "bytes",
+        "packets",
+        "errors",
+        "dropped",
+        "carrier",
+        "collsns",
+        if st.tx_compressed != 0 { "compressed" } else { "" },
+        w0 = c[0] - 4,
+        w1 = c[1],
+        w2 = c[2],
+        w3 = c[3],
+        w4 = c[4],
+        w5 = c[5],
+        w6 = c[6]
+    ));
+    let mut tx = vec![
+        (c[0], st.tx_bytes),
+        (c[1], st.tx_packets),
+        (c[2], st.tx_errors),
+        (c[3], st.tx_dropped),
+        (c[4], st.tx_carrier_errors),
+        (c[5], st.collisions),
+    ];
+    if st.tx_compressed != 0 {
+        tx.push((c[6], st.tx_compressed));
+    }
+    s.push_str(&format!("    {}\n", nums(&tx)));
+    if errors {
+        let transns_head = if carrier_changes.is_some() { "transns" } else { "" };
+        s.push_str(&format!(
+            "    TX errors:{:>w0$} {:>w1$} {:>w2$} {:>w3$} {:>w4$} {:>w5$}\n",
+            "",
+            "aborted",
+            "fifo",
+            "window",
+            "heartbt",
+            transns_head,
+            w0 = c[0] - 10,
+            w1 = c[1],
+            w2 = c[2],
+            w3 = c[3],
+            w4 = c[4],
+            w5 = c[5]
+        ));
+        let mut e = vec![
+            (c[1], st.tx_aborted_errors),
+            (c[2], st.tx_fifo_errors),
+            (c[3], st.tx_window_errors),
+            (c[4], st.tx_heartbeat_errors),
+        ];
+        if carrier_changes.is_some() {
+            e.push((c[5], transns));
+        }
+        s.push_str(&format!("{:w$}{}\n", "", nums(&e), w = c[0] + 5));
+    }
     s
 }
 
@@ -248,6 +447,106 @@ struct JsonLink {
     link_netnsid: Option<i32>,
     #[serde(flatten)]
     details: Option<JsonDetails>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stats64: Option<JsonStats>,
+}
+
+/// `stats64` of `ip -j -s`: iproute2 6.1's keys, in its order.
+#[derive(Serialize)]
+struct JsonStats {
+    rx: JsonRx,
+    tx: JsonTx,
+}
+
+fn nonzero(v: &Option<u64>) -> bool {
+    v.is_none_or(|v| v == 0)
+}
+
+#[derive(Serialize)]
+struct JsonRx {
+    bytes: u64,
+    packets: u64,
+    errors: u64,
+    dropped: u64,
+    over_errors: u64,
+    multicast: u64,
+    #[serde(skip_serializing_if = "nonzero")]
+    compressed: Option<u64>,
+    #[serde(flatten)]
+    errors_detail: Option<JsonRxErrors>,
+}
+
+#[derive(Serialize)]
+struct JsonRxErrors {
+    length_errors: u64,
+    crc_errors: u64,
+    frame_errors: u64,
+    fifo_errors: u64,
+    missed_errors: u64,
+    #[serde(skip_serializing_if = "nonzero")]
+    nohandler: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct JsonTx {
+    bytes: u64,
+    packets: u64,
+    errors: u64,
+    dropped: u64,
+    carrier_errors: u64,
+    collisions: u64,
+    #[serde(skip_serializing_if = "nonzero")]
+    compressed: Option<u64>,
+    #[serde(flatten)]
+    errors_detail: Option<JsonTxErrors>,
+}
+
+#[derive(Serialize)]
+struct JsonTxErrors {
+    aborted_errors: u64,
+    fifo_errors: u64,
+    window_errors: u64,
+    heartbeat_errors: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    carrier_changes: Option<u32>,
+}
+
+fn json_stats(st: &Stats64, carrier_changes: Option<u32>, errors: bool) -> JsonStats {
+    JsonStats {
+        rx: JsonRx {
+            bytes: st.rx_bytes,
+            packets: st.rx_packets,
+            errors: st.rx_errors,
+            dropped: st.rx_dropped,
+            over_errors: st.rx_over_errors,
+            multicast: st.multicast,
+            compressed: Some(st.rx_compressed),
+            errors_detail: errors.then_some(JsonRxErrors {
+                length_errors: st.rx_length_errors,
+                crc_errors: st.rx_crc_errors,
+                frame_errors: st.rx_frame_errors,
+                fifo_errors: st.rx_fifo_errors,
+                missed_errors: st.rx_missed_errors,
+                nohandler: Some(st.rx_nohandler),
+            }),
+        },
+        tx: JsonTx {
+            bytes: st.tx_bytes,
+            packets: st.tx_packets,
+            errors: st.tx_errors,
+            dropped: st.tx_dropped,
+            carrier_errors: st.tx_carrier_errors,
+            collisions: st.collisions,
+            compressed: Some(st.tx_compressed),
+            errors_detail: errors.then_some(JsonTxErrors {
+                aborted_errors: st.tx_aborted_errors,
+                fifo_errors: st.tx_fifo_errors,
+                window_errors: st.tx_window_errors,
+                heartbeat_errors: st.tx_heartbeat_errors,
+                carrier_changes,
+            }),
+        },
+    }
 }
 
 #[derive(Serialize)]
@@ -310,7 +609,8 @@ struct JsonMacvlan {
     macaddr_data: Option<Vec<String>>,
 }
 
-fn json_link(l: &Link, ns: &Ns, details: bool) -> JsonLink {
+fn json_link(l: &Link, ns: &Ns, how: How) -> JsonLink {
+    let details = how.details;
     let (link, link_index) = match (l.link, l.link_netnsid) {
         (Some(0), _) => (Some(None), None),
         (Some(i), Some(_)) => (None, Some(i)),
@@ -353,6 +653,11 @@ fn json_link(l: &Link, ns: &Ns, details: bool) -> JsonLink {
             tso_max_segs: l.tso_max_segs,
             gro_max_size: l.gro_max_size,
         }),
+        stats64: l
+            .stats
+            .as_ref()
+            .filter(|_| how.stats > 0)
+            .map(|st| json_stats(st, l.carrier_changes, how.stats > 1)),
     }
 }
 
@@ -371,9 +676,9 @@ fn json_macvlan(mv: &MacvlanInfo) -> JsonMacvlan {
     }
 }
 
-/// The JSON of `ip -j [-d] link show` for these links (an array, one line).
-pub fn json(links: &[&Link], ns: &Ns, details: bool) -> String {
-    let v: Vec<JsonLink> = links.iter().map(|l| json_link(l, ns, details)).collect();
+/// The JSON of `ip -j [-d] [-s [-s]] link show` for these links (an array, one line).
+pub fn json(links: &[&Link], ns: &Ns, how: How) -> String {
+    let v: Vec<JsonLink> = links.iter().map(|l| json_link(l, ns, how)).collect();
     let mut s = serde_json::to_string(&v).expect("plain data serializes");
     s.push('\n');
     s
@@ -384,6 +689,12 @@ mod tests {
     use super::*;
     use mvl_core::{Flags, MacAddr, Mode};
     use mvl_netlink::OperState;
+
+    static NO_NAMES: BTreeMap<i32, String> = BTreeMap::new();
+    const DETAILS: How = How {
+        details: true,
+        stats: 0,
+    };
 
     fn veth(index: u32, name: &str, peer: u32, up: bool) -> Link {
         Link {
@@ -452,10 +763,10 @@ mod tests {
             veth(3, "veth0", 2, false),
             source_macvlan(),
         ];
-        let ns = Ns::new(&all);
-        assert_eq!(text(&all[2], &ns, true), IP_D);
+        let ns = Ns::new(&all, &NO_NAMES);
+        assert_eq!(text(&all[2], &ns, DETAILS), IP_D);
         assert_eq!(
-            text(&all[2], &ns, false),
+            text(&all[2], &ns, How::default()),
             IP_D.lines()
                 .take(2)
                 .map(|l| l.trim_end().split(" promiscuity").next().unwrap())
@@ -463,8 +774,8 @@ mod tests {
                 .join("\n")
                 + "\n"
         );
-        assert_eq!(json(&[&all[2]], &ns, false).trim_end(), IP_J);
-        assert_eq!(json(&[&all[2]], &ns, true).trim_end(), IP_JD);
+        assert_eq!(json(&[&all[2]], &ns, How::default()).trim_end(), IP_J);
+        assert_eq!(json(&[&all[2]], &ns, DETAILS).trim_end(), IP_JD);
     }
 
     #[test]
@@ -491,8 +802,8 @@ mod tests {
         mv.raw_flags = 1;
         mv.bc_cutoff = Some(-1);
         let all = vec![l];
-        let ns = Ns::new(&all);
-        let t = text(&all[0], &ns, true);
+        let ns = Ns::new(&all, &NO_NAMES);
+        let t = text(&all[0], &ns, DETAILS);
         assert!(t.starts_with("4: mv0@if5: <BROADCAST,MULTICAST> "), "{t}");
         assert!(t.contains(" link-netnsid 0 promiscuity 0 "), "{t}");
         assert!(
@@ -501,7 +812,7 @@ mod tests {
             ),
             "{t}"
         );
-        let j: serde_json::Value = serde_json::from_str(&json(&[&all[0]], &ns, true)).unwrap();
+        let j: serde_json::Value = serde_json::from_str(&json(&[&all[0]], &ns, DETAILS)).unwrap();
         assert_eq!(j[0]["link_index"], 5);
         assert_eq!(j[0]["link_netnsid"], 0);
         assert!(j[0].get("link").is_none());
@@ -511,5 +822,104 @@ mod tests {
             (Some("passthru"), Some(true), Some(-1))
         );
         assert!(d.get("macaddr_count").is_none());
+    }
+
+    // Captured from iproute2 6.1 on Linux 6.18: a veth after one frame
+    // sent and two received, `ip -s` and `ip -s -s` (text and JSON).
+    const IP_S: &str = "3: va@vb: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default qlen 1000
+    link/ether de:46:c1:3c:dd:c4 brd ff:ff:ff:ff:ff:ff
+    RX:  bytes packets errors dropped  missed   mcast           
+           176       2      0       0       0       0 
+    TX:  bytes packets errors dropped carrier collsns           
+            90       1      0       0       0       0 
+";
+    const IP_SS_TAIL: &str = "    RX:  bytes packets errors dropped  missed   mcast           
+           176       2      0       0       0       0 
+    RX errors:  length    crc   frame    fifo overrun
+                     0      0       0       0       0 
+    TX:  bytes packets errors dropped carrier collsns           
+            90       1      0       0       0       0 
+    TX errors: aborted   fifo  window heartbt transns
+                     0      0       0       0       2 
+";
+    const IP_SJ_STATS: &str = r#""stats64":{"rx":{"bytes":176,"packets":2,"errors":0,"dropped":0,"over_errors":0,"multicast":0},"tx":{"bytes":90,"packets":1,"errors":0,"dropped":0,"carrier_errors":0,"collisions":0}}}]"#;
+    const IP_SSJ_STATS: &str = r#""stats64":{"rx":{"bytes":176,"packets":2,"errors":0,"dropped":0,"over_errors":0,"multicast":0,"length_errors":0,"crc_errors":0,"frame_errors":0,"fifo_errors":0,"missed_errors":0},"tx":{"bytes":90,"packets":1,"errors":0,"dropped":0,"carrier_errors":0,"collisions":0,"aborted_errors":0,"fifo_errors":0,"window_errors":0,"heartbeat_errors":0,"carrier_changes":2}}}]"#;
+
+    fn counted_veth() -> Vec<Link> {
+        let mut va = veth(3, "va", 4, true);
+        va.flags |= 0x10040;
+        va.operstate = OperState::Up;
+        va.qdisc = Some("noqueue".into());
+        va.address = Some("de:46:c1:3c:dd:c4".parse().unwrap());
+        let mut st = Stats64::default();
+        st.rx_bytes = 176;
+        st.rx_packets = 2;
+        st.tx_bytes = 90;
+        st.tx_packets = 1;
+        va.stats = Some(st);
+        va.carrier_changes = Some(2);
+        vec![va, veth(4, "vb", 3, true)]
+    }
+
+    #[test]
+    fn statistics_as_iproute2_prints_them() {
+        let all = counted_veth();
+        let ns = Ns::new(&all, &NO_NAMES);
+        let s1 = How {
+            details: false,
+            stats: 1,
+        };
+        let s2 = How { stats: 2, ..s1 };
+        assert_eq!(text(&all[0], &ns, s1), IP_S);
+        let t = text(&all[0], &ns, s2);
+        assert!(t.ends_with(IP_SS_TAIL), "{t}");
+        assert!(json(&[&all[0]], &ns, s1).trim_end().ends_with(IP_SJ_STATS));
+        assert!(json(&[&all[0]], &ns, s2).trim_end().ends_with(IP_SSJ_STATS));
+        // Without -s the counters stay out, even when they were fetched.
+        assert!(!text(&all[0], &ns, How::default()).contains("RX:"));
+        assert!(!json(&[&all[0]], &ns, How::default()).contains("stats64"));
+    }
+
+    #[test]
+    fn wide_counters_widen_their_columns() {
+        let mut all = counted_veth();
+        let st = all[0].stats.as_mut().unwrap();
+        st.rx_bytes = 123_456_789_012;
+        st.tx_carrier_errors = 12_345_678;
+        let ns = Ns::new(&all, &NO_NAMES);
+        let t = text(
+            &all[0],
+            &ns,
+            How {
+                details: false,
+                stats: 1,
+            },
+        );
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(
+            lines[2],
+            "    RX:    bytes packets errors dropped   missed   mcast           "
+        );
+        assert_eq!(
+            lines[3],
+            "    123456789012       2      0       0        0       0 "
+        );
+        assert_eq!(
+            lines[5],
+            "              90       1      0       0 12345678       0 "
+        );
+    }
+
+    #[test]
+    fn a_lower_in_a_named_namespace_is_named() {
+        let mut all = vec![source_macvlan()];
+        all[0].link_netnsid = Some(3);
+        let names = BTreeMap::from([(3, "ns1".to_string())]);
+        let t = text(&all[0], &Ns::new(&all, &names), How::default());
+        assert!(t.contains(" link-netns ns1"), "{t}");
+        let t = text(&all[0], &Ns::new(&all, &NO_NAMES), How::default());
+        assert!(t.contains(" link-netnsid 3"), "{t}");
+        let j = json(&[&all[0]], &Ns::new(&all, &names), How::default());
+        assert!(j.contains(r#""link_netnsid":3"#), "{j}");
     }
 }

@@ -19,11 +19,11 @@ fn words_to_request(opts: &Options, cmd: Command) -> Result<Request> {
     Ok(match cmd {
         Command::LinkAdd(a) => {
             let NewKind::Macvlan { link, opts: m } = a.kind else {
-                bail!("mvl link add makes macvlans: type macvlan");
+                bail!("link add makes macvlans: type macvlan");
             };
             let name = a
                 .name
-                .ok_or_else(|| anyhow!("mvl link add needs the new device's name"))?;
+                .ok_or_else(|| anyhow!("link add needs the new device's name"))?;
             let link = link.ok_or_else(|| anyhow!("{name}: a macvlan needs its parent: link PARENT"))?;
             Request::Add(AddRequest {
                 name,
@@ -52,7 +52,7 @@ fn words_to_request(opts: &Options, cmd: Command) -> Result<Request> {
         }
         Command::LinkDel(d) => Request::Del { dev: dev(d) },
         Command::LinkShow(s) => Request::Show { dev: s.dev.map(dev) },
-        _ => bail!("mvl link takes add, set, del or show"),
+        _ => bail!("link takes add, set, del or show"),
     })
 }
 
@@ -93,7 +93,14 @@ pub fn run_words(opts: &Options, socket: &Path, words: &[String]) -> Result<Stri
 
 fn call(opts: &Options, socket: &Path, req: Request) -> Result<String> {
     let show = matches!(req, Request::Show { .. });
-    let v = Client::connect(socket)?.call(&req)?;
+    let mut client = Client::connect(socket).map_err(|e| match e.errno() {
+        Some(nix::libc::ECONNREFUSED | nix::libc::ENOENT) => anyhow!(
+            "no mvl daemon is listening on {} (start one with `mvl daemon`, or name its socket with --socket)",
+            socket.display()
+        ),
+        _ => e.into(),
+    })?;
+    let v = client.call(&req)?;
     if !show {
         return Ok(String::new());
     }
@@ -102,7 +109,10 @@ fn call(opts: &Options, socket: &Path, req: Request) -> Result<String> {
         let arr: Vec<serde_json::Value> = list.iter().map(ChildStatus::to_ip_json).collect();
         return Ok(serde_json::to_string(&arr)? + "\n");
     }
-    Ok(list.iter().map(|c| c.to_text(opts.details, opts.stats)).collect())
+    Ok(list
+        .iter()
+        .map(|c| c.to_text(opts.details, opts.stats > 0))
+        .collect())
 }
 
 #[cfg(test)]
