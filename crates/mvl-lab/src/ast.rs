@@ -1,6 +1,6 @@
 //! A parsed lab: typed commands, each with its line and expectation.
 
-use mvl_sim::cmd::{Cidr, LinkAdd, LinkSet, LinkShow, NeighSet, Ping};
+use mvl_sim::cmd::{AddrShow, Cidr, LinkAdd, LinkSet, LinkShow, NeighSet, Ping};
 use mvl_sim::packet::Filter;
 
 use crate::lex::Grep;
@@ -49,8 +49,8 @@ pub enum Command {
     AddrAdd(Cidr, String),
     /// `ip addr del CIDR dev DEV`.
     AddrDel(Cidr, String),
-    /// `ip addr show [dev DEV]`.
-    AddrShow(Option<String>),
+    /// `ip [-4] addr show [dev DEV] [up]`.
+    AddrShow(AddrShow),
     /// `ip neigh flush all|dev DEV`.
     NeighFlush(Option<String>),
     /// `ip neigh show`.
@@ -97,6 +97,10 @@ pub enum Command {
     },
     /// `sleep N`.
     Sleep(f64),
+    /// A command its own tool refuses before doing anything (`ip link add
+    /// ... mode nosuchmode`): the line runs and fails with the tool's message,
+    /// as the real command does, and the lab goes on.
+    Refused(String),
 }
 
 impl Command {

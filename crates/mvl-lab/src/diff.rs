@@ -1,7 +1,7 @@
 //! Differential runs: the same lab on two backends, line by line, and the
 //! smallest lab that still shows a difference.
 
-use crate::ast::Lab;
+use crate::ast::{Command, Lab};
 use crate::error::LabError;
 use crate::run::{run, Backend, Res, RunOptions};
 
@@ -33,22 +33,114 @@ impl std::fmt::Display for Mismatch {
     }
 }
 
-/// Runs `lab` on both backends and lists the lines whose results differ.
+/// Runs `lab` on both backends and lists the lines that differ: in their
+/// result, in the counters an `ip -s link` line shows, or in which frames a
+/// capture saw (timestamps, ICMP ids and the MAC addresses themselves aside:
+/// the kernel draws its MACs at random).
 pub fn compare(lab: &Lab, a: &mut dyn Backend, b: &mut dyn Backend) -> Result<Vec<Mismatch>, LabError> {
+    // A user-backend child is a TAP: the kernel keeps its counters by TAP
+    // rules (no multicast count, no macvlan byte quirks), so only packets
+    // are compared there.
+    let taps = a.name() == "user" || b.name() == "user";
     let ra = run(lab, a, RunOptions::default(), |_| {})?;
     let rb = run(lab, b, RunOptions::default(), |_| {})?;
-    Ok(ra
-        .lines
-        .iter()
-        .zip(&rb.lines)
-        .filter(|(x, y)| x.result != y.result)
-        .map(|(x, y)| Mismatch {
-            line: x.line,
-            command: x.command.clone(),
-            a: (x.result, x.message.clone()),
-            b: (y.result, y.message.clone()),
+    let mut out = Vec::new();
+    for ((x, y), line) in ra.lines.iter().zip(&rb.lines).zip(&lab.lines) {
+        let what = if x.result != y.result {
+            Some((x.message.clone(), y.message.clone()))
+        } else {
+            match &line.command {
+                Command::LinkShow(s) if s.stats && x.result == Res::Ok => {
+                    let packets = |o: &str| {
+                        let mut c = counters(o);
+                        if taps {
+                            // RX and TX packets, dropped, of the 12 numbers.
+                            for (_, v) in &mut c {
+                                *v = [1, 3, 7, 9].iter().filter_map(|&i| v.get(i).copied()).collect();
+                            }
+                        }
+                        c
+                    };
+                    let (cx, cy) = (packets(&x.output), packets(&y.output));
+                    (cx != cy).then(|| (Some(format!("counters {cx:?}")), Some(format!("counters {cy:?}"))))
+                }
+                Command::Tcpdump { .. } => {
+                    // The same frames; how often ARP repeats a request near
+                    // the end of a ping depends on the kernel's timers.
+                    let set = |o: &str| capture(o).into_iter().collect::<std::collections::BTreeSet<_>>();
+                    let (cx, cy) = (set(&x.output), set(&y.output));
+                    (cx != cy).then(|| (Some(format!("captured {cx:?}")), Some(format!("captured {cy:?}"))))
+                }
+                _ => None,
+            }
+        };
+        if let Some((ma, mb)) = what {
+            out.push(Mismatch {
+                line: x.line,
+                command: x.command.clone(),
+                a: (x.result, ma),
+                b: (y.result, mb),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The counters of `ip -s link` output: each device's name with the
+/// numbers of its RX and TX lines.
+pub fn counters(output: &str) -> Vec<(String, Vec<u64>)> {
+    let mut out: Vec<(String, Vec<u64>)> = Vec::new();
+    let mut numbers_next = false;
+    for l in output.lines() {
+        let t = l.trim_start();
+        if !l.starts_with(' ') {
+            // `4: veth0@if3: <...>`: the name, without its `@peer`.
+            if let Some(name) = l.split(": ").nth(1) {
+                out.push((name.split('@').next().unwrap_or(name).to_string(), Vec::new()));
+            }
+            numbers_next = false;
+        } else if t.starts_with("RX:") || t.starts_with("TX:") {
+            numbers_next = true;
+        } else if numbers_next {
+            if let Some((_, v)) = out.last_mut() {
+                v.extend(t.split_whitespace().filter_map(|n| n.parse::<u64>().ok()));
+            }
+            numbers_next = false;
+        }
+    }
+    out
+}
+
+/// A capture's lines without what differs between runs: the timestamp,
+/// ICMP ids, and MAC addresses (each replaced by the order it first appeared in).
+pub fn capture(output: &str) -> Vec<String> {
+    let mut macs: Vec<String> = Vec::new();
+    output
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let words = l.split_whitespace().skip(1).map(|w| {
+                let core = w.trim_end_matches([',', ':']);
+                let is_mac = core.len() == 17 && core.split(':').count() == 6;
+                if is_mac {
+                    let i = macs.iter().position(|m| m == core).unwrap_or_else(|| {
+                        macs.push(core.to_string());
+                        macs.len() - 1
+                    });
+                    format!("mac{i}{}", &w[core.len()..])
+                } else {
+                    w.to_string()
+                }
+            });
+            let mut text: Vec<String> = words.collect();
+            for i in 1..text.len() {
+                if text[i - 1] == "id" {
+                    text[i] = "_,".into();
+                }
+            }
+            text.join(" ")
         })
-        .collect())
+        .collect()
 }
 
 /// The smallest lab (by greedy removal of ever smaller chunks of lines)
@@ -82,6 +174,31 @@ pub fn minimize(text: &str, mut differs: impl FnMut(&str) -> bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counters_and_captures_as_compared() {
+        let show = "4: veth0@if3: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500
+    link/ether e6:c5:57:77:6e:81 brd ff:ff:ff:ff:ff:ff link-netns h1
+    RX:  bytes packets errors dropped  missed   mcast           
+           238       3      0       0       0       1 
+    TX:  bytes packets errors dropped carrier collsns           
+           292       4      0       0       0       0 
+";
+        assert_eq!(
+            counters(show),
+            vec![("veth0".to_string(), vec![238, 3, 0, 0, 0, 1, 292, 4, 0, 0, 0, 0])]
+        );
+        let a = capture("12:20:29.281005 aa:9f:9d:44:c6:6d > ff:ff:ff:ff:ff:ff, ethertype ARP (0x0806), length 42: Request who-has 10.6.0.2 tell 10.6.0.10, length 28
+12:20:29.281032 aa:9f:9d:44:c6:6d > 4a:a1:9d:d3:f8:36, ethertype IPv4 (0x0800), length 98: 10.6.0.10 > 10.6.0.2: ICMP echo request, id 29693, seq 1, length 64
+");
+        let b = capture("00:00:00.017000 ae:69:80:57:2e:47 > ff:ff:ff:ff:ff:ff, ethertype ARP (0x0806), length 42: Request who-has 10.6.0.2 tell 10.6.0.10, length 28
+00:00:00.017040 ae:69:80:57:2e:47 > ea:81:72:b2:4c:f8, ethertype IPv4 (0x0800), length 98: 10.6.0.10 > 10.6.0.2: ICMP echo request, id 19798, seq 1, length 64
+");
+        assert_eq!(a, b);
+        assert_eq!(a[1], "mac0 > mac2, ethertype IPv4 (0x0800), length 98: 10.6.0.10 > 10.6.0.2: ICMP echo request, id _, seq 1, length 64");
+        let c = capture("00:00:00.017000 ae:69:80:57:2e:47 > ff:ff:ff:ff:ff:ff, ethertype ARP (0x0806), length 60: Request who-has 10.6.0.2 tell 10.6.0.10, length 28\n");
+        assert_ne!(a[..1], c[..]);
+    }
 
     #[test]
     fn minimize_keeps_only_what_matters() {

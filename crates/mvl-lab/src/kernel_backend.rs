@@ -49,9 +49,15 @@ impl RealRunner {
             return Outcome::ok(String::new());
         }
         if let Command::Tcpdump { dev, .. } = &line.command {
-            // Line-buffered and numeric, like the emulator's transcript.
-            let mut argv = vec!["tcpdump".to_string(), "-l".into(), "-n".into()];
-            argv.extend(words[1..].iter().cloned());
+            // Line-buffered and numeric, like the emulator's transcript, in
+            // the namespace the line names (`ip netns exec NS tcpdump ...`).
+            let at = words.iter().position(|w| w == "tcpdump").unwrap_or(0);
+            let mut argv: Vec<String> = match &line.netns {
+                Some(ns) => ["ip", "netns", "exec", ns.as_str()].map(String::from).to_vec(),
+                None => Vec::new(),
+            };
+            argv.extend(["tcpdump", "-l", "-n"].map(String::from));
+            argv.extend(words[at + 1..].iter().cloned());
             return match self.sandbox.spawn(argv, self.base.clone()) {
                 Ok(pid) => {
                     self.captures.push((line.number, pid));
@@ -113,7 +119,8 @@ impl RealRunner {
 
     /// Stops the background captures and returns what they printed.
     pub(crate) fn finish(&mut self) -> Vec<(usize, Vec<String>)> {
-        // Let frames in flight reach the captures before they stop.
+        // Let frames in flight reach the captures before they stop (the
+        // emulator runs on as long: `CAPTURE_TAIL`).
         if !self.captures.is_empty() {
             thread::sleep(Duration::from_millis(300));
         }

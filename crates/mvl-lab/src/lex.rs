@@ -132,9 +132,11 @@ fn split(line: &str, number: usize) -> Result<(Vec<String>, Option<String>), Par
 }
 
 fn parse_expect(comment: &str, number: usize) -> Result<Option<Expect>, ParseError> {
-    let Some(rest) = comment
+    // `# Expect: OK` is what a person means too: case does not matter.
+    let lower = comment.to_ascii_lowercase();
+    let Some(rest) = lower
         .strip_prefix("expect:")
-        .or_else(|| comment.strip_prefix("expect "))
+        .or_else(|| lower.strip_prefix("expect "))
     else {
         return Ok(None);
     };
@@ -307,6 +309,9 @@ mod tests {
         let l = lines("ip link \\\n  show # expect: ok").unwrap();
         assert_eq!(l[0].words, vec!["ip", "link", "show"]);
         assert_eq!(l[0].expect, Some(Expect::Ok));
+        let l = lines("ping -c 1 10.0.0.1 # Expect: FAIL\nping -c 1 10.0.0.1 #EXPECT: ok\n").unwrap();
+        assert_eq!(l[0].expect, Some(Expect::Fail));
+        assert_eq!(l[1].expect, Some(Expect::Ok));
     }
 
     #[test]

@@ -24,8 +24,11 @@ pub const LINE_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Settings every namespace of a lab gets, so the kernel's behaviour does
 /// not depend on the host's configuration: IPv6 off (no ND/MLD noise), no
-/// reverse-path filtering, default ARP behaviour, no forwarding.
+/// IGMP reports for 224.0.0.x groups (a bridge joins 224.0.0.106 when it
+/// comes up and reports it at a random moment), no reverse-path filtering,
+/// default ARP behaviour, no forwarding.
 const SYSCTLS: &[(&str, &str)] = &[
+    ("net/ipv4/igmp_link_local_mcast_reports", "0"),
     ("net/ipv6/conf/all/disable_ipv6", "1"),
     ("net/ipv6/conf/default/disable_ipv6", "1"),
     ("net/ipv4/conf/all/rp_filter", "0"),

@@ -11,6 +11,9 @@ use crate::run::{Backend, Outcome, Res};
 
 /// Virtual time between two lab lines.
 const COMMAND_GAP: Duration = Duration::millis(1);
+/// How long captures go on after the last line, for frames still in flight
+/// (the real backends wait as long before they stop tcpdump).
+const CAPTURE_TAIL: Duration = Duration::millis(300);
 
 struct BgCapture {
     line: usize,
@@ -81,7 +84,7 @@ impl SimBackend {
                 self.sim.addr_del(ns, *c, d)?;
                 String::new()
             }
-            Command::AddrShow(d) => self.sim.addr_show(ns, d)?,
+            Command::AddrShow(a) => self.sim.addr_show(ns, a)?,
             Command::NeighFlush(d) => {
                 self.sim.neigh_flush_cmd(ns, d.as_deref())?;
                 String::new()
@@ -159,6 +162,7 @@ impl SimBackend {
                 self.sim.sleep(Duration::from_secs_f64(*s));
                 String::new()
             }
+            Command::Refused(why) => return Ok(Outcome::error(why.clone())),
         };
         Ok(Outcome::ok(out))
     }
@@ -180,6 +184,9 @@ impl Backend for SimBackend {
     }
 
     fn finish(&mut self) -> Result<Vec<(usize, Vec<String>)>, LabError> {
+        if !self.captures.is_empty() || self.pcap_dir.is_some() {
+            self.sim.sleep(CAPTURE_TAIL);
+        }
         let mut out = Vec::new();
         for c in &self.captures {
             let frames = self.sim.captured(c.id);

@@ -111,6 +111,19 @@ pub struct LinkShow {
     pub details: bool,
     /// `-s`: statistics.
     pub stats: bool,
+    /// `up`: only devices that are up.
+    pub up: bool,
+}
+
+/// `ip [-4] addr show [dev X] [up]`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AddrShow {
+    /// Only this device.
+    pub dev: Option<String>,
+    /// `up`: only devices that are up.
+    pub up: bool,
+    /// `-4`: only devices with an IPv4 address.
+    pub ipv4: bool,
 }
 
 /// An IPv4 address with prefix, as `ip addr add 192.168.0.1/24`.
@@ -220,8 +233,10 @@ pub struct Ping {
     pub wait: Option<f64>,
     /// `-i`: seconds between requests (default 1).
     pub interval: f64,
-    /// `-I`: interface to send from.
+    /// `-I DEV`: interface to send from.
     pub iface: Option<String>,
+    /// `-I ADDR`: source address (iputils takes an address as well as a device).
+    pub source: Option<Ipv4Addr>,
     /// `-b`: allow a broadcast destination.
     pub broadcast: bool,
 }

@@ -50,7 +50,9 @@ impl Sim {
     /// `ip netns del NAME`: the namespace goes, and with it every device in
     /// it (and their veth peers and macvlans elsewhere).
     pub fn netns_del(&mut self, name: &str) -> Result<(), SimError> {
-        let ns = self.netns(Some(name))?;
+        let ns = self
+            .netns(Some(name))
+            .map_err(|_| SimError::NoNetnsToDelete(name.to_string()))?;
         let devs: Vec<DevId> = self.devices_in(ns).collect();
         self.delete_devices(devs);
         let n = &mut self.nss[ns.0 as usize];
@@ -107,6 +109,8 @@ impl Sim {
             hairpin: false,
             port_enabled: false,
             addrs: Vec::new(),
+            addr_since: Vec::new(),
+            up_since: 0,
             stats: Stats::default(),
         }
     }
@@ -390,9 +394,18 @@ impl Sim {
     /// flags. As in the kernel, a refusal keeps the steps already done.
     pub fn link_set(&mut self, ns: NsId, req: &LinkSet) -> Result<(), SimError> {
         let id = self.find(ns, &req.dev)?;
-        let target = self.target_ns(ns, &req.netns)?;
+        // iproute2 looks these up itself before it asks the kernel.
+        let target = self
+            .target_ns(ns, &req.netns)
+            .map_err(|_| SimError::BadArgument {
+                word: req.netns.clone().unwrap_or_default(),
+                why: "Invalid \"netns\" value",
+            })?;
         if let Some(Some(m)) = &req.master {
-            self.find(ns, m)?;
+            self.find(ns, m).map_err(|_| SimError::BadArgument {
+                word: m.clone(),
+                why: "Device does not exist",
+            })?;
         }
         let r = self.link_set_steps(id, target, req);
         self.sync();
@@ -479,11 +492,15 @@ impl Sim {
     fn move_to(&mut self, id: DevId, target: NsId) -> Result<(), SimError> {
         let d = self.dev(id);
         if matches!(d.kind, Kind::Loopback | Kind::Bridge(_)) {
-            return Err(einval(format!(
-                "{} is a {} device, which cannot change namespace",
-                d.name,
-                d.kind.name()
-            )));
+            return Err(SimError::kernel_says(
+                Errno::EINVAL,
+                "The interface netns is immutable",
+                format!(
+                    "{} is a {} device, which cannot change namespace",
+                    d.name,
+                    d.kind.name()
+                ),
+            ));
         }
         if self.find(target, &d.name).is_ok() {
             return Err(SimError::kernel(
@@ -506,6 +523,7 @@ impl Sim {
         d.ifindex = ifindex;
         d.order = order;
         d.addrs.clear();
+        d.addr_since.clear();
         Ok(())
     }
 
@@ -601,15 +619,18 @@ impl Sim {
                 port.stop(r.id)?;
             }
         }
+        let stamp = self.next_order();
         let d = self.dev_mut(id);
         d.up = up;
         if up {
             d.ever_up = true;
+            d.up_since = stamp;
             if matches!(d.kind, Kind::Loopback) && d.addrs.is_empty() {
                 d.addrs.push(Cidr {
                     addr: std::net::Ipv4Addr::LOCALHOST,
                     prefix: 8,
                 });
+                d.addr_since.push(stamp);
             }
         } else {
             self.flush_neigh_dev(id);
@@ -631,8 +652,9 @@ impl Sim {
         match self.dev(id).kind {
             Kind::Loopback => return Err(einval(format!("{name}: loopback cannot join a bridge"))),
             Kind::Bridge(_) => {
-                return Err(SimError::kernel(
+                return Err(SimError::kernel_says(
                     mvl_core::Errno::EINVAL,
+                    "Can not enslave a bridge to a bridge",
                     format!("{name} is a bridge: bridges do not nest"),
                 ))
             }
@@ -644,6 +666,7 @@ impl Sim {
         }
         if let Kind::Bridge(b) = &mut self.dev_mut(br).kind {
             b.ports.push(id);
+            b.had_port = true;
         }
         self.dev_mut(id).master = Some(br);
         self.recalc_bridge_mac(br);
@@ -667,19 +690,24 @@ impl Sim {
     pub fn addr_add(&mut self, ns: NsId, cidr: Cidr, dev: &str) -> Result<(), SimError> {
         let id = self.find(ns, dev)?;
         if self.dev(id).addrs.contains(&cidr) {
-            return Err(SimError::kernel(
+            return Err(SimError::kernel_says(
                 Errno::EEXIST,
+                "ipv4: Address already assigned",
                 format!("{dev} already has {cidr}"),
             ));
         }
-        self.dev_mut(id).addrs.push(cidr);
+        let stamp = self.next_order();
+        let d = self.dev_mut(id);
+        d.addrs.push(cidr);
+        d.addr_since.push(stamp);
         Ok(())
     }
 
     /// `ip addr del CIDR dev X` (a bare address matches any prefix).
     pub fn addr_del(&mut self, ns: NsId, cidr: Cidr, dev: &str) -> Result<(), SimError> {
         let id = self.find(ns, dev)?;
-        let addrs = &mut self.dev_mut(id).addrs;
+        let d = self.dev_mut(id);
+        let addrs = &mut d.addrs;
         let pos = addrs.iter().position(|a| *a == cidr).or_else(|| {
             (cidr.prefix == 32)
                 .then(|| addrs.iter().position(|a| a.addr == cidr.addr))
@@ -687,11 +715,13 @@ impl Sim {
         });
         match pos {
             Some(p) => {
-                addrs.remove(p);
+                d.addrs.remove(p);
+                d.addr_since.remove(p);
                 Ok(())
             }
-            None => Err(SimError::kernel(
+            None => Err(SimError::kernel_says(
                 Errno::EADDRNOTAVAIL,
+                "ipv4: Address not found",
                 format!("{dev} has no address {cidr}"),
             )),
         }

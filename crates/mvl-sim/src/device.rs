@@ -43,6 +43,10 @@ pub(crate) struct Bridge {
     pub fdb: BTreeMap<MacAddr, (DevId, Instant)>,
     /// Ports in the order they joined.
     pub ports: Vec<DevId>,
+    /// Whether a port ever joined. A bridge is created with carrier on and
+    /// keeps it until its ports are first counted; from then on it has
+    /// carrier while one of its ports forwards (`br_port_state_selection`).
+    pub had_port: bool,
 }
 
 /// Packet and byte counters of a device.
@@ -54,6 +58,9 @@ pub struct Stats {
     pub rx_bytes: u64,
     /// Frames dropped on receive.
     pub rx_dropped: u64,
+    /// Multicast and broadcast frames received (a macvlan counts them,
+    /// `macvlan_count_rx`; a veth does not).
+    pub multicast: u64,
     /// Frames sent.
     pub tx_packets: u64,
     /// Bytes sent.
@@ -88,6 +95,12 @@ pub(crate) struct Device {
     /// entries when it stops).
     pub port_enabled: bool,
     pub addrs: Vec<Cidr>,
+    /// When each address's prefix route went in (beside `addrs`, same
+    /// order): at `ip addr add` on an up device, else when it comes up.
+    /// Of two routes to one prefix, Linux uses the older.
+    pub addr_since: Vec<u64>,
+    /// When the device last came up (its addresses' routes went in then).
+    pub up_since: u64,
     pub stats: Stats,
 }
 

@@ -89,9 +89,12 @@ impl Sim {
         }
         let now = self.now;
         self.captures.see(dev, now, &frame);
-        let st = &mut self.dev_mut(dev).stats;
-        st.tx_packets += 1;
-        st.tx_bytes += frame.len() as u64;
+        // A macvlan counts what its port let through (`macvlan_start_xmit`).
+        if !matches!(self.dev(dev).kind, Kind::Macvlan { .. }) {
+            let st = &mut self.dev_mut(dev).stats;
+            st.tx_packets += 1;
+            st.tx_bytes += frame.len() as u64;
+        }
         match self.dev(dev).kind.clone() {
             Kind::Loopback => self.schedule(
                 Duration(0),
@@ -138,9 +141,19 @@ impl Sim {
         }
         let now = self.now;
         self.captures.see(dev, now, &frame);
+        let multicast = matches!(self.dev(dev).kind, Kind::Macvlan { .. })
+            && matches!(pkt, Some(PktType::Broadcast | PktType::Multicast));
+        // A bridge counts what it passes up without the Ethernet header
+        // (`br_pass_frame_up` counts `skb->len` after `eth_type_trans`).
+        let header = if matches!(self.dev(dev).kind, Kind::Bridge(_)) {
+            14
+        } else {
+            0
+        };
         let st = &mut self.dev_mut(dev).stats;
         st.rx_packets += 1;
-        st.rx_bytes += frame.len() as u64;
+        st.rx_bytes += (frame.len() - header.min(frame.len())) as u64;
+        st.multicast += u64::from(multicast);
         if frame.len() < 14 {
             self.drop_hop(tag, |s| format!("{}: runt frame", s.label(dev)));
             return;
@@ -185,12 +198,20 @@ impl Sim {
         reason.describe(&name)
     }
 
-    fn deliver_copies(&mut self, lower: DevId, d: &Decision, frame: &[u8], tag: Tag) {
+    /// Hands a port's deliveries to its children; `from_sibling`: the frame
+    /// was sent by a sibling, not received by the lower.
+    fn deliver_copies(&mut self, lower: DevId, d: &Decision, frame: &[u8], tag: Tag, from_sibling: bool) {
         for dl in d.deliveries() {
             if let Some(child) = self.child_dev(lower, dl.child) {
                 self.hop(tag, |s| {
                     format!("{} receives it ({})", s.label(child), dl.pkt_type)
                 });
+                if from_sibling && matches!(dl.pkt_type, PktType::Broadcast | PktType::Multicast) {
+                    // `macvlan_broadcast` on the transmit path counts
+                    // `skb->len + ETH_HLEN` while `skb->len` still holds the
+                    // Ethernet header: 14 bytes more than the frame (Linux 6.18).
+                    self.dev_mut(child).stats.rx_bytes += 14;
+                }
                 self.schedule(
                     Duration(0),
                     Work::Rx {
@@ -223,7 +244,7 @@ impl Sim {
                 self.drop_hop(tag, |_| r);
             }
         }
-        self.deliver_copies(lower, &d, &frame, tag);
+        self.deliver_copies(lower, &d, &frame, tag, false);
         if d.to_lower_stack {
             let dst = MacAddr([frame[0], frame[1], frame[2], frame[3], frame[4], frame[5]]);
             let pkt = eth_pkt_type(self.dev(lower).mac, dst);
@@ -269,7 +290,7 @@ impl Sim {
                 self.drop_hop(tag, |_| r);
             }
         }
-        self.deliver_copies(lower, &d, &frame, tag);
+        self.deliver_copies(lower, &d, &frame, tag, true);
         if let Some(r) = d.drop {
             if d.deliveries().is_empty() && !d.to_wire {
                 self.dev_mut(dev).stats.tx_dropped += 1;
@@ -362,7 +383,24 @@ impl Sim {
             );
             return;
         }
-        match self.fdb_lookup(br, dst) {
+        let hit = self.fdb_lookup(br, dst);
+        if !matches!(hit, FdbHit::Local) && self.promiscuous(br) {
+            // A promiscuous bridge passes every frame up besides forwarding
+            // it (`br_handle_frame_finish`): how a macvlan on br0 hears its own.
+            self.hop(tag, |s| {
+                format!("{} (bridge, promiscuous) keeps a copy", s.label(br))
+            });
+            self.schedule(
+                Duration(0),
+                Work::Rx {
+                    dev: br,
+                    frame: frame.clone(),
+                    pkt: Some(PktType::OtherHost),
+                    tag,
+                },
+            );
+        }
+        match hit {
             FdbHit::Local => {
                 self.hop(tag, |s| {
                     format!("{} (bridge): for the bridge itself", s.label(br))

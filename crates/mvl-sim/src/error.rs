@@ -9,9 +9,24 @@ pub enum SimError {
     /// No device of that name in the namespace.
     #[error("Cannot find device \"{0}\"")]
     NoDevice(String),
+    /// A show command names a device that does not exist.
+    #[error("Device \"{0}\" does not exist.")]
+    NoDeviceShown(String),
     /// No namespace of that name.
     #[error("Cannot open network namespace \"{0}\": No such file or directory")]
     NoNetns(String),
+    /// `ip netns del` of a namespace that does not exist.
+    #[error("Cannot remove namespace file \"/run/netns/{0}\": No such file or directory")]
+    NoNetnsToDelete(String),
+    /// iproute2 refuses a word's value before asking the kernel
+    /// (`Error: argument "X" is wrong: ...`).
+    #[error("Error: argument \"{word}\" is wrong: {why}")]
+    BadArgument {
+        /// The word.
+        word: String,
+        /// What is wrong with it.
+        why: &'static str,
+    },
     /// The namespace exists already.
     #[error("Cannot create namespace file \"/run/netns/{0}\": File exists")]
     NetnsExists(String),
@@ -51,6 +66,16 @@ impl SimError {
         SimError::Kernel {
             errno,
             extack: None,
+            detail: detail.into(),
+        }
+    }
+
+    /// A kernel refusal that comes with the kernel's own text (extack),
+    /// which iproute2 prints as `Error: TEXT.`.
+    pub fn kernel_says(errno: Errno, extack: &'static str, detail: impl Into<String>) -> SimError {
+        SimError::Kernel {
+            errno,
+            extack: Some(extack),
             detail: detail.into(),
         }
     }

@@ -139,16 +139,18 @@ impl Sim {
                 local: true,
             });
         }
-        let mut best: Option<(u8, Route)> = None;
+        // The longest prefix; of equal ones, the route that went in first.
+        let mut best: Option<((u8, std::cmp::Reverse<u64>), Route)> = None;
         for d in self.devices_in(ns) {
             let dev = self.dev(d);
             if !dev.up || oif.is_some_and(|o| o != d) {
                 continue;
             }
-            for a in &dev.addrs {
-                if a.contains(dst) && best.is_none_or(|(p, _)| a.prefix > p) {
+            for (a, &since) in dev.addrs.iter().zip(&dev.addr_since) {
+                let key = (a.prefix, std::cmp::Reverse(since.max(dev.up_since)));
+                if a.contains(dst) && best.is_none_or(|(k, _)| key > k) {
                     best = Some((
-                        a.prefix,
+                        key,
                         Route {
                             dev: d,
                             src: a.addr,
@@ -709,9 +711,15 @@ impl Sim {
                     .into(),
             );
         }
-        let Some(route) = self.route_output(ns, req.addr, oif) else {
+        if req.source.is_some_and(|a| !self.is_local(ns, a)) {
+            return PingOutcome::error("ping: bind: Cannot assign requested address".into());
+        }
+        let Some(mut route) = self.route_output(ns, req.addr, oif) else {
             return PingOutcome::error("ping: connect: Network is unreachable".into());
         };
+        if let Some(a) = req.source {
+            route.src = a;
+        }
         if explain {
             self.trace = Some(Trace::default());
         }
@@ -745,8 +753,14 @@ impl Sim {
         });
         let p = &self.pings[idx];
         let received = p.replied.len() as u32;
+        // iputils names the source when -I chose it: `from SRC DEV:` or `from SRC :`.
+        let from = match (&req.iface, req.source) {
+            (Some(dev), _) => format!("from {} {dev}: ", p.src),
+            (None, Some(a)) => format!("from {a} : "),
+            (None, None) => String::new(),
+        };
         let mut out = format!(
-            "PING {0} ({0}) {PING_DATA}({1}) bytes of data.\n",
+            "PING {0} ({0}) {from}{PING_DATA}({1}) bytes of data.\n",
             p.dst,
             PING_DATA + 28
         );

@@ -51,9 +51,10 @@ impl Arp {
         })
     }
 
-    /// A whole Ethernet frame carrying this message, padded to 60 bytes.
+    /// A whole Ethernet frame carrying this message: 42 bytes, unpadded,
+    /// as Linux hands it to a veth (padding to 60 is a NIC driver's job).
     pub fn frame(&self, dst: MacAddr, src: MacAddr) -> Vec<u8> {
-        let mut f = vec![0u8; 60];
+        let mut f = vec![0u8; ETH_HLEN + 28];
         wire::write_header(&mut f, dst, src, ETH_P_ARP);
         let p = &mut f[ETH_HLEN..];
         p[0..8].copy_from_slice(&[0, 1, 8, 0, 6, 4, 0, 0]);
@@ -183,7 +184,7 @@ impl Echo {
 
 /// Wraps an IPv4 packet in an Ethernet frame.
 pub fn ip_frame(dst: MacAddr, src: MacAddr, packet: &[u8]) -> Vec<u8> {
-    let mut f = vec![0u8; (ETH_HLEN + packet.len()).max(60)];
+    let mut f = vec![0u8; ETH_HLEN + packet.len()];
     wire::write_header(&mut f, dst, src, ETH_P_IP);
     f[ETH_HLEN..ETH_HLEN + packet.len()].copy_from_slice(packet);
     f
@@ -195,46 +196,66 @@ pub fn summary(frame: &[u8], link: bool) -> String {
     let Ok(eth) = EthFrame::new_checked(frame) else {
         return format!("[|ether] truncated frame of {} bytes", frame.len());
     };
-    let body = match eth.ethertype() {
-        ETH_P_ARP => match Arp::parse(eth.payload()) {
-            Some(a) if a.op == ARP_REQUEST => {
-                format!("ARP, Request who-has {} tell {}, length 28", a.tpa, a.spa)
-            }
-            Some(a) if a.op == ARP_REPLY => format!("ARP, Reply {} is-at {}, length 28", a.spa, a.sha),
-            _ => "ARP, unknown".to_string(),
-        },
-        ETH_P_IP => match Ipv4::parse(eth.payload()) {
-            Some(ip) if ip.proto == IPPROTO_ICMP => match Echo::parse(ip.payload) {
-                Some(e) => format!(
-                    "IP {} > {}: ICMP echo {}, id {}, seq {}, length {}",
+    // tcpdump names the protocol in front of the body ("ARP, ...", "IP ...")
+    // without -e, and in the link-level part with it ("ethertype ARP (0x0806)").
+    let (short, long, body) = match eth.ethertype() {
+        ETH_P_ARP => {
+            let body = match Arp::parse(eth.payload()) {
+                Some(a) if a.op == ARP_REQUEST => {
+                    format!("Request who-has {} tell {}, length 28", a.tpa, a.spa)
+                }
+                Some(a) if a.op == ARP_REPLY => format!("Reply {} is-at {}, length 28", a.spa, a.sha),
+                _ => "unknown".to_string(),
+            };
+            ("ARP, ", "ARP (0x0806)", body)
+        }
+        ETH_P_IP => {
+            let body = match Ipv4::parse(eth.payload()) {
+                Some(ip) if ip.proto == IPPROTO_ICMP => match Echo::parse(ip.payload) {
+                    Some(e) => format!(
+                        "{} > {}: ICMP echo {}, id {}, seq {}, length {}",
+                        ip.src,
+                        ip.dst,
+                        if e.kind == ICMP_ECHO_REQUEST {
+                            "request"
+                        } else {
+                            "reply"
+                        },
+                        e.id,
+                        e.seq,
+                        ip.payload.len()
+                    ),
+                    None => format!("{} > {}: ICMP, length {}", ip.src, ip.dst, ip.payload.len()),
+                },
+                Some(ip) => format!(
+                    "{} > {}: ip-proto-{} {}",
                     ip.src,
                     ip.dst,
-                    if e.kind == ICMP_ECHO_REQUEST {
-                        "request"
-                    } else {
-                        "reply"
-                    },
-                    e.id,
-                    e.seq,
+                    ip.proto,
                     ip.payload.len()
                 ),
-                None => format!("IP {} > {}: ICMP, length {}", ip.src, ip.dst, ip.payload.len()),
-            },
-            Some(ip) => format!(
-                "IP {} > {}: ip-proto-{} {}",
-                ip.src,
-                ip.dst,
-                ip.proto,
-                ip.payload.len()
-            ),
-            None => "IP truncated-ip".to_string(),
-        },
-        t => format!("ethertype Unknown (0x{t:04x}), length {}", frame.len()),
+                None => "truncated-ip".to_string(),
+            };
+            ("IP ", "IPv4 (0x0800)", body)
+        }
+        t => {
+            let unknown = format!("ethertype Unknown (0x{t:04x}), length {}", frame.len());
+            return if link {
+                format!("{} > {}, {unknown}", eth.src(), eth.dst())
+            } else {
+                unknown
+            };
+        }
     };
     if link {
-        format!("{} > {}, {}", eth.src(), eth.dst(), body)
+        format!(
+            "{} > {}, ethertype {long}, length {}: {body}",
+            eth.src(),
+            eth.dst(),
+            frame.len()
+        )
     } else {
-        body
+        format!("{short}{body}")
     }
 }
 
@@ -284,7 +305,7 @@ mod tests {
             tpa: Ipv4Addr::new(192, 168, 0, 12),
         };
         let f = a.frame(MacAddr::BROADCAST, A);
-        assert_eq!(f.len(), 60);
+        assert_eq!(f.len(), 42);
         assert_eq!(Arp::parse(&f[14..]), Some(a));
         let sliced = etherparse::SlicedPacket::from_ethernet(&f).unwrap();
         match sliced.net {

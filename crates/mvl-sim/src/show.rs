@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::cmd::LinkShow;
+use crate::cmd::{AddrShow, LinkShow};
 use crate::device::{DevId, Kind, NsId, Nud};
 use crate::engine::FDB_AGEING;
 use crate::error::SimError;
@@ -15,8 +15,11 @@ fn operstate(sim: &Sim, id: DevId) -> &'static str {
     if !d.up {
         return "DOWN";
     }
-    if matches!(d.kind, Kind::Loopback) {
-        return "UNKNOWN";
+    // A loopback, and a bridge whose carrier never changed, report no state.
+    match &d.kind {
+        Kind::Loopback => return "UNKNOWN",
+        Kind::Bridge(b) if !b.had_port => return "UNKNOWN",
+        _ => {}
     }
     if sim.carrier(id) {
         return "UP";
@@ -165,13 +168,15 @@ impl Sim {
         let st = self.dev(id).stats;
         format!(
             "\n    RX:  bytes packets errors dropped  missed   mcast           \n{:>14}{:>8}{:>7}{:>8}{:>8}{:>8} \n    TX:  bytes packets errors dropped carrier collsns           \n{:>14}{:>8}{:>7}{:>8}{:>8}{:>8} ",
-            st.rx_bytes, st.rx_packets, 0, st.rx_dropped, 0, 0, st.tx_bytes, st.tx_packets, 0, st.tx_dropped, 0, 0
+            st.rx_bytes, st.rx_packets, 0, st.rx_dropped, 0, st.multicast, st.tx_bytes, st.tx_packets, 0, st.tx_dropped, 0, 0
         )
     }
 
     fn selected(&self, ns: NsId, dev: &Option<String>) -> Result<Vec<DevId>, SimError> {
         match dev {
-            Some(n) => Ok(vec![self.find(ns, n)?]),
+            Some(n) => Ok(vec![self
+                .find(ns, n)
+                .map_err(|_| SimError::NoDeviceShown(n.clone()))?]),
             None => Ok(self.devices_in(ns).collect()),
         }
     }
@@ -181,7 +186,7 @@ impl Sim {
         let mut out = String::new();
         for id in self.selected(ns, &req.dev)? {
             let kind = self.dev(id).kind.name();
-            if req.kind.as_deref().is_some_and(|k| k != kind) {
+            if req.kind.as_deref().is_some_and(|k| k != kind) || (req.up && !self.dev(id).up) {
                 continue;
             }
             let mut s = self.link_header(id, true);
@@ -196,11 +201,22 @@ impl Sim {
         Ok(out)
     }
 
-    /// `ip addr show [dev X]`.
-    pub fn addr_show(&mut self, ns: NsId, dev: &Option<String>) -> Result<String, SimError> {
+    /// `ip [-4] addr show [dev X] [up]`.
+    pub fn addr_show(&mut self, ns: NsId, req: &AddrShow) -> Result<String, SimError> {
         let mut out = String::new();
-        for id in self.selected(ns, dev)? {
-            let _ = writeln!(out, "{}", self.link_header(id, false));
+        for id in self.selected(ns, &req.dev)? {
+            let d = self.dev(id);
+            if (req.up && !d.up) || (req.ipv4 && d.addrs.is_empty()) {
+                continue;
+            }
+            let header = self.link_header(id, false);
+            // With -4 only the first line of the link is shown, not its link/ether.
+            let header = if req.ipv4 {
+                header.lines().next().unwrap_or_default().to_string()
+            } else {
+                header
+            };
+            let _ = writeln!(out, "{header}");
             let d = self.dev(id);
             for (i, a) in d.addrs.iter().enumerate() {
                 let secondary = d.addrs[..i]

@@ -166,6 +166,8 @@ impl Sim {
             hairpin: false,
             port_enabled: false,
             addrs: Vec::new(),
+            addr_since: Vec::new(),
+            up_since: 0,
             stats: Stats::default(),
         };
         self.register(lo);
@@ -275,7 +277,7 @@ impl Sim {
         match &d.kind {
             Kind::Loopback => d.up,
             Kind::Veth { peer } => d.up && self.dev(*peer).up,
-            Kind::Bridge(b) => d.up && b.ports.iter().any(|&p| self.port_forwarding(p)),
+            Kind::Bridge(b) => d.up && (!b.had_port || b.ports.iter().any(|&p| self.port_forwarding(p))),
             Kind::Macvlan { lower, .. } => self.carrier(*lower),
         }
     }
@@ -283,6 +285,13 @@ impl Sim {
     /// Operationally up (`netif_oper_up`).
     pub(crate) fn oper_up(&self, id: DevId) -> bool {
         self.dev(id).up && self.carrier(id)
+    }
+
+    /// Whether `dev` receives frames for other addresses: `promisc on`, or
+    /// macvlans on it whose addresses a device without a unicast filter
+    /// (a bridge, here) can only take that way (`__dev_set_rx_mode`).
+    pub(crate) fn promiscuous(&self, dev: DevId) -> bool {
+        self.dev(dev).promisc || self.ports.port(dev).is_some_and(|p| p.lower_promiscuity() > 0)
     }
 
     /// A bridge port forwards when the bridge and the port are up and the

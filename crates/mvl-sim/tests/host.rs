@@ -65,6 +65,7 @@ fn ping(sim: &mut Sim, ns: NsId, to: &str, wait: f64) -> mvl_sim::PingOutcome {
         wait: Some(wait),
         interval: 1.0,
         iface: None,
+        source: None,
         broadcast: false,
     };
     sim.ping(ns, &p, true)
@@ -376,6 +377,7 @@ fn bridge_learning_hairpin_and_ageing() {
             wait: Some(1.0),
             interval: 1.0,
             iface: Some("m1".into()),
+            source: None,
             broadcast: false,
         };
         sim.ping(m1, &req, false).exit_code

@@ -100,6 +100,12 @@ fn parse(words: &[String]) -> Result<Command> {
         Ok((_, cmd)) => Ok(cmd),
         Err(e) => {
             let what = match e.word {
+                // iproute2's own words already name the word; its usage text is
+                // what `help` shows.
+                _ if e.refused => {
+                    let first = e.message.lines().next().unwrap_or_default();
+                    first.trim_start_matches("Error: ").to_string()
+                }
                 Some(w) if e.message == "not supported" => format!("\"{w}\" is not supported"),
                 Some(w) => format!("{} (at \"{w}\")", e.message),
                 None => e.message,
