@@ -60,6 +60,16 @@ pub use cmd::{reap_link, REAP_ARG};
 pub use error::{Error, Result};
 pub use version::Version;
 
+/// What the binary says about itself when it is run without
+/// `CNI_COMMAND` (by a person, not a runtime), as the reference plugins do.
+pub fn about() -> String {
+    format!(
+        "CNI macvlan plugin mvl-cni version {}\nCNI protocol versions supported: {}\n",
+        env!("CARGO_PKG_VERSION"),
+        Version::all_strings().join(", ")
+    )
+}
+
 /// What the binary prints on stdout and exits with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {

@@ -14,6 +14,11 @@ fn main() -> anyhow::Result<()> {
         mvl_cni::reap_link(fd, index, name)?;
         return Ok(());
     }
+    if std::env::var_os("CNI_COMMAND").is_none_or(|c| c.is_empty()) {
+        // Run by hand: say what this is instead of failing, and leave stdin alone.
+        eprint!("{}", mvl_cni::about());
+        return Ok(());
+    }
     let mut stdin = Vec::new();
     let reply = match std::io::stdin().read_to_end(&mut stdin) {
         Ok(_) => mvl_cni::main_with(|k| std::env::var(k).ok(), &stdin),

@@ -678,3 +678,42 @@ fn add_right_after_del() {
     }
     c.wait_clean(&[]);
 }
+
+#[test]
+fn run_by_hand_it_says_what_it_is() {
+    // No CNI_COMMAND (empty counts as unset), stdin left open: it must not wait for it.
+    for env in [vec![], vec![("CNI_COMMAND", "")]] {
+        let mut c = std::process::Command::new(common::BIN);
+        c.env_clear().envs(env);
+        let mut child = c
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let open_stdin = child.stdin.take();
+        // Bounded: a plugin that reads stdin would wait forever on it.
+        let mut exited = false;
+        for _ in 0..1000 {
+            if child.try_wait().unwrap().is_some() {
+                exited = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        if !exited {
+            let _ = child.kill();
+        }
+        drop(open_stdin);
+        let o = child.wait_with_output().unwrap();
+        assert!(exited, "it waited for stdin: {o:?}");
+        assert!(o.status.success(), "{o:?}");
+        assert!(o.stdout.is_empty(), "{o:?}");
+        let text = String::from_utf8(o.stderr).unwrap();
+        assert!(text.starts_with("CNI macvlan plugin mvl-cni version "), "{text}");
+        assert!(
+            text.contains("CNI protocol versions supported: 0.1.0, 0.2.0, 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0\n"),
+            "{text}"
+        );
+    }
+}
