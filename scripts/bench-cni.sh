@@ -20,7 +20,7 @@ if [ "${1:-}" != "--inside" ]; then
     exit 2
   fi
   cargo build --release -q -p mvl-cni
-  export MVL_BIN="$PWD/target/release/mvl-cni" MVL_REF="$REF"
+  export MVL_BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/mvl-cni" MVL_REF="$REF"
   exec unshare --net --mount --propagation private bash "$0" --inside "${1:-50}" "${2:-5}"
 fi
 
@@ -42,25 +42,19 @@ CNI_PATH=$(dirname "$MVL_REF")
 export MVL_CNI_STATE_DIR=$TMP/state
 CONF='{"cniVersion":"1.0.0","name":"bench","type":"macvlan","master":"veth0","mode":"bridge",
 "ipam":{"type":"static","addresses":[{"address":"10.77.0.2/24","gateway":"10.77.0.1"}],"routes":[{"dst":"0.0.0.0/0"}]}}'
-# The same with DEL waiting for the kernel's unregistration, to show where the time goes.
-CONF_SYNC=${CONF/\"mode\":\"bridge\",/\"mode\":\"bridge\",\"syncDelete\":true,}
 
 us() { local t=${EPOCHREALTIME/./}; echo "${t#0}"; }
 
-# Waits until the container has no macvlan left (DEL's helper finishes
-# the kernel's part in the background), so rounds do not overlap.
+# Checks that the container has no macvlan left: DEL is done when it returns.
 settle() {
-  for _ in $(seq 200); do
-    nsenter --net="$CNI_NETNS" ip -o link show type macvlan | grep -q . || return 0
-    sleep 0.01
-  done
+  nsenter --net="$CNI_NETNS" ip -o link show type macvlan | grep -q . || return 0
   echo "bench-cni: a macvlan is left in the container" >&2
   exit 1
 }
 
-# round PLUGIN [CONF] -> prints "add_us del_us" per cycle
+# round PLUGIN -> prints "add_us del_us" per cycle
 round() {
-  local p=$1 conf=${2:-$CONF} a=0 d=0 t0 t1 t2
+  local p=$1 conf=$CONF a=0 d=0 t0 t1 t2
   for _ in $(seq "$N"); do
     t0=$(us)
     CNI_COMMAND=ADD "$p" <<<"$conf" >/dev/null || { echo "ADD failed: $p" >&2; exit 1; }
@@ -77,15 +71,13 @@ round() {
 median() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 
 : >"$TMP/ours"
-: >"$TMP/sync"
 : >"$TMP/ref"
 round "$MVL_BIN" >/dev/null # warm-up: page cache, binaries
 round "$MVL_REF" >/dev/null
 for r in $(seq "$ROUNDS"); do
   round "$MVL_BIN" >>"$TMP/ours"
-  round "$MVL_BIN" "$CONF_SYNC" >>"$TMP/sync"
   round "$MVL_REF" >>"$TMP/ref"
-  echo "round $r: ours $(tail -1 "$TMP/ours"), ours syncDelete $(tail -1 "$TMP/sync"), reference $(tail -1 "$TMP/ref") (add del, us)" >&2
+  echo "round $r: ours $(tail -1 "$TMP/ours"), reference $(tail -1 "$TMP/ref") (add del, us)" >&2
 done
 
 report() {
@@ -95,14 +87,11 @@ report() {
   echo "$add $del $((add + del))"
 }
 read -r oa od ot <<<"$(report "$TMP/ours")"
-read -r sa sd st <<<"$(report "$TMP/sync")"
 read -r ra rd rt <<<"$(report "$TMP/ref")"
 ms() { awk -v u="$1" 'BEGIN {printf "%.2f", u / 1000}'; }
 echo
 echo "$N ADD+DEL cycles per round, $ROUNDS rounds, median of the per-round means (static IPAM, cniVersion 1.0.0)"
 printf '%-22s %10s %10s %10s\n' plugin "ADD ms" "DEL ms" "cycle ms"
 printf '%-22s %10s %10s %10s\n' "mvl-cni" "$(ms "$oa")" "$(ms "$od")" "$(ms "$ot")"
-printf '%-22s %10s %10s %10s\n' "mvl-cni, syncDelete" "$(ms "$sa")" "$(ms "$sd")" "$(ms "$st")"
 printf '%-22s %10s %10s %10s\n' "reference macvlan" "$(ms "$ra")" "$(ms "$rd")" "$(ms "$rt")"
 awk -v o="$ot" -v r="$rt" 'BEGIN {printf "ratio (mvl-cni / reference): %.2f\n", o / r}'
-awk -v o="$st" -v r="$rt" 'BEGIN {printf "ratio (mvl-cni with syncDelete / reference): %.2f\n", o / r}'

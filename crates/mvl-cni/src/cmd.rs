@@ -1,9 +1,6 @@
 //! The commands: ADD, DEL, CHECK, STATUS, GC, VERSION.
 
 use std::net::IpAddr;
-use std::os::fd::AsRawFd;
-use std::os::unix::process::CommandExt;
-use std::process::{Command as Process, Stdio};
 use std::time::Duration;
 
 use mvl_core::{MacaddrOp, Mode};
@@ -18,10 +15,6 @@ use crate::ipam::{Ipam, Running};
 use crate::net;
 use crate::result::{CniResult, Interface, IpConfig};
 use crate::version::Version;
-
-/// The first argument that makes the binary a link reaper instead of a
-/// CNI plugin: `mvl-cni --reap-link FD IFINDEX NAME` (see [`reap_link`]).
-pub const REAP_ARG: &str = "--reap-link";
 
 /// How many random temporary names are tried before giving up (code 11).
 const NAME_TRIES: usize = 3;
@@ -468,93 +461,20 @@ fn netns_state(path: &str) -> Result<NsState> {
     }
 }
 
-/// Takes `link` out of service. Deleting a device waits for an RCU grace
-/// period (~16 ms), so unless `sync` (or passthru, whose lower allows no
-/// second macvlan until it is gone) the link is renamed out of the way at
-/// once and a detached helper process deletes it, starting a millisecond
-/// later.
-pub(crate) fn retire_link(
-    nl: &mut Netlink,
-    ns: &NetNs,
-    link: &Link,
-    sync: bool,
-    static_mac: bool,
-) -> Result<()> {
-    let passthru = link.macvlan.as_ref().and_then(|m| m.mode) == Some(Mode::Passthru);
-    let delete = |nl: &mut Netlink| match nl.delete_link(link.index) {
+/// Deletes `link` and waits for the kernel to unregister it (an RCU grace
+/// period, ~16 ms). DEL is synchronous on purpose: when it returns, the
+/// name, the MAC, the addresses and (passthru) the master are free for the
+/// next ADD, and nothing is left for a background process to finish — a
+/// process that could be killed, or outlive the namespace's owner.
+pub(crate) fn delete_link(nl: &mut Netlink, link: &Link) -> Result<()> {
+    match nl.delete_link(link.index) {
         Ok(()) => Ok(()),
         Err(e) if e.is_no_device() => Ok(()),
         Err(e) => Err(Error::kernel(e)),
-    };
-    if sync || passthru {
-        return delete(nl);
-    }
-    // Renaming a running device is allowed since Linux 6.2 and costs
-    // nothing; setting it down would cost a grace period of its own.
-    // Older kernels answer EBUSY: then delete and wait. Without addresses
-    // and routes the retired link cannot clash with a new attachment (same
-    // address, same default route) in its last moments; a configured MAC is
-    // swapped for a random one too (a new attachment may reuse it at once),
-    // which costs a few milliseconds, so random MACs are left as they are.
-    let grave = format!("mvd{}", net::random_hex(8));
-    let bits = u64::from_str_radix(&net::random_hex(16), 16).unwrap_or(0);
-    let change = LinkChange {
-        name: Some(grave.clone()),
-        address: static_mac.then(|| mvl_core::MacAddr::random_local(bits)),
-        ..Default::default()
-    };
-    match nl.set_link(link.index, &change) {
-        Ok(()) => {}
-        Err(e) if e.is_no_device() => return Ok(()),
-        Err(_) => return delete(nl),
-    }
-    net::flush_l3(nl, link.index);
-    if let Err(e) = spawn_reaper(ns, link.index, &grave) {
-        eprintln!("mvl-cni: cannot start the link reaper ({e}); deleting {grave} now");
-        return delete(nl);
-    }
-    Ok(())
-}
-
-/// Starts `mvl-cni --reap-link FD INDEX NAME` with the namespace's
-/// descriptor inherited, detached from our stdio and process group.
-fn spawn_reaper(ns: &NetNs, index: u32, name: &str) -> std::io::Result<()> {
-    use nix::fcntl::{fcntl, FcntlArg, FdFlag};
-    let fd = ns.as_raw_fd();
-    fcntl(ns, FcntlArg::F_SETFD(FdFlag::empty()))?;
-    let child = Process::new("/proc/self/exe")
-        .arg(REAP_ARG)
-        .arg(fd.to_string())
-        .arg(index.to_string())
-        .arg(name)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn();
-    fcntl(ns, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC))?;
-    // Not waited for: it outlives us, and init reaps it.
-    drop(child?);
-    Ok(())
-}
-
-/// The reaper: deletes link `index` in the namespace open as `fd`, if it
-/// still has the name it was retired under.
-pub fn reap_link(fd: i32, index: u32, name: &str) -> Result<()> {
-    let ns = NetNs::from_path(format!("/proc/self/fd/{fd}")).map_err(|e| Error::Netns(e.to_string()))?;
-    let mut nl = open_in(&ns)?;
-    match nl.link(index) {
-        Ok(l) if l.name == name => match nl.delete_link(index) {
-            Err(e) if !e.is_no_device() => Err(Error::kernel(e)),
-            _ => Ok(()),
-        },
-        Ok(_) => Ok(()),
-        Err(e) if e.is_no_device() => Ok(()),
-        Err(e) => Err(Error::kernel(e)),
     }
 }
 
-fn remove_container_link(inv: &Invocation, ns: &NetNs, sync: bool, static_mac: bool) -> Result<()> {
+fn remove_container_link(inv: &Invocation, ns: &NetNs) -> Result<()> {
     let mut nl = open_in(ns)?;
     let link = match nl.link(inv.ifname.as_str()) {
         Ok(l) => l,
@@ -570,7 +490,7 @@ fn remove_container_link(inv: &Invocation, ns: &NetNs, sync: bool, static_mac: b
         );
         return Ok(());
     }
-    retire_link(&mut nl, ns, &link, sync, static_mac)
+    delete_link(&mut nl, &link)
 }
 
 fn del(inv: &Invocation, conf: &Conf, stdin: &[u8]) -> Result<()> {
@@ -597,8 +517,7 @@ fn del(inv: &Invocation, conf: &Conf, stdin: &[u8]) -> Result<()> {
         match netns_state(&inv.netns) {
             Ok(NsState::Gone) => {}
             Ok(NsState::Present(ns)) => {
-                let static_mac = conf.mac_choice(inv).is_some();
-                if let Err(e) = remove_container_link(inv, &ns, conf.sync_delete, static_mac) {
+                if let Err(e) = remove_container_link(inv, &ns) {
                     errors.push(e);
                 }
             }

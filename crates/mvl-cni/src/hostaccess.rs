@@ -268,7 +268,6 @@ fn drop_where(
     conf: &Conf,
     nl: &mut Netlink,
     host: &NetNs,
-    sync_delete: bool,
     mut gone: impl FnMut(&Entry) -> bool,
 ) -> Result<()> {
     let locked = Locked::open(&state_dir(conf))?;
@@ -288,7 +287,7 @@ fn drop_where(
         };
         if let Some(shim) = &shim {
             if state.attachments.is_empty() {
-                if let Err(e) = crate::cmd::retire_link(nl, host, shim, sync_delete, false) {
+                if let Err(e) = crate::cmd::delete_link(nl, shim) {
                     errors.push(e);
                 }
             } else {
@@ -313,14 +312,14 @@ fn drop_where(
 
 /// DEL: forgets the attachment; the last user takes the shim with it.
 pub fn detach(conf: &Conf, nl: &mut Netlink, host: &NetNs, container_id: &str, ifname: &str) -> Result<()> {
-    drop_where(conf, nl, host, conf.sync_delete, |e| {
+    drop_where(conf, nl, host, |e| {
         e.container_id == container_id && e.ifname == ifname
     })
 }
 
 /// GC: forgets every attachment of the network not in `valid`.
 pub fn gc(conf: &Conf, nl: &mut Netlink, host: &NetNs, valid: &[Attachment]) -> Result<()> {
-    drop_where(conf, nl, host, conf.sync_delete, |e| {
+    drop_where(conf, nl, host, |e| {
         !valid
             .iter()
             .any(|v| v.container_id == e.container_id && v.ifname == e.ifname)

@@ -276,30 +276,6 @@ pub fn add_address(nl: &mut Netlink, index: u32, ifname: &str, a: &IpNet) -> Res
         .map_err(|e| raw_err(&format!("add address {a} to {ifname}"), e))
 }
 
-/// Removes every address and every route of link `index` (all tables,
-/// both families), ignoring failures: what makes a retired link inert at
-/// layer 3 before it is deleted.
-pub fn flush_l3(nl: &mut Netlink, index: u32) {
-    if let Ok(addrs) = addresses(nl, index) {
-        for a in addrs {
-            let m = address_message(index, &a.net);
-            let _ = nl.request(RouteNetlinkMessage::DelAddress(m), 0);
-        }
-    }
-    for v4 in [true, false] {
-        let Ok(list) = routes(nl, v4) else { continue };
-        for r in list.into_iter().filter(|r| r.oif == Some(index)) {
-            let mut m = route_message(index, &r.dst, r.gw, None);
-            m.header.protocol = RouteProtocol::Unspec;
-            m.header.scope = RouteScope::NoWhere;
-            m.header.kind = RouteType::Unspec;
-            m.header.table = u8::try_from(r.table).unwrap_or(0);
-            m.attributes.push(RouteAttribute::Table(r.table));
-            let _ = nl.request(RouteNetlinkMessage::DelRoute(m), 0);
-        }
-    }
-}
-
 /// An address as dumped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AddressEntry {

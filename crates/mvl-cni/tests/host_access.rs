@@ -124,7 +124,7 @@ fn host_and_containers_reach_each_other_only_with_host_access() {
     // The last one takes the shim and the state file with it.
     lab.cni_env("DEL", &ha, &b, "eth0", &[("CNI_CONTAINERID", "b")])
         .expect_ok();
-    wait_gone(&lab, &shim);
+    assert_gone(&lab, &shim);
     let files: Vec<_> = std::fs::read_dir(&state)
         .unwrap()
         .flatten()
@@ -135,14 +135,9 @@ fn host_and_containers_reach_each_other_only_with_host_access() {
     lab.cni("DEL", &cf, &plain, "eth0").expect_ok();
 }
 
-fn wait_gone(lab: &Lab, name: &str) {
-    for _ in 0..300 {
-        if lab.host_nl().link(name).is_err() {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    panic!("{name} is still there");
+#[track_caller]
+fn assert_gone(lab: &Lab, name: &str) {
+    assert!(lab.host_nl().link(name).is_err(), "{name} is still there");
 }
 
 #[test]
@@ -176,18 +171,18 @@ fn gc_and_rollback_release_the_shim() {
     gc["cni.dev/valid-attachments"] = json!([]);
     lab.exec(std::path::Path::new(common::BIN), "GC", &gc, &[])
         .expect_ok();
-    wait_gone(&lab, &shim);
+    assert_gone(&lab, &shim);
     for (c, id) in [(&a, "a"), (&b, "b")] {
         lab.cni_env("DEL", &ha, c, "eth0", &[("CNI_CONTAINERID", id)])
             .expect_ok();
-        c.wait_clean(&[]);
+        c.assert_clean(&[]);
     }
     // A failed ADD undoes the hostAccess attachment with everything else.
     let c = Container::new();
     lab.set_ipam_result(&json!({"cniVersion": "1.0.0",
         "ips": [{"address": "10.1.0.43/24"}], "routes": [{"dst": "10.9.0.0/16", "gw": "192.0.2.1"}]}));
     lab.cni("ADD", &ha, &c, "eth0").expect_code(103);
-    c.wait_clean(&[]);
+    c.assert_clean(&[]);
     assert!(lab.host_nl().link(shim.as_str()).is_err());
     // STATUS checks the state directory.
     lab.exec(std::path::Path::new(common::BIN), "STATUS", &ha, &[])
