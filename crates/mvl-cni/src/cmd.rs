@@ -179,8 +179,84 @@ fn open_in(ns: &NetNs) -> Result<Netlink> {
     Netlink::open_in(ns).map_err(|e| Error::Netns(e.to_string()))
 }
 
+/// How errors name the attachment: the user's objects, not ours.
+fn attachment(inv: &Invocation) -> String {
+    format!("{} of container {}", inv.ifname, inv.container_id)
+}
+
+/// The passthru rule, checked against the macvlans visible in the
+/// master's namespace before anything is made (those in containers'
+/// namespaces are not visible: the kernel's refusal covers them, see
+/// [`create`]).
+fn check_passthru(mnl: &mut Netlink, s: &Settings, master: &Link, inv: &Invocation) -> Result<()> {
+    let children: Vec<Link> = mnl
+        .links()
+        .map_err(Error::kernel)?
+        .into_iter()
+        .filter(|l| l.is_macvlan() && l.link == Some(master.index) && l.link_netnsid.is_none())
+        .collect();
+    if let Some(p) = children
+        .iter()
+        .find(|c| c.macvlan.as_ref().and_then(|m| m.mode) == Some(Mode::Passthru))
+    {
+        return Err(Error::Conflict(format!(
+            "cannot add {} on master {}: the master has the passthru macvlan {}, and a passthru macvlan must be the only macvlan on its master",
+            attachment(inv),
+            master.name,
+            p.name
+        )));
+    }
+    if s.mode == Mode::Passthru && !children.is_empty() {
+        let names: Vec<&str> = children.iter().map(|c| c.name.as_str()).collect();
+        return Err(Error::Conflict(format!(
+            "cannot add {} in mode passthru on master {}: the master already has the macvlan(s) {}, and a passthru macvlan must be the only macvlan on its master",
+            attachment(inv),
+            master.name,
+            names.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// The kernel refused to create a macvlan for a reason only the
+/// passthru rule explains (EINVAL once everything else was checked).
+fn passthru_refusal(e: &mvl_netlink::Error, s: &Settings, master: &Link, inv: &Invocation) -> Option<Error> {
+    use mvl_netlink::Cause;
+    let cause = e.cause()?;
+    let by_rule = matches!(
+        cause,
+        Cause::Rule(
+            mvl_core::Error::PassthruPortFull { .. } | mvl_core::Error::PassthruNeedsEmptyLower { .. }
+        )
+    );
+    let unexplained = matches!(cause, Cause::Unexplained) && e.errno() == Some(libc::EINVAL);
+    if !by_rule && !unexplained {
+        return None;
+    }
+    let what = if s.mode == Mode::Passthru {
+        format!(
+            "cannot add {} in mode passthru on master {}: the master already has a macvlan (in another network namespace), and a passthru macvlan must be the only macvlan on its master",
+            attachment(inv),
+            master.name
+        )
+    } else {
+        format!(
+            "cannot add {} on master {}: the master has a passthru macvlan (in another network namespace), and a passthru macvlan must be the only macvlan on its master",
+            attachment(inv),
+            master.name
+        )
+    };
+    Some(Error::Conflict(what))
+}
+
 /// Creates the macvlan under a random temporary name; returns the name.
-fn create(mnl: &mut Netlink, s: &Settings, master: &Link, target: Option<&NetNs>) -> Result<String> {
+fn create(
+    mnl: &mut Netlink,
+    s: &Settings,
+    master: &Link,
+    target: Option<&NetNs>,
+    inv: &Invocation,
+) -> Result<String> {
     for _ in 0..NAME_TRIES {
         // "veth" keeps NetworkManager's hands off, as the reference does.
         let tmp = format!("veth{}", net::random_hex(8));
@@ -212,7 +288,7 @@ fn create(mnl: &mut Netlink, s: &Settings, master: &Link, target: Option<&NetNs>
             Err(e) if e.is_no_device() => {
                 return Err(Error::Master(format!("master {} disappeared: {e}", master.name)))
             }
-            Err(e) => return Err(Error::kernel(e)),
+            Err(e) => return Err(passthru_refusal(&e, s, master, inv).unwrap_or_else(|| Error::kernel(e))),
         }
     }
     Err(Error::TryAgain(format!(
@@ -276,6 +352,10 @@ fn add(inv: &Invocation, conf: &Conf, stdin: &[u8]) -> Result<Value> {
         }
     }
 
+    if s.mode == Mode::Passthru {
+        check_passthru(mnl, &s, &master, inv)?;
+    }
+
     // IPAM runs while the link is made; the lease is released on any
     // failure from here on.
     let ipam = match &conf.ipam_type {
@@ -284,7 +364,7 @@ fn add(inv: &Invocation, conf: &Conf, stdin: &[u8]) -> Result<Value> {
     };
     let mut lease = ipam.as_ref().map(Lease::start).transpose()?;
 
-    let tmp = create(mnl, &s, &master, (!in_container).then_some(&cns))?;
+    let tmp = create(mnl, &s, &master, (!in_container).then_some(&cns), inv)?;
     let link = match cnl.link(tmp.as_str()) {
         Ok(l) => l,
         Err(e) => {
@@ -337,15 +417,16 @@ fn add(inv: &Invocation, conf: &Conf, stdin: &[u8]) -> Result<Value> {
         eprintln!("mvl-cni: warning: {path}: {e}");
     }
     let up = |nl: &mut Netlink| {
-        nl.set_up(index, true).map_err(|e| match Error::kernel(e) {
-            Error::TryAgain(m) => Error::TryAgain(match s.mac {
-                Some((mac, from)) => format!(
-                    "{m}: the MAC {mac} (from {from}) is in use by another interface on master {}",
-                    master.name
-                ),
-                None => m,
-            }),
-            e => e,
+        nl.set_up(index, true).map_err(|e| match (e.errno(), s.mac) {
+            // The kernel checks a macvlan's MAC against its siblings' when
+            // it comes up. A chosen MAC stays taken as long as the other
+            // interface exists; a random one is new on the next try.
+            (Some(libc::EADDRINUSE), Some((mac, from))) => Error::Conflict(format!(
+                "cannot bring up {}: its MAC {mac} (from {from}) is already used by another macvlan on master {}, and the macvlans of a master need distinct MACs",
+                attachment(inv),
+                master.name
+            )),
+            _ => Error::kernel(e),
         })
     };
     let mut ips = Vec::new();

@@ -43,7 +43,7 @@
 //! from versions whose DEL could finish in the background, among them).
 //!
 //! Errors carry the spec's codes (1, 4, 5, 6, 7, 11, 50) and ours from
-//! 100 on; the table is in [`error`]. Logs go to stderr only.
+//! 100 on (107: a lasting conflict with the master's other macvlans); the table is in [`error`]. Logs go to stderr only.
 
 pub mod cmd;
 pub mod config;

@@ -266,11 +266,19 @@ fn mac_precedence_mtu_and_broadcast_knobs() {
     rc["runtimeConfig"] = json!({"mac": "02:00:00:00:00:03"});
     lab.cni_env("ADD", &rc, &c, "eth2", &args).expect_ok();
     assert_eq!(c.link("eth2").unwrap().address, Some(mac("02:00:00:00:00:03")));
-    // A second attachment with a MAC that is in use on the master: try again later.
+    // A second attachment with a MAC that is in use on the master: a
+    // conflict that lasts (107), not "try again later" (11). The message
+    // names the MAC, where it came from, the attachment and the master, once.
     let c2 = Container::new();
-    let msg = lab.cni_env("ADD", &rc, &c2, "eth0", &[]).expect_code(11);
-    assert!(msg.contains("02:00:00:00:00:03"), "{msg}");
-    assert!(c2.links().is_empty());
+    let msg = lab
+        .cni_env("ADD", &rc, &c2, "eth0", &[("CNI_CONTAINERID", "second")])
+        .expect_code(107);
+    assert_eq!(
+        msg,
+        "cannot bring up eth0 of container second: its MAC 02:00:00:00:00:03 (from runtimeConfig.mac) \
+         is already used by another macvlan on master veth0, and the macvlans of a master need distinct MACs"
+    );
+    c2.assert_clean(&[]);
     lab.cni("DEL", &rc, &c, "eth2").expect_ok();
     c.assert_clean(&[]);
 }
@@ -720,8 +728,65 @@ fn run_by_hand_it_says_what_it_is() {
         let text = String::from_utf8(o.stderr).unwrap();
         assert!(text.starts_with("CNI macvlan plugin mvl-cni version "), "{text}");
         assert!(
-            text.contains("CNI protocol versions supported: 0.1.0, 0.2.0, 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0\n"),
+            text.contains(
+                "CNI protocol versions supported: 0.1.0, 0.2.0, 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0\n"
+            ),
             "{text}"
         );
     }
+}
+
+#[test]
+fn passthru_conflicts_name_the_master_and_the_rule() {
+    need_root!();
+    let lab = Lab::new();
+    let pt = conf("1.0.0", json!({"mode": "passthru"}));
+    let br = conf("1.0.0", json!({"mode": "bridge"}));
+    let env = |id: &'static str| [("CNI_CONTAINERID", id)];
+    // The other macvlan is in another container: only the kernel sees it.
+    for (first, second, rule) in [
+        (
+            &pt,
+            &br,
+            "the master has a passthru macvlan (in another network namespace)",
+        ),
+        (
+            &br,
+            &pt,
+            "the master already has a macvlan (in another network namespace)",
+        ),
+    ] {
+        let (a, b) = (Container::new(), Container::new());
+        lab.cni_env("ADD", first, &a, "eth0", &env("a")).expect_ok();
+        lab.clear_ipam_log();
+        let msg = lab.cni_env("ADD", second, &b, "eth0", &env("b")).expect_code(107);
+        assert!(msg.starts_with("cannot add eth0 of container b"), "{msg}");
+        assert!(msg.contains("on master veth0: "), "{msg}");
+        assert!(msg.contains(rule), "{msg}");
+        assert!(
+            msg.ends_with("a passthru macvlan must be the only macvlan on its master"),
+            "{msg}"
+        );
+        assert!(
+            !msg.contains("veth0 on index") && !msg.contains("Invalid argument"),
+            "{msg}"
+        );
+        b.assert_clean(&[]);
+        assert_eq!(lab.ipam_log(), ["ADD", "DEL"], "the lease is given back");
+        lab.cni_env("DEL", first, &a, "eth0", &env("a")).expect_ok();
+    }
+    // A macvlan in the master's own namespace is seen before anything is made.
+    lab.host_nl()
+        .create_macvlan(&mvl_netlink::NewMacvlan::new("mv0", "veth0").mode(Mode::Bridge))
+        .unwrap();
+    let c = Container::new();
+    lab.clear_ipam_log();
+    let msg = lab.cni_env("ADD", &pt, &c, "eth0", &env("c")).expect_code(107);
+    assert_eq!(
+        msg,
+        "cannot add eth0 of container c in mode passthru on master veth0: the master already has \
+         the macvlan(s) mv0, and a passthru macvlan must be the only macvlan on its master"
+    );
+    assert!(lab.ipam_log().is_empty(), "IPAM was not even asked");
+    c.assert_clean(&[]);
 }
