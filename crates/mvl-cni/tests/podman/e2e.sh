@@ -5,24 +5,13 @@
 # busybox-static and containernetworking-plugins (scripts/test.sh installs
 # them).
 #
-# The host is never touched: the script re-runs itself in private mount,
-# network and PID namespaces. Podman runs in there, so the "host" it sees
-# is the private namespace, whose master veth0 has its peer in the
-# namespace "lan". /run/netns and /var/lib are private tmpfs mounts
-# (podman's container namespaces, host-local's leases, libcni's cache,
-# mvl-cni's hostAccess state), podman's configuration, storage and run
-# directories live in a temp directory (CONTAINERS_CONF,
-# CONTAINERS_STORAGE_CONF), and every process left when the script ends
-# dies with its PID namespace. The image is busybox-static imported with
-# `podman import`: no registry is needed.
+# Everything runs in private namespaces: see scripts/lib/podman-sandbox.sh.
 set -euo pipefail
 
-if [ "${MVL_PODMAN_INSIDE:-}" != 1 ]; then
-  exec env MVL_PODMAN_INSIDE=1 unshare --mount --net --pid --fork --mount-proc \
-    --propagation private bash "$0" "$@"
-fi
-
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../../../../scripts/lib/podman-sandbox.sh
+. "$here/../../../../scripts/lib/podman-sandbox.sh"
+podman_enter "$0" "$@"
 : "${MVL_CNI_BIN:?MVL_CNI_BIN must name the mvl-cni binary}"
 REF_DIR=/usr/lib/cni
 
@@ -32,55 +21,18 @@ fail() {
 }
 step() { echo "== $*"; }
 
-if [ -d /run/netns ]; then mount -t tmpfs tmpfs /run/netns; else mount -t tmpfs tmpfs /run && mkdir /run/netns; fi
-mount -t tmpfs tmpfs /var/lib
-T=$(mktemp -d /tmp/mvl-podman.XXXXXX)
-trap 'podman rm -af -t 0 >/dev/null 2>&1 || true; rm -rf "$T"' EXIT
-mkdir -p "$T/cni" "$T/bin" "$T/dropin" "$T/tmp" "$T/rootfs/bin"
-
-# --- podman: private configuration, storage and plugin directories --------
+podman_setup || fail "setting up podman"
 cp "$MVL_CNI_BIN" "$T/bin/mvl-cni"
+mkdir "$T/dropin"
 # The drop-in: mvl-cni under the name macvlan, next to the reference's
 # IPAM plugins, and nothing else in the plugin path.
 cp "$MVL_CNI_BIN" "$T/dropin/macvlan"
-for p in host-local static; do ln -s "$REF_DIR/$p" "$T/dropin/$p"; done
 ln -s macvlan "$T/dropin/mvl-cni"
-containers_conf() { # PLUGIN_DIRS
-  cat <<EOF
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-[network]
-network_backend = "cni"
-network_config_dir = "$T/cni"
-cni_plugin_dirs = [$1]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "$T/events.log"
-tmp_dir = "$T/tmp"
-EOF
-}
-containers_conf "\"$T/bin\", \"$REF_DIR\"" >"$T/containers.conf"
-containers_conf "\"$T/dropin\"" >"$T/containers-dropin.conf"
-cat >"$T/storage.conf" <<EOF
-[storage]
-driver = "vfs"
-graphroot = "$T/storage"
-runroot = "$T/run"
-EOF
-export CONTAINERS_CONF=$T/containers.conf CONTAINERS_STORAGE_CONF=$T/storage.conf
-
-ldd /bin/busybox >/dev/null 2>&1 && fail "/bin/busybox is linked dynamically: the image needs busybox-static"
+for p in host-local static; do ln -s "$REF_DIR/$p" "$T/dropin/$p"; done
+podman_conf "$T/dropin" >"$T/containers-dropin.conf"
 step "podman $(podman version -f '{{.Client.Version}}'), runc $(runc --version | head -1 | cut -d' ' -f3)"
-cp /bin/busybox "$T/rootfs/bin/busybox"
-for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "$T/rootfs/bin/$a"; done
-IMG=localhost/mvl-busybox:1
-tar -C "$T/rootfs" -cf - . | podman import -q --change 'CMD ["/bin/sh"]' - "$IMG" >/dev/null ||
-  fail "podman import of busybox-static"
 
 # --- the LAN: master veth0 (and veth2, to be deleted), peers in "lan" ------
-ip link set lo up
 ip netns add lan
 ip -n lan link set lo up
 for m in 0 2; do
