@@ -152,6 +152,22 @@ bad badmaster "{\"type\": \"mvl-cni\", \"master\": \"eth9\", $ipam}" 'master "et
 bad badmode "{\"type\": \"mvl-cni\", \"master\": \"veth0\", \"mode\": \"hairpin\", $ipam}" '"hairpin"'
 bad badmac "{\"type\": \"mvl-cni\", \"master\": \"veth0\", \"mac\": \"01:00:5e:00:00:01\", $ipam}" "01:00:5e:00:00:01"
 
+step "a MAC in use: a lasting conflict, said once, leaving nothing"
+mac=02:00:00:00:aa:01
+podman run -d --name mac1 --network lan --mac-address "$mac" "$IMG" sleep 100000 >/dev/null || fail "podman run --mac-address"
+[ "$(podman exec mac1 cat /sys/class/net/eth0/address)" = "$mac" ] || fail "--mac-address did not reach the plugin"
+if podman run --rm --name mac2 --network lan --mac-address "$mac" "$IMG" true >/dev/null 2>"$T/mac.err"; then
+  fail "a second container got the MAC $mac on the same master"
+fi
+want="its MAC $mac (from CNI_ARGS MAC) is already used by another macvlan on master veth0"
+grep -qF "$want" "$T/mac.err" || fail "podman's message lacks \"$want\": $(cat "$T/mac.err")"
+[ "$(grep -o "$mac" "$T/mac.err" | wc -l)" = 1 ] || fail "the MAC is named more than once: $(cat "$T/mac.err")"
+echo "   $(grep -F "$want" "$T/mac.err" | cut -c1-240)"
+podman container exists mac2 && fail "the container mac2 is left"
+podman rm -f -t 0 mac1 >/dev/null
+n=$(leases lan | wc -l)
+[ "$n" = 4 ] || fail "lan has $n leases after the conflict, not 4: $(leases lan | tr '\n' ' ')"
+
 step "mvl-cni installed as macvlan runs the reference's own conflist"
 export CONTAINERS_CONF=$T/containers-dropin.conf
 run_ctr d1 refnet
