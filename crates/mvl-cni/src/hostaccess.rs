@@ -7,7 +7,7 @@
 //! each container address through it. Bridge-mode siblings reach each
 //! other inside the port, so host ↔ container traffic goes shim ↔ child.
 //! Over IPv6 the shim also answers neighbour solicitations for the host's
-//! addresses on the master, as a proxy (see [`attach`]).
+//! addresses on the master, as a neighbour proxy (proxy NDP).
 //!
 //! One shim per master (named `mvlshim<master ifindex>`), shared by every
 //! container on that master with `hostAccess`, removed with the last one.
@@ -239,9 +239,12 @@ pub fn attach(
     };
     let v6 = addresses.iter().any(IpAddr::is_ipv6);
     let prepared = if v6 { prepare_v6(host, &state.shim) } else { Ok(()) };
-    let up = prepared.and_then(|()| match shim.is_up() {
-        true => Ok(()),
-        false => nl.set_up(shim.index, true).map_err(Error::kernel),
+    let up = prepared.and_then(|()| {
+        if shim.is_up() {
+            Ok(())
+        } else {
+            nl.set_up(shim.index, true).map_err(Error::kernel)
+        }
     });
     if let Err(e) = up {
         // No state file names a shim made here yet: take it back.
