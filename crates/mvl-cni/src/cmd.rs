@@ -184,10 +184,42 @@ fn attachment(inv: &Invocation) -> String {
     format!("{} of container {}", inv.ifname, inv.container_id)
 }
 
+/// Which side of the passthru rule a new macvlan is on. The names are
+/// `None` for macvlans in other namespaces, which only the kernel sees.
+enum PassthruClash<'a> {
+    /// The master has a passthru macvlan (named).
+    MasterHasOne(Option<&'a str>),
+    /// The new macvlan is passthru, and the master has these.
+    MasterNotEmpty(Option<&'a str>),
+}
+
+fn passthru_conflict(inv: &Invocation, master: &Link, clash: PassthruClash) -> Error {
+    const RULE: &str = "a passthru macvlan must be the only macvlan on its master";
+    let what = match clash {
+        PassthruClash::MasterHasOne(child) => format!(
+            "cannot add {} on master {}: the master has {}, and {RULE}",
+            attachment(inv),
+            master.name,
+            child.map_or("a passthru macvlan (in another network namespace)".into(), |c| {
+                format!("the passthru macvlan {c}")
+            })
+        ),
+        PassthruClash::MasterNotEmpty(others) => format!(
+            "cannot add {} in mode passthru on master {}: the master already has {}, and {RULE}",
+            attachment(inv),
+            master.name,
+            others.map_or("a macvlan (in another network namespace)".into(), |o| {
+                format!("the macvlan(s) {o}")
+            })
+        ),
+    };
+    Error::Conflict(what)
+}
+
 /// The passthru rule, checked against the macvlans visible in the
 /// master's namespace before anything is made (those in containers'
 /// namespaces are not visible: the kernel's refusal covers them, see
-/// [`create`]).
+/// [`passthru_refusal`]).
 fn check_passthru(mnl: &mut Netlink, s: &Settings, master: &Link, inv: &Invocation) -> Result<()> {
     let children: Vec<Link> = mnl
         .links()
@@ -199,54 +231,46 @@ fn check_passthru(mnl: &mut Netlink, s: &Settings, master: &Link, inv: &Invocati
         .iter()
         .find(|c| c.macvlan.as_ref().and_then(|m| m.mode) == Some(Mode::Passthru))
     {
-        return Err(Error::Conflict(format!(
-            "cannot add {} on master {}: the master has the passthru macvlan {}, and a passthru macvlan must be the only macvlan on its master",
-            attachment(inv),
-            master.name,
-            p.name
-        )));
+        return Err(passthru_conflict(
+            inv,
+            master,
+            PassthruClash::MasterHasOne(Some(&p.name)),
+        ));
     }
     if s.mode == Mode::Passthru && !children.is_empty() {
         let names: Vec<&str> = children.iter().map(|c| c.name.as_str()).collect();
-        return Err(Error::Conflict(format!(
-            "cannot add {} in mode passthru on master {}: the master already has the macvlan(s) {}, and a passthru macvlan must be the only macvlan on its master",
-            attachment(inv),
-            master.name,
-            names.join(", ")
-        )));
+        return Err(passthru_conflict(
+            inv,
+            master,
+            PassthruClash::MasterNotEmpty(Some(&names.join(", "))),
+        ));
     }
     Ok(())
 }
 
-/// The kernel refused to create a macvlan for a reason only the
-/// passthru rule explains (EINVAL once everything else was checked).
+/// The kernel's refusal to create a macvlan, when the passthru rule is
+/// its reason: named by mvl-netlink, or a bare EINVAL once everything else
+/// was checked (the other macvlan is in a namespace we cannot see).
 fn passthru_refusal(e: &mvl_netlink::Error, s: &Settings, master: &Link, inv: &Invocation) -> Option<Error> {
     use mvl_netlink::Cause;
-    let cause = e.cause()?;
-    let by_rule = matches!(
-        cause,
-        Cause::Rule(
-            mvl_core::Error::PassthruPortFull { .. } | mvl_core::Error::PassthruNeedsEmptyLower { .. }
-        )
-    );
-    let unexplained = matches!(cause, Cause::Unexplained) && e.errno() == Some(libc::EINVAL);
-    if !by_rule && !unexplained {
-        return None;
+    match e.cause()? {
+        Cause::Rule(mvl_core::Error::PassthruPortFull { child, .. }) => Some(passthru_conflict(
+            inv,
+            master,
+            PassthruClash::MasterHasOne(Some(child)),
+        )),
+        Cause::Rule(mvl_core::Error::PassthruNeedsEmptyLower { children, .. }) => Some(passthru_conflict(
+            inv,
+            master,
+            PassthruClash::MasterNotEmpty(Some(children)),
+        )),
+        Cause::Unexplained if e.errno() == Some(libc::EINVAL) => Some(if s.mode == Mode::Passthru {
+            passthru_conflict(inv, master, PassthruClash::MasterNotEmpty(None))
+        } else {
+            passthru_conflict(inv, master, PassthruClash::MasterHasOne(None))
+        }),
+        _ => None,
     }
-    let what = if s.mode == Mode::Passthru {
-        format!(
-            "cannot add {} in mode passthru on master {}: the master already has a macvlan (in another network namespace), and a passthru macvlan must be the only macvlan on its master",
-            attachment(inv),
-            master.name
-        )
-    } else {
-        format!(
-            "cannot add {} on master {}: the master has a passthru macvlan (in another network namespace), and a passthru macvlan must be the only macvlan on its master",
-            attachment(inv),
-            master.name
-        )
-    };
-    Some(Error::Conflict(what))
 }
 
 /// Creates the macvlan under a random temporary name; returns the name.

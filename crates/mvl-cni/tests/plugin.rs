@@ -775,6 +775,19 @@ fn passthru_conflicts_name_the_master_and_the_rule() {
         assert_eq!(lab.ipam_log(), ["ADD", "DEL"], "the lease is given back");
         lab.cni_env("DEL", first, &a, "eth0", &env("a")).expect_ok();
     }
+    // A passthru macvlan in the master's own namespace is named.
+    let mut hnl = lab.host_nl();
+    hnl.create_macvlan(&mvl_netlink::NewMacvlan::new("mvp", "veth0").mode(Mode::Passthru))
+        .unwrap();
+    let c = Container::new();
+    let msg = lab.cni_env("ADD", &br, &c, "eth0", &env("c")).expect_code(107);
+    assert_eq!(
+        msg,
+        "cannot add eth0 of container c on master veth0: the master has the passthru macvlan mvp, \
+         and a passthru macvlan must be the only macvlan on its master"
+    );
+    c.assert_clean(&[]);
+    hnl.delete_link("mvp").unwrap();
     // A macvlan in the master's own namespace is seen before anything is made.
     lab.host_nl()
         .create_macvlan(&mvl_netlink::NewMacvlan::new("mv0", "veth0").mode(Mode::Bridge))
