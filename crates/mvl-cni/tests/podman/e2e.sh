@@ -119,6 +119,23 @@ host_ping "$(field m2 lan IPAddress)" || fail "host -> m2 after network reload -
 n=$(leases lan | wc -l)
 [ "$n" = 4 ] || fail "after restart and reloads lan has $n leases, not 4 (2 containers x 2 families): $(leases lan | tr '\n' ' ')"
 
+step "network connect and disconnect: the namespace stays, DEL leaves nothing in it"
+# A second network on the master without routes: r2 keeps its default route.
+printf '%s\n' '{"cniVersion": "1.0.0", "name": "side", "plugins": [{"type": "mvl-cni", "master": "veth0",
+  "ipam": {"type": "host-local", "ranges": [[{"subnet": "192.168.1.0/24", "rangeStart": "192.168.1.180", "rangeEnd": "192.168.1.189"}]]}}]}' \
+  >"$T/cni/side.conflist"
+links_of() { podman exec "$1" ip -o link | awk -F': ' '{print $2}' | cut -d@ -f1 | sort | tr '\n' ' '; }
+before=$(links_of r2)
+for round in 1 2; do
+  podman network connect side r2 2>"$T/connect.err" || fail "podman network connect side r2: $(cat "$T/connect.err")"
+  [ "$(field r2 side IPAddress)" != "" ] || fail "r2 has no address on side"
+  ping_from r2 "$m2" || fail "r2 -> m2 with side connected"
+  podman network disconnect side r2 || fail "podman network disconnect side r2"
+  [ "$(links_of r2)" = "$before" ] || fail "round $round: r2's links after disconnect: $(links_of r2); before: $before"
+  [ -z "$(leases side)" ] || fail "side leaked leases: $(leases side | tr '\n' ' ')"
+done
+ping_from r2 "$r1" || fail "r2 -> r1 after disconnect"
+
 step "master deleted under running containers, then rm -f"
 run_ctr m3 lan2
 run_ctr r3 refnet2
@@ -187,7 +204,7 @@ ifaces() { podman exec "$1" ip -o addr show dev eth0 | awk '{print $3, $4}' | se
 
 step "everything removed: nothing left"
 podman rm -af -t 0 >/dev/null
-for n in lan refnet; do
+for n in lan refnet side; do
   [ -z "$(leases "$n")" ] || fail "leases left on $n: $(leases "$n" | tr '\n' ' ')"
 done
 # The reference's DEL fails once its master is gone (above): what it left
