@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace. On a fresh machine, as root, it first
 # installs what the tests need (iproute2 and ping for the kernel backend,
-# tcpdump for captures, the reference CNI plugins for mvl-cni's comparison).
+# tcpdump for captures, the reference CNI plugins for mvl-cni's comparison,
+# podman, runc and busybox-static for mvl-cni under a container engine).
 # Without root the privileged tests skip and say so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,11 @@ command -v ping >/dev/null || need+=(iputils-ping)
 command -v tcpdump >/dev/null || need+=(tcpdump)
 # The reference CNI plugins, which mvl-cni's tests compare against.
 [ -x /usr/lib/cni/macvlan ] || need+=(containernetworking-plugins)
+# A real container engine for mvl-cni's end-to-end test: podman (CNI
+# backend) with runc, and a static busybox to import as the image.
+command -v podman >/dev/null || need+=(podman)
+command -v runc >/dev/null || need+=(runc)
+dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     export DEBIAN_FRONTEND=noninteractive

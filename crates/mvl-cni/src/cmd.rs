@@ -1,9 +1,6 @@
 //! The commands: ADD, DEL, CHECK, STATUS, GC, VERSION.
 
 use std::net::IpAddr;
-use std::os::fd::AsRawFd;
-use std::os::unix::process::CommandExt;
-use std::process::{Command as Process, Stdio};
 use std::time::Duration;
 
 use mvl_core::{MacaddrOp, Mode};
@@ -18,10 +15,6 @@ use crate::ipam::{Ipam, Running};
 use crate::net;
 use crate::result::{CniResult, Interface, IpConfig};
 use crate::version::Version;
-
-/// The first argument that makes the binary a link reaper instead of a
-/// CNI plugin: `mvl-cni --reap-link FD IFINDEX NAME` (see [`reap_link`]).
-pub const REAP_ARG: &str = "--reap-link";
 
 /// How many random temporary names are tried before giving up (code 11).
 const NAME_TRIES: usize = 3;
@@ -186,8 +179,108 @@ fn open_in(ns: &NetNs) -> Result<Netlink> {
     Netlink::open_in(ns).map_err(|e| Error::Netns(e.to_string()))
 }
 
+/// How errors name the attachment: the user's objects, not ours.
+fn attachment(inv: &Invocation) -> String {
+    format!("{} of container {}", inv.ifname, inv.container_id)
+}
+
+/// Which side of the passthru rule a new macvlan is on. The names are
+/// `None` for macvlans in other namespaces, which only the kernel sees.
+enum PassthruClash<'a> {
+    /// The master has a passthru macvlan (named).
+    MasterHasOne(Option<&'a str>),
+    /// The new macvlan is passthru, and the master has these.
+    MasterNotEmpty(Option<&'a str>),
+}
+
+fn passthru_conflict(inv: &Invocation, master: &Link, clash: PassthruClash) -> Error {
+    const RULE: &str = "a passthru macvlan must be the only macvlan on its master";
+    let what = match clash {
+        PassthruClash::MasterHasOne(child) => format!(
+            "cannot add {} on master {}: the master has {}, and {RULE}",
+            attachment(inv),
+            master.name,
+            child.map_or("a passthru macvlan (in another network namespace)".into(), |c| {
+                format!("the passthru macvlan {c}")
+            })
+        ),
+        PassthruClash::MasterNotEmpty(others) => format!(
+            "cannot add {} in mode passthru on master {}: the master already has {}, and {RULE}",
+            attachment(inv),
+            master.name,
+            others.map_or("a macvlan (in another network namespace)".into(), |o| {
+                format!("the macvlan(s) {o}")
+            })
+        ),
+    };
+    Error::Conflict(what)
+}
+
+/// The passthru rule, checked against the macvlans visible in the
+/// master's namespace before anything is made (those in containers'
+/// namespaces are not visible: the kernel's refusal covers them, see
+/// [`passthru_refusal`]).
+fn check_passthru(mnl: &mut Netlink, s: &Settings, master: &Link, inv: &Invocation) -> Result<()> {
+    let children: Vec<Link> = mnl
+        .links()
+        .map_err(Error::kernel)?
+        .into_iter()
+        .filter(|l| l.is_macvlan() && l.link == Some(master.index) && l.link_netnsid.is_none())
+        .collect();
+    if let Some(p) = children
+        .iter()
+        .find(|c| c.macvlan.as_ref().and_then(|m| m.mode) == Some(Mode::Passthru))
+    {
+        return Err(passthru_conflict(
+            inv,
+            master,
+            PassthruClash::MasterHasOne(Some(&p.name)),
+        ));
+    }
+    if s.mode == Mode::Passthru && !children.is_empty() {
+        let names: Vec<&str> = children.iter().map(|c| c.name.as_str()).collect();
+        return Err(passthru_conflict(
+            inv,
+            master,
+            PassthruClash::MasterNotEmpty(Some(&names.join(", "))),
+        ));
+    }
+    Ok(())
+}
+
+/// The kernel's refusal to create a macvlan, when the passthru rule is
+/// its reason: named by mvl-netlink, or a bare EINVAL once everything else
+/// was checked (the other macvlan is in a namespace we cannot see).
+fn passthru_refusal(e: &mvl_netlink::Error, s: &Settings, master: &Link, inv: &Invocation) -> Option<Error> {
+    use mvl_netlink::Cause;
+    match e.cause()? {
+        Cause::Rule(mvl_core::Error::PassthruPortFull { child, .. }) => Some(passthru_conflict(
+            inv,
+            master,
+            PassthruClash::MasterHasOne(Some(child)),
+        )),
+        Cause::Rule(mvl_core::Error::PassthruNeedsEmptyLower { children, .. }) => Some(passthru_conflict(
+            inv,
+            master,
+            PassthruClash::MasterNotEmpty(Some(children)),
+        )),
+        Cause::Unexplained if e.errno() == Some(libc::EINVAL) => Some(if s.mode == Mode::Passthru {
+            passthru_conflict(inv, master, PassthruClash::MasterNotEmpty(None))
+        } else {
+            passthru_conflict(inv, master, PassthruClash::MasterHasOne(None))
+        }),
+        _ => None,
+    }
+}
+
 /// Creates the macvlan under a random temporary name; returns the name.
-fn create(mnl: &mut Netlink, s: &Settings, master: &Link, target: Option<&NetNs>) -> Result<String> {
+fn create(
+    mnl: &mut Netlink,
+    s: &Settings,
+    master: &Link,
+    target: Option<&NetNs>,
+    inv: &Invocation,
+) -> Result<String> {
     for _ in 0..NAME_TRIES {
         // "veth" keeps NetworkManager's hands off, as the reference does.
         let tmp = format!("veth{}", net::random_hex(8));
@@ -219,7 +312,7 @@ fn create(mnl: &mut Netlink, s: &Settings, master: &Link, target: Option<&NetNs>
             Err(e) if e.is_no_device() => {
                 return Err(Error::Master(format!("master {} disappeared: {e}", master.name)))
             }
-            Err(e) => return Err(Error::kernel(e)),
+            Err(e) => return Err(passthru_refusal(&e, s, master, inv).unwrap_or_else(|| Error::kernel(e))),
         }
     }
     Err(Error::TryAgain(format!(
@@ -283,6 +376,10 @@ fn add(inv: &Invocation, conf: &Conf, stdin: &[u8]) -> Result<Value> {
         }
     }
 
+    if s.mode == Mode::Passthru {
+        check_passthru(mnl, &s, &master, inv)?;
+    }
+
     // IPAM runs while the link is made; the lease is released on any
     // failure from here on.
     let ipam = match &conf.ipam_type {
@@ -291,7 +388,7 @@ fn add(inv: &Invocation, conf: &Conf, stdin: &[u8]) -> Result<Value> {
     };
     let mut lease = ipam.as_ref().map(Lease::start).transpose()?;
 
-    let tmp = create(mnl, &s, &master, (!in_container).then_some(&cns))?;
+    let tmp = create(mnl, &s, &master, (!in_container).then_some(&cns), inv)?;
     let link = match cnl.link(tmp.as_str()) {
         Ok(l) => l,
         Err(e) => {
@@ -344,15 +441,16 @@ fn add(inv: &Invocation, conf: &Conf, stdin: &[u8]) -> Result<Value> {
         eprintln!("mvl-cni: warning: {path}: {e}");
     }
     let up = |nl: &mut Netlink| {
-        nl.set_up(index, true).map_err(|e| match Error::kernel(e) {
-            Error::TryAgain(m) => Error::TryAgain(match s.mac {
-                Some((mac, from)) => format!(
-                    "{m}: the MAC {mac} (from {from}) is in use by another interface on master {}",
-                    master.name
-                ),
-                None => m,
-            }),
-            e => e,
+        nl.set_up(index, true).map_err(|e| match (e.errno(), s.mac) {
+            // The kernel checks a macvlan's MAC against its siblings' when
+            // it comes up. A chosen MAC stays taken as long as the other
+            // interface exists; a random one is new on the next try.
+            (Some(libc::EADDRINUSE), Some((mac, from))) => Error::Conflict(format!(
+                "cannot bring up {}: its MAC {mac} (from {from}) is already used by another macvlan on master {}, and the macvlans of a master need distinct MACs",
+                attachment(inv),
+                master.name
+            )),
+            _ => Error::kernel(e),
         })
     };
     let mut ips = Vec::new();
@@ -468,93 +566,20 @@ fn netns_state(path: &str) -> Result<NsState> {
     }
 }
 
-/// Takes `link` out of service. Deleting a device waits for an RCU grace
-/// period (~16 ms), so unless `sync` (or passthru, whose lower allows no
-/// second macvlan until it is gone) the link is renamed out of the way at
-/// once and a detached helper process deletes it, starting a millisecond
-/// later.
-pub(crate) fn retire_link(
-    nl: &mut Netlink,
-    ns: &NetNs,
-    link: &Link,
-    sync: bool,
-    static_mac: bool,
-) -> Result<()> {
-    let passthru = link.macvlan.as_ref().and_then(|m| m.mode) == Some(Mode::Passthru);
-    let delete = |nl: &mut Netlink| match nl.delete_link(link.index) {
+/// Deletes `link` and waits for the kernel to unregister it (an RCU grace
+/// period, ~16 ms). DEL is synchronous on purpose: when it returns, the
+/// name, the MAC, the addresses and (passthru) the master are free for the
+/// next ADD, and nothing is left for a background process to finish — a
+/// process that could be killed, or outlive the namespace's owner.
+pub(crate) fn delete_link(nl: &mut Netlink, link: &Link) -> Result<()> {
+    match nl.delete_link(link.index) {
         Ok(()) => Ok(()),
         Err(e) if e.is_no_device() => Ok(()),
         Err(e) => Err(Error::kernel(e)),
-    };
-    if sync || passthru {
-        return delete(nl);
-    }
-    // Renaming a running device is allowed since Linux 6.2 and costs
-    // nothing; setting it down would cost a grace period of its own.
-    // Older kernels answer EBUSY: then delete and wait. Without addresses
-    // and routes the retired link cannot clash with a new attachment (same
-    // address, same default route) in its last moments; a configured MAC is
-    // swapped for a random one too (a new attachment may reuse it at once),
-    // which costs a few milliseconds, so random MACs are left as they are.
-    let grave = format!("mvd{}", net::random_hex(8));
-    let bits = u64::from_str_radix(&net::random_hex(16), 16).unwrap_or(0);
-    let change = LinkChange {
-        name: Some(grave.clone()),
-        address: static_mac.then(|| mvl_core::MacAddr::random_local(bits)),
-        ..Default::default()
-    };
-    match nl.set_link(link.index, &change) {
-        Ok(()) => {}
-        Err(e) if e.is_no_device() => return Ok(()),
-        Err(_) => return delete(nl),
-    }
-    net::flush_l3(nl, link.index);
-    if let Err(e) = spawn_reaper(ns, link.index, &grave) {
-        eprintln!("mvl-cni: cannot start the link reaper ({e}); deleting {grave} now");
-        return delete(nl);
-    }
-    Ok(())
-}
-
-/// Starts `mvl-cni --reap-link FD INDEX NAME` with the namespace's
-/// descriptor inherited, detached from our stdio and process group.
-fn spawn_reaper(ns: &NetNs, index: u32, name: &str) -> std::io::Result<()> {
-    use nix::fcntl::{fcntl, FcntlArg, FdFlag};
-    let fd = ns.as_raw_fd();
-    fcntl(ns, FcntlArg::F_SETFD(FdFlag::empty()))?;
-    let child = Process::new("/proc/self/exe")
-        .arg(REAP_ARG)
-        .arg(fd.to_string())
-        .arg(index.to_string())
-        .arg(name)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn();
-    fcntl(ns, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC))?;
-    // Not waited for: it outlives us, and init reaps it.
-    drop(child?);
-    Ok(())
-}
-
-/// The reaper: deletes link `index` in the namespace open as `fd`, if it
-/// still has the name it was retired under.
-pub fn reap_link(fd: i32, index: u32, name: &str) -> Result<()> {
-    let ns = NetNs::from_path(format!("/proc/self/fd/{fd}")).map_err(|e| Error::Netns(e.to_string()))?;
-    let mut nl = open_in(&ns)?;
-    match nl.link(index) {
-        Ok(l) if l.name == name => match nl.delete_link(index) {
-            Err(e) if !e.is_no_device() => Err(Error::kernel(e)),
-            _ => Ok(()),
-        },
-        Ok(_) => Ok(()),
-        Err(e) if e.is_no_device() => Ok(()),
-        Err(e) => Err(Error::kernel(e)),
     }
 }
 
-fn remove_container_link(inv: &Invocation, ns: &NetNs, sync: bool, static_mac: bool) -> Result<()> {
+fn remove_container_link(inv: &Invocation, ns: &NetNs) -> Result<()> {
     let mut nl = open_in(ns)?;
     let link = match nl.link(inv.ifname.as_str()) {
         Ok(l) => l,
@@ -570,7 +595,7 @@ fn remove_container_link(inv: &Invocation, ns: &NetNs, sync: bool, static_mac: b
         );
         return Ok(());
     }
-    retire_link(&mut nl, ns, &link, sync, static_mac)
+    delete_link(&mut nl, &link)
 }
 
 fn del(inv: &Invocation, conf: &Conf, stdin: &[u8]) -> Result<()> {
@@ -597,8 +622,7 @@ fn del(inv: &Invocation, conf: &Conf, stdin: &[u8]) -> Result<()> {
         match netns_state(&inv.netns) {
             Ok(NsState::Gone) => {}
             Ok(NsState::Present(ns)) => {
-                let static_mac = conf.mac_choice(inv).is_some();
-                if let Err(e) = remove_container_link(inv, &ns, conf.sync_delete, static_mac) {
+                if let Err(e) = remove_container_link(inv, &ns) {
                     errors.push(e);
                 }
             }

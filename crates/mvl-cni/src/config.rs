@@ -70,8 +70,6 @@ pub struct Conf {
     pub host_access: bool,
     /// `stateDir`.
     pub state_dir: Option<PathBuf>,
-    /// `syncDelete`.
-    pub sync_delete: bool,
     /// `ipam.type`, when not empty.
     pub ipam_type: Option<String>,
     /// `dns`.
@@ -223,7 +221,6 @@ impl Conf {
             state_dir: Some(f.string("stateDir"))
                 .filter(|s| !s.is_empty())
                 .map(PathBuf::from),
-            sync_delete: f.boolean("syncDelete"),
             prev_result: f.present("prevResult").cloned(),
             ..Default::default()
         };

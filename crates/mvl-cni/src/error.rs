@@ -7,7 +7,7 @@
 //! | 5 | [`Error::Io`] | stdin could not be read |
 //! | 6 | [`Error::Decode`] | stdin (or a `prevResult`) is not the JSON object it must be |
 //! | 7 | [`Error::InvalidConfig`] | the configuration breaks a rule; the message names the field and the value |
-//! | 11 | [`Error::TryAgain`] | a transient conflict: temporary name or MAC busy, state lock busy, dump interrupted |
+//! | 11 | [`Error::TryAgain`] | a transient conflict: temporary name or random MAC busy, state lock busy, dump interrupted |
 //! | 50 | [`Error::NotAvailable`] | STATUS: the plugin cannot service ADD (master missing, state directory unusable) |
 //! | 100 | [`Error::Master`] | the master cannot be found (by name, `masterMatch` or default route) |
 //! | 101 | [`Error::Netns`] | `CNI_NETNS` cannot be opened or is not a network namespace |
@@ -16,6 +16,7 @@
 //! | 104 | [`Error::Ipam`] | the IPAM plugin is missing, crashed, or returned an unusable result |
 //! | 105 | [`Error::Check`] | CHECK found the attachment differs from `prevResult` or the configuration |
 //! | 106 | [`Error::State`] | the `hostAccess` state directory or file cannot be used |
+//! | 107 | [`Error::Conflict`] | the master's other macvlans forbid this one (its MAC is taken, passthru exclusivity): retrying does not help while they exist |
 //! | any | [`Error::Delegate`] | the IPAM plugin's own error, passed through with its code |
 
 use serde_json::{json, Value};
@@ -68,6 +69,10 @@ pub enum Error {
     /// Code 106: the state directory or a state file cannot be used.
     #[error("{0}")]
     State(String),
+    /// Code 107: the master's other macvlans forbid this one, for as long
+    /// as they exist (not code 11: retrying soon does not help).
+    #[error("{0}")]
+    Conflict(String),
     /// The delegated IPAM plugin's own error, with its code.
     #[error("IPAM plugin {plugin}: {msg}")]
     Delegate {
@@ -103,6 +108,7 @@ impl Error {
             Error::Ipam(_) => 104,
             Error::Check(_) => 105,
             Error::State(_) => 106,
+            Error::Conflict(_) => 107,
             Error::Delegate { code, .. } => *code,
             Error::Many(v) => v.first().map_or(103, Error::code),
         }
@@ -169,6 +175,7 @@ mod tests {
         };
         assert_eq!(d.code(), 11);
         assert_eq!(d.to_json("1.1.0")["details"], "lock");
+        assert_eq!(Error::Conflict("MAC taken".into()).code(), 107);
         let m = Error::Many(vec![Error::Check("a".into()), Error::Ipam("b".into())]);
         assert_eq!(m.code(), 105);
         assert_eq!(m.to_string(), "a; b");

@@ -6,6 +6,8 @@
 //! master, in the host's namespace, and a host route (`/32`, `/128`) to
 //! each container address through it. Bridge-mode siblings reach each
 //! other inside the port, so host ↔ container traffic goes shim ↔ child.
+//! Over IPv6 the shim also answers neighbour solicitations for the host's
+//! addresses on the master, as a neighbour proxy (proxy NDP).
 //!
 //! One shim per master (named `mvlshim<master ifindex>`), shared by every
 //! container on that master with `hostAccess`, removed with the last one.
@@ -235,14 +237,21 @@ pub fn attach(
             (nl.link(state.shim.as_str()).map_err(Error::kernel)?, true)
         }
     };
-    if !shim.is_up() {
-        if let Err(e) = nl.set_up(shim.index, true) {
-            // No state file names a shim made here yet: take it back.
-            if created {
-                let _ = nl.delete_link(shim.index);
-            }
-            return Err(Error::kernel(e));
+    let v6 = addresses.iter().any(IpAddr::is_ipv6);
+    let prepared = if v6 { prepare_v6(host, &state.shim) } else { Ok(()) };
+    let up = prepared.and_then(|()| {
+        if shim.is_up() {
+            Ok(())
+        } else {
+            nl.set_up(shim.index, true).map_err(Error::kernel)
         }
+    });
+    if let Err(e) = up {
+        // No state file names a shim made here yet: take it back.
+        if created {
+            let _ = nl.delete_link(shim.index);
+        }
+        return Err(e);
     }
     let (cid, ifname) = inv_id;
     state
@@ -259,7 +268,48 @@ pub fn attach(
     for a in addresses {
         net::replace_host_route(nl, shim.index, &state.shim, *a)?;
     }
+    if v6 {
+        for a in host_v6(nl, master)? {
+            net::add_ndp_proxy(nl, shim.index, &state.shim, a)?;
+        }
+    }
     Ok(state.shim)
+}
+
+/// The shim's IPv6 settings. Linux answers an ARP request on any
+/// interface, for any of the host's addresses, but a neighbour
+/// solicitation only on the interface that holds the target. The host's
+/// IPv6 addresses sit on the master, where a macvlan's frames never arrive,
+/// so the shim answers for them as a neighbour proxy (which Linux does only
+/// on an interface with forwarding on), at once (`proxy_delay` 0, not a
+/// random wait of up to 0.8 s), with a link-local address that is usable
+/// at once (no duplicate address detection on the shim).
+fn prepare_v6(host: &NetNs, shim: &str) -> Result<()> {
+    let writes = [
+        (format!("net/ipv6/conf/{shim}/disable_ipv6"), "0"),
+        (format!("net/ipv6/conf/{shim}/accept_dad"), "0"),
+        (format!("net/ipv6/conf/{shim}/forwarding"), "1"),
+        (format!("net/ipv6/conf/{shim}/proxy_ndp"), "1"),
+        (format!("net/ipv6/neigh/{shim}/proxy_delay"), "0"),
+    ];
+    match net::write_sysctls(host, &writes)?.into_iter().next() {
+        None => Ok(()),
+        Some((path, e)) => Err(Error::System(format!(
+            "hostAccess over IPv6: {path}: {e} (the shim {shim} must answer neighbour solicitations for the host)"
+        ))),
+    }
+}
+
+/// The host's IPv6 addresses on the master that containers reach through
+/// the shim: all but link-local ones.
+fn host_v6(nl: &mut Netlink, master: &Link) -> Result<Vec<std::net::Ipv6Addr>> {
+    Ok(net::addresses(nl, master.index)?
+        .into_iter()
+        .filter_map(|a| match a.net.addr {
+            IpAddr::V6(x) if x.segments()[0] & 0xffc0 != 0xfe80 => Some(x),
+            _ => None,
+        })
+        .collect())
 }
 
 /// Drops the attachments of `network` that `keep` refuses, deleting their
@@ -268,7 +318,6 @@ fn drop_where(
     conf: &Conf,
     nl: &mut Netlink,
     host: &NetNs,
-    sync_delete: bool,
     mut gone: impl FnMut(&Entry) -> bool,
 ) -> Result<()> {
     let locked = Locked::open(&state_dir(conf))?;
@@ -288,7 +337,7 @@ fn drop_where(
         };
         if let Some(shim) = &shim {
             if state.attachments.is_empty() {
-                if let Err(e) = crate::cmd::retire_link(nl, host, shim, sync_delete, false) {
+                if let Err(e) = crate::cmd::delete_link(nl, shim) {
                     errors.push(e);
                 }
             } else {
@@ -313,14 +362,14 @@ fn drop_where(
 
 /// DEL: forgets the attachment; the last user takes the shim with it.
 pub fn detach(conf: &Conf, nl: &mut Netlink, host: &NetNs, container_id: &str, ifname: &str) -> Result<()> {
-    drop_where(conf, nl, host, conf.sync_delete, |e| {
+    drop_where(conf, nl, host, |e| {
         e.container_id == container_id && e.ifname == ifname
     })
 }
 
 /// GC: forgets every attachment of the network not in `valid`.
 pub fn gc(conf: &Conf, nl: &mut Netlink, host: &NetNs, valid: &[Attachment]) -> Result<()> {
-    drop_where(conf, nl, host, conf.sync_delete, |e| {
+    drop_where(conf, nl, host, |e| {
         !valid
             .iter()
             .any(|v| v.container_id == e.container_id && v.ifname == e.ifname)
@@ -360,6 +409,15 @@ pub fn check(
     })?;
     if !shim.is_up() {
         return Err(Error::Check(format!("hostAccess: the shim {name} is down")));
+    }
+    if addresses.iter().any(IpAddr::is_ipv6) {
+        let proxied = net::ndp_proxies(nl, shim.index)?;
+        if let Some(a) = host_v6(nl, master)?.into_iter().find(|a| !proxied.contains(a)) {
+            return Err(Error::Check(format!(
+                "hostAccess: the shim {name} does not answer neighbour solicitations for the host's address {a} on {}",
+                master.name
+            )));
+        }
     }
     for a in addresses {
         let host_route = crate::result::IpNet::host(*a);

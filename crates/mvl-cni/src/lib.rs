@@ -23,12 +23,10 @@
 //! lease (IPAM DEL) and undoes `hostAccess`, so nothing leaks.
 //!
 //! **DEL** never needs the master and succeeds when the link, the
-//! namespace or the master is gone; it runs IPAM DEL alongside. The link
-//! is renamed out of the way at once, stripped of its addresses and routes
-//! (and of a configured MAC), and deleted by a detached helper
-//! (`mvl-cni --reap-link`, see [`reap_link`]), so the runtime does not wait
-//! for the kernel's unregistration (an RCU grace period, ~16 ms), unless
-//! `syncDelete` is set or the mode is passthru. **CHECK** compares kind,
+//! namespace or the master is gone; it runs IPAM DEL alongside. It deletes
+//! the link and waits for the kernel to unregister it, so when DEL returns
+//! nothing of the attachment is left and nothing runs on in the background.
+//! **CHECK** compares kind,
 //! mode, flags, lower, MAC, MTU, addresses and routes with the
 //! configuration and `prevResult`. **STATUS** asks the IPAM plugin and looks for the master.
 //! **GC** is forwarded to the IPAM plugin and prunes `hostAccess` state.
@@ -41,10 +39,11 @@
 //! `runtimeConfig.mac`); and `bclim`, `sourceMacs` (mode source's
 //! allow-list), `nopromisc`, `nodst`, `masterMatch` (the master by MAC
 //! address or alternative name), `hostAccess` (a host shim, see
-//! [`hostaccess`]), `stateDir`, `syncDelete`. Unknown keys are ignored.
+//! [`hostaccess`]), `stateDir`. Unknown keys are ignored (`syncDelete`,
+//! from versions whose DEL could finish in the background, among them).
 //!
 //! Errors carry the spec's codes (1, 4, 5, 6, 7, 11, 50) and ours from
-//! 100 on; the table is in [`error`]. Logs go to stderr only.
+//! 100 on (107: a lasting conflict with the master's other macvlans); the table is in [`error`]. Logs go to stderr only.
 
 pub mod cmd;
 pub mod config;
@@ -56,9 +55,18 @@ pub mod net;
 pub mod result;
 pub mod version;
 
-pub use cmd::{reap_link, REAP_ARG};
 pub use error::{Error, Result};
 pub use version::Version;
+
+/// What the binary says about itself when it is run without
+/// `CNI_COMMAND` (by a person, not a runtime), as the reference plugins do.
+pub fn about() -> String {
+    format!(
+        "CNI macvlan plugin mvl-cni version {}\nCNI protocol versions supported: {}\n",
+        env!("CARGO_PKG_VERSION"),
+        Version::all_strings().join(", ")
+    )
+}
 
 /// What the binary prints on stdout and exits with.
 #[derive(Debug, Clone, PartialEq, Eq)]

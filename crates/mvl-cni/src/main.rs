@@ -5,13 +5,9 @@ use std::io::{Read, Write};
 use anyhow::Context;
 
 fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) == Some(mvl_cni::REAP_ARG) {
-        // The detached helper of DEL: no stdout, nobody reads its status.
-        let fd: i32 = args.get(2).context("fd")?.parse().context("fd")?;
-        let index: u32 = args.get(3).context("ifindex")?.parse().context("ifindex")?;
-        let name = args.get(4).context("name")?;
-        mvl_cni::reap_link(fd, index, name)?;
+    if std::env::var_os("CNI_COMMAND").is_none_or(|c| c.is_empty()) {
+        // Run by hand: say what this is instead of failing, and leave stdin alone.
+        eprint!("{}", mvl_cni::about());
         return Ok(());
     }
     let mut stdin = Vec::new();

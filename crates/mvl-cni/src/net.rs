@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 use mvl_core::MacAddr;
 use mvl_netlink::packet::address::{AddressAttribute, AddressFlags, AddressMessage};
 use mvl_netlink::packet::link::{LinkAttribute, LinkMessage, Prop};
+use mvl_netlink::packet::neighbour::{
+    NeighbourAddress, NeighbourAttribute, NeighbourFlags, NeighbourMessage,
+};
 use mvl_netlink::packet::route::{
     RouteAddress, RouteAttribute, RouteMessage, RouteMetric, RouteProtocol, RouteScope, RouteType,
 };
@@ -276,30 +279,6 @@ pub fn add_address(nl: &mut Netlink, index: u32, ifname: &str, a: &IpNet) -> Res
         .map_err(|e| raw_err(&format!("add address {a} to {ifname}"), e))
 }
 
-/// Removes every address and every route of link `index` (all tables,
-/// both families), ignoring failures: what makes a retired link inert at
-/// layer 3 before it is deleted.
-pub fn flush_l3(nl: &mut Netlink, index: u32) {
-    if let Ok(addrs) = addresses(nl, index) {
-        for a in addrs {
-            let m = address_message(index, &a.net);
-            let _ = nl.request(RouteNetlinkMessage::DelAddress(m), 0);
-        }
-    }
-    for v4 in [true, false] {
-        let Ok(list) = routes(nl, v4) else { continue };
-        for r in list.into_iter().filter(|r| r.oif == Some(index)) {
-            let mut m = route_message(index, &r.dst, r.gw, None);
-            m.header.protocol = RouteProtocol::Unspec;
-            m.header.scope = RouteScope::NoWhere;
-            m.header.kind = RouteType::Unspec;
-            m.header.table = u8::try_from(r.table).unwrap_or(0);
-            m.attributes.push(RouteAttribute::Table(r.table));
-            let _ = nl.request(RouteNetlinkMessage::DelRoute(m), 0);
-        }
-    }
-}
-
 /// An address as dumped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AddressEntry {
@@ -447,6 +426,51 @@ pub fn del_host_route(nl: &mut Netlink, index: u32, dst: IpAddr) -> Result<()> {
         Err(e) if matches!(e.errno(), Some(libc::ESRCH | libc::ENODEV | libc::ENOENT)) => Ok(()),
         Err(e) => Err(raw_err(&format!("delete route {net}"), e)),
     }
+}
+
+fn proxy_message(index: u32, addr: std::net::Ipv6Addr) -> NeighbourMessage {
+    let mut m = NeighbourMessage::default();
+    m.header.family = AddressFamily::Inet6;
+    m.header.ifindex = index;
+    m.header.flags = NeighbourFlags::Proxy;
+    m.attributes
+        .push(NeighbourAttribute::Destination(NeighbourAddress::Inet6(addr)));
+    m
+}
+
+/// Makes link `index` answer neighbour solicitations for `addr` (an
+/// `ip -6 neigh add proxy ADDR dev IFNAME` entry); an existing entry is kept.
+pub fn add_ndp_proxy(nl: &mut Netlink, index: u32, ifname: &str, addr: std::net::Ipv6Addr) -> Result<()> {
+    nl.request(
+        RouteNetlinkMessage::NewNeighbour(proxy_message(index, addr)),
+        NLM_F_CREATE | NLM_F_REPLACE,
+    )
+    .map(drop)
+    .map_err(|e| raw_err(&format!("add neighbour proxy {addr} dev {ifname}"), e))
+}
+
+/// The addresses link `index` answers neighbour solicitations for as a proxy.
+pub fn ndp_proxies(nl: &mut Netlink, index: u32) -> Result<Vec<std::net::Ipv6Addr>> {
+    let mut q = NeighbourMessage::default();
+    q.header.family = AddressFamily::Inet6;
+    q.header.flags = NeighbourFlags::Proxy;
+    let dump = nl
+        .dump(RouteNetlinkMessage::GetNeighbour(q))
+        .map_err(|e| raw_err("dump neighbour proxies", e))?;
+    Ok(dump
+        .into_iter()
+        .filter_map(|m| match m {
+            RouteNetlinkMessage::NewNeighbour(n)
+                if n.header.ifindex == index && n.header.flags.contains(NeighbourFlags::Proxy) =>
+            {
+                n.attributes.into_iter().find_map(|a| match a {
+                    NeighbourAttribute::Destination(NeighbourAddress::Inet6(x)) => Some(x),
+                    _ => None,
+                })
+            }
+            _ => None,
+        })
+        .collect())
 }
 
 /// Writes `(path under /proc/sys, value)` pairs from a thread inside

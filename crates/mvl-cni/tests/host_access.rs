@@ -124,7 +124,7 @@ fn host_and_containers_reach_each_other_only_with_host_access() {
     // The last one takes the shim and the state file with it.
     lab.cni_env("DEL", &ha, &b, "eth0", &[("CNI_CONTAINERID", "b")])
         .expect_ok();
-    wait_gone(&lab, &shim);
+    assert_gone(&lab, &shim);
     let files: Vec<_> = std::fs::read_dir(&state)
         .unwrap()
         .flatten()
@@ -135,14 +135,9 @@ fn host_and_containers_reach_each_other_only_with_host_access() {
     lab.cni("DEL", &cf, &plain, "eth0").expect_ok();
 }
 
-fn wait_gone(lab: &Lab, name: &str) {
-    for _ in 0..300 {
-        if lab.host_nl().link(name).is_err() {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    panic!("{name} is still there");
+#[track_caller]
+fn assert_gone(lab: &Lab, name: &str) {
+    assert!(lab.host_nl().link(name).is_err(), "{name} is still there");
 }
 
 #[test]
@@ -176,18 +171,18 @@ fn gc_and_rollback_release_the_shim() {
     gc["cni.dev/valid-attachments"] = json!([]);
     lab.exec(std::path::Path::new(common::BIN), "GC", &gc, &[])
         .expect_ok();
-    wait_gone(&lab, &shim);
+    assert_gone(&lab, &shim);
     for (c, id) in [(&a, "a"), (&b, "b")] {
         lab.cni_env("DEL", &ha, c, "eth0", &[("CNI_CONTAINERID", id)])
             .expect_ok();
-        c.wait_clean(&[]);
+        c.assert_clean(&[]);
     }
     // A failed ADD undoes the hostAccess attachment with everything else.
     let c = Container::new();
     lab.set_ipam_result(&json!({"cniVersion": "1.0.0",
         "ips": [{"address": "10.1.0.43/24"}], "routes": [{"dst": "10.9.0.0/16", "gw": "192.0.2.1"}]}));
     lab.cni("ADD", &ha, &c, "eth0").expect_code(103);
-    c.wait_clean(&[]);
+    c.assert_clean(&[]);
     assert!(lab.host_nl().link(shim.as_str()).is_err());
     // STATUS checks the state directory.
     lab.exec(std::path::Path::new(common::BIN), "STATUS", &ha, &[])
@@ -198,4 +193,129 @@ fn gc_and_rollback_release_the_shim() {
     );
     lab.exec(std::path::Path::new(common::BIN), "STATUS", &bad, &[])
         .expect_code(50);
+}
+
+/// `ping` from `ns`, a few tries: a fresh IPv6 address finishes duplicate
+/// address detection first (about a second), and until then ping fails at
+/// once.
+fn ping_soon(ns: &mvl_netlink::NetNs, addr: &str) -> bool {
+    (0..20).any(|_| {
+        Lab::ping(ns, addr) || {
+            std::thread::sleep(std::time::Duration::from_millis(250));
+            false
+        }
+    })
+}
+
+/// Waits (bounded) until the container's addresses finished duplicate
+/// address detection, so that a failing ping fails for the right reason.
+fn wait_dad(c: &Container) {
+    for _ in 0..100 {
+        let mut nl = c.nl();
+        let eth0 = nl.link("eth0").unwrap().index;
+        if mvl_cni::net::addresses(&mut nl, eth0)
+            .unwrap()
+            .iter()
+            .all(|a| !a.tentative)
+        {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("the container's IPv6 addresses stay tentative");
+}
+
+/// Runs `ip ARGS` from a thread inside `ns`.
+fn ip_in(ns: &mvl_netlink::NetNs, args: &[&str]) {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let st = ns
+        .run(move || std::process::Command::new("ip").args(&args).status().unwrap())
+        .unwrap();
+    assert!(st.success());
+}
+
+#[test]
+fn dual_stack_both_ways() {
+    need_root!();
+    if !have_ping() {
+        return;
+    }
+    let lab = Lab::new();
+    // The host's IPv6 address on the master, as on a normal host.
+    let failed =
+        mvl_cni::net::write_sysctls(&lab.host, &[("net/ipv6/conf/veth0/accept_dad".into(), "0")]).unwrap();
+    assert!(failed.is_empty(), "{failed:?}");
+    let mut hnl = lab.host_nl();
+    let veth0 = hnl.link("veth0").unwrap().index;
+    mvl_cni::net::add_address(&mut hnl, veth0, "veth0", &"fd00:1::1/64".parse().unwrap()).unwrap();
+    let shim = format!("mvlshim{veth0}");
+    let dual = |v4: &str, v6: &str| {
+        json!({"cniVersion": "1.0.0", "ips": [
+            {"address": format!("{v4}/24"), "gateway": "10.1.0.1"},
+            {"address": format!("{v6}/64")}]})
+    };
+
+    // Without hostAccess neither family reaches the host.
+    let plain = Container::new();
+    lab.set_ipam_result(&dual("10.1.0.60", "fd00:1::60"));
+    let cf = conf("1.0.0", json!({}));
+    lab.cni("ADD", &cf, &plain, "eth0").expect_ok();
+    wait_dad(&plain);
+    assert!(
+        !Lab::ping(&plain.ns, "fd00:1::1"),
+        "container -> host over IPv6 without hostAccess"
+    );
+
+    let ha = conf("1.0.0", json!({"hostAccess": true}));
+    let a = Container::new();
+    lab.set_ipam_result(&dual("10.1.0.61", "fd00:1::61"));
+    let env_a = [("CNI_CONTAINERID", "a")];
+    let ra = lab.cni_env("ADD", &ha, &a, "eth0", &env_a).expect_ok().clone();
+    for (from, to, what) in [
+        (&lab.host, "10.1.0.61", "host -> container, IPv4"),
+        (&lab.host, "fd00:1::61", "host -> container, IPv6"),
+        (&a.ns, "10.1.0.1", "container -> host, IPv4"),
+        (&a.ns, "fd00:1::1", "container -> host, IPv6"),
+    ] {
+        assert!(ping_soon(from, to), "{what}");
+    }
+    lab.cni_env("CHECK", &with_prev(&ha, &ra), &a, "eth0", &env_a)
+        .expect_ok();
+
+    // The neighbour proxy is what carries IPv6: without it (and with the
+    // container's neighbour cache flushed) the container cannot reach the
+    // host, and CHECK says what is missing.
+    ip_in(
+        &lab.host,
+        &["-6", "neigh", "del", "proxy", "fd00:1::1", "dev", &shim],
+    );
+    ip_in(&a.ns, &["-6", "neigh", "flush", "dev", "eth0"]);
+    assert!(
+        !Lab::ping(&a.ns, "fd00:1::1"),
+        "container -> host without the proxy"
+    );
+    let msg = lab
+        .cni_env("CHECK", &with_prev(&ha, &ra), &a, "eth0", &env_a)
+        .expect_code(105);
+    assert!(msg.contains("fd00:1::1") && msg.contains(&shim), "{msg}");
+
+    // The next attachment puts it back; both reach the host.
+    let b = Container::new();
+    lab.set_ipam_result(&dual("10.1.0.62", "fd00:1::62"));
+    let env_b = [("CNI_CONTAINERID", "b")];
+    lab.cni_env("ADD", &ha, &b, "eth0", &env_b).expect_ok();
+    assert!(ping_soon(&b.ns, "fd00:1::1"), "container b -> host, IPv6");
+    assert!(ping_soon(&a.ns, "fd00:1::1"), "container a -> host, IPv6, again");
+    assert!(ping_soon(&lab.host, "fd00:1::62"), "host -> container b, IPv6");
+    lab.cni_env("CHECK", &with_prev(&ha, &ra), &a, "eth0", &env_a)
+        .expect_ok();
+    // The plain container still cannot.
+    assert!(!Lab::ping(&plain.ns, "fd00:1::1"));
+
+    for (c, env) in [(&a, env_a), (&b, env_b)] {
+        lab.cni_env("DEL", &ha, c, "eth0", &env).expect_ok();
+        c.assert_clean(&[]);
+    }
+    assert_gone(&lab, &shim);
+    lab.cni("DEL", &cf, &plain, "eth0").expect_ok();
 }

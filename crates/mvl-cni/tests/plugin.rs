@@ -82,7 +82,7 @@ fn every_version_add_check_del_del() {
         lab.cni("DEL", &del, &c, "eth0").expect_ok();
         assert!(c.link("eth0").is_none(), "{v}: eth0 gone at once");
         lab.cni("DEL", &del, &c, "eth0").expect_ok();
-        c.wait_clean(&[]);
+        c.assert_clean(&[]);
         let mut want = vec!["ADD"];
         if v >= "0.4.0" {
             want.push("CHECK");
@@ -115,7 +115,7 @@ fn l2_only() {
         lab.cni("CHECK", &with_prev(&cf, &res), &c, "net1");
         lab.cni("DEL", &cf, &c, "net1").expect_ok();
         lab.cni("DEL", &cf, &c, "net1").expect_ok();
-        c.wait_clean(&[]);
+        c.assert_clean(&[]);
     }
     // Before 0.3.0 a result cannot describe it: refused before anything is made.
     let c = Container::new();
@@ -266,13 +266,21 @@ fn mac_precedence_mtu_and_broadcast_knobs() {
     rc["runtimeConfig"] = json!({"mac": "02:00:00:00:00:03"});
     lab.cni_env("ADD", &rc, &c, "eth2", &args).expect_ok();
     assert_eq!(c.link("eth2").unwrap().address, Some(mac("02:00:00:00:00:03")));
-    // A second attachment with a MAC that is in use on the master: try again later.
+    // A second attachment with a MAC that is in use on the master: a
+    // conflict that lasts (107), not "try again later" (11). The message
+    // names the MAC, where it came from, the attachment and the master, once.
     let c2 = Container::new();
-    let msg = lab.cni_env("ADD", &rc, &c2, "eth0", &[]).expect_code(11);
-    assert!(msg.contains("02:00:00:00:00:03"), "{msg}");
-    assert!(c2.links().is_empty());
+    let msg = lab
+        .cni_env("ADD", &rc, &c2, "eth0", &[("CNI_CONTAINERID", "second")])
+        .expect_code(107);
+    assert_eq!(
+        msg,
+        "cannot bring up eth0 of container second: its MAC 02:00:00:00:00:03 (from runtimeConfig.mac) \
+         is already used by another macvlan on master veth0, and the macvlans of a master need distinct MACs"
+    );
+    c2.assert_clean(&[]);
     lab.cni("DEL", &rc, &c, "eth2").expect_ok();
-    c.wait_clean(&[]);
+    c.assert_clean(&[]);
 }
 
 #[test]
@@ -316,7 +324,7 @@ fn every_mode_and_flag() {
             .expect_code(105);
         assert!(msg.contains("mode"), "{msg}");
         lab.cni("DEL", &cf, &c, "eth0").expect_ok();
-        c.wait_clean(&[]);
+        c.assert_clean(&[]);
     }
 }
 
@@ -330,7 +338,7 @@ fn rollback_leaves_nothing_and_releases_the_lease() {
     lab.ipam_fail("ADD", 11);
     let msg = lab.cni("ADD", &cf, &c, "eth0").expect_code(11);
     assert!(msg.contains("fake IPAM refuses"), "{msg}");
-    c.wait_clean(&[]);
+    c.assert_clean(&[]);
     assert_eq!(lab.ipam_log(), ["ADD", "DEL"]);
     lab.ipam_ok();
     // Configuring fails after IPAM: a route whose gateway is not on the link.
@@ -339,19 +347,19 @@ fn rollback_leaves_nothing_and_releases_the_lease() {
         "ips": [{"address": "10.1.0.11/24"}], "routes": [{"dst": "10.9.0.0/16", "gw": "192.0.2.1"}]}));
     let msg = lab.cni("ADD", &cf, &c, "eth0").expect_code(103);
     assert!(msg.contains("10.9.0.0/16") && msg.contains("192.0.2.1"), "{msg}");
-    c.wait_clean(&[]);
+    c.assert_clean(&[]);
     assert_eq!(lab.ipam_log(), ["ADD", "DEL"]);
     // IPAM returns no address.
     lab.clear_ipam_log();
     lab.set_ipam_result(&json!({"cniVersion": "1.0.0"}));
     lab.cni("ADD", &cf, &c, "eth0").expect_code(104);
-    c.wait_clean(&[]);
+    c.assert_clean(&[]);
     assert_eq!(lab.ipam_log(), ["ADD", "DEL"]);
     // IPAM prints garbage.
     lab.clear_ipam_log();
     std::fs::write(lab.dir.0.join("ipam-result.json"), "not json").unwrap();
     lab.cni("ADD", &cf, &c, "eth0").expect_code(104);
-    c.wait_clean(&[]);
+    c.assert_clean(&[]);
     assert_eq!(lab.ipam_log(), ["ADD", "DEL"]);
 }
 
@@ -369,7 +377,7 @@ fn del_succeeds_when_things_are_gone() {
     lab.cni("ADD", &cf, &c, "eth0").expect_ok();
     lab.host_nl().delete_link("veth0").unwrap();
     lab.cni("DEL", &cf, &c, "eth0").expect_ok();
-    c.wait_clean(&[]);
+    c.assert_clean(&[]);
     // The namespace is gone: its path no longer exists, or is a plain file
     // (a bind mount that was unmounted).
     let gone = lab.dir.0.join("no-such-netns").display().to_string();
@@ -396,22 +404,29 @@ fn del_succeeds_when_things_are_gone() {
     lab2.ipam_fail("DEL", 5);
     lab2.cni("DEL", &cf, &c3, "eth0").expect_code(5);
     assert!(c3.link("eth0").is_none());
-    c3.wait_clean(&[]);
+    c3.assert_clean(&[]);
 }
 
 #[test]
-fn sync_delete_and_passthru_delete_at_once() {
+fn del_is_done_when_it_returns() {
     need_root!();
     let lab = Lab::new();
     let c = Container::new();
-    for extra in [json!({"syncDelete": true}), json!({"mode": "passthru"})] {
+    // `syncDelete` (from versions whose DEL finished in the background) is
+    // accepted and changes nothing.
+    for extra in [
+        json!({}),
+        json!({"mac": "02:00:00:00:02:01"}),
+        json!({"syncDelete": false}),
+        json!({"mode": "passthru"}),
+    ] {
         let cf = conf("1.0.0", extra);
-        lab.cni("ADD", &cf, &c, "eth0").expect_ok();
-        lab.cni("DEL", &cf, &c, "eth0").expect_ok();
-        assert!(c.links().is_empty(), "{cf}");
-        // Passthru again at once: the lower is free.
-        lab.cni("ADD", &cf, &c, "eth0").expect_ok();
-        lab.cni("DEL", &cf, &c, "eth0").expect_ok();
+        for _ in 0..2 {
+            lab.cni("ADD", &cf, &c, "eth0").expect_ok();
+            lab.cni("DEL", &cf, &c, "eth0").expect_ok();
+            // No waiting: nothing of the link is left, under any name.
+            assert!(c.links().is_empty(), "{cf}: {:?}", c.links());
+        }
     }
 }
 
@@ -450,7 +465,7 @@ fn default_master_in_host_and_container() {
     assert_eq!(c2.link("net1").unwrap().link, Some(up.index));
     lab.cni("CHECK", &with_prev(&cf2, &res), &c2, "net1").expect_ok();
     lab.cni("DEL", &cf2, &c2, "net1").expect_ok();
-    c2.wait_clean(&["uplink", "uplink-peer"]);
+    c2.assert_clean(&["uplink", "uplink-peer"]);
     // linkInContainer with a named master.
     let cf3 = conf(
         "1.1.0",
@@ -458,7 +473,7 @@ fn default_master_in_host_and_container() {
     );
     lab.cni("ADD", &cf3, &c2, "net1").expect_ok();
     lab.cni("DEL", &cf3, &c2, "net1").expect_ok();
-    c2.wait_clean(&["uplink", "uplink-peer"]);
+    c2.assert_clean(&["uplink", "uplink-peer"]);
 }
 
 #[test]
@@ -502,7 +517,7 @@ fn master_match_by_mac_and_altname() {
         json!({"master": null, "masterMatch": "no-such-altname", "ipam": {}}),
     );
     lab.cni("ADD", &none, &c, "eth0").expect_code(100);
-    c.wait_clean(&[]);
+    c.assert_clean(&[]);
 }
 
 #[test]
@@ -575,7 +590,7 @@ fn status_gc_and_ipam_versions() {
     lab.cni("DEL", &oc, &c, "eth0").expect_ok();
     let calls: Vec<String> = lab.ipam_log().into_iter().filter(|c| c != "VERSION").collect();
     assert_eq!(calls, ["ADD", "DEL"]);
-    c.wait_clean(&[]);
+    c.assert_clean(&[]);
 }
 
 #[test]
@@ -637,7 +652,7 @@ fn chained_prev_result_and_check_drift() {
     lab.cni("DEL", &ck, &c, "eth0").expect_ok();
     let msg = lab.cni("CHECK", &ck, &c, "eth0").expect_code(105);
     assert!(msg.contains("missing"), "{msg}");
-    c.wait_clean(&[]);
+    c.assert_clean(&[]);
 }
 
 #[test]
@@ -657,7 +672,7 @@ fn ipv6_addresses_and_routes() {
     assert_eq!(res["routes"][1]["priority"], 50);
     lab.cni("CHECK", &with_prev(&cf, &res), &c, "eth0").expect_ok();
     lab.cni("DEL", &cf, &c, "eth0").expect_ok();
-    c.wait_clean(&[]);
+    c.assert_clean(&[]);
 }
 
 #[test]
@@ -665,8 +680,8 @@ fn add_right_after_del() {
     need_root!();
     let lab = Lab::new();
     let c = Container::new();
-    // The same MAC, address and routes each time, no pause in between: the
-    // retired link must not be in the way while its helper deletes it.
+    // The same MAC, address and routes each time, no pause in between: DEL
+    // leaves nothing in the way of the next ADD.
     for cf in [
         conf("1.0.0", json!({"mac": "02:00:00:00:01:01"})),
         conf("1.0.0", json!({})),
@@ -674,7 +689,117 @@ fn add_right_after_del() {
         for _ in 0..5 {
             let res = lab.cni("ADD", &cf, &c, "eth0").expect_ok().clone();
             lab.cni("DEL", &with_prev(&cf, &res), &c, "eth0").expect_ok();
+            assert!(c.links().is_empty(), "{:?}", c.links());
         }
     }
-    c.wait_clean(&[]);
+    c.assert_clean(&[]);
+}
+
+#[test]
+fn run_by_hand_it_says_what_it_is() {
+    // No CNI_COMMAND (empty counts as unset), stdin left open: it must not wait for it.
+    for env in [vec![], vec![("CNI_COMMAND", "")]] {
+        let mut c = std::process::Command::new(common::BIN);
+        c.env_clear().envs(env);
+        let mut child = c
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let open_stdin = child.stdin.take();
+        // Bounded: a plugin that reads stdin would wait forever on it.
+        let mut exited = false;
+        for _ in 0..1000 {
+            if child.try_wait().unwrap().is_some() {
+                exited = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        if !exited {
+            let _ = child.kill();
+        }
+        drop(open_stdin);
+        let o = child.wait_with_output().unwrap();
+        assert!(exited, "it waited for stdin: {o:?}");
+        assert!(o.status.success(), "{o:?}");
+        assert!(o.stdout.is_empty(), "{o:?}");
+        let text = String::from_utf8(o.stderr).unwrap();
+        assert!(text.starts_with("CNI macvlan plugin mvl-cni version "), "{text}");
+        assert!(
+            text.contains(
+                "CNI protocol versions supported: 0.1.0, 0.2.0, 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0\n"
+            ),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn passthru_conflicts_name_the_master_and_the_rule() {
+    need_root!();
+    let lab = Lab::new();
+    let pt = conf("1.0.0", json!({"mode": "passthru"}));
+    let br = conf("1.0.0", json!({"mode": "bridge"}));
+    let env = |id: &'static str| [("CNI_CONTAINERID", id)];
+    // The other macvlan is in another container: only the kernel sees it.
+    for (first, second, rule) in [
+        (
+            &pt,
+            &br,
+            "the master has a passthru macvlan (in another network namespace)",
+        ),
+        (
+            &br,
+            &pt,
+            "the master already has a macvlan (in another network namespace)",
+        ),
+    ] {
+        let (a, b) = (Container::new(), Container::new());
+        lab.cni_env("ADD", first, &a, "eth0", &env("a")).expect_ok();
+        lab.clear_ipam_log();
+        let msg = lab.cni_env("ADD", second, &b, "eth0", &env("b")).expect_code(107);
+        assert!(msg.starts_with("cannot add eth0 of container b"), "{msg}");
+        assert!(msg.contains("on master veth0: "), "{msg}");
+        assert!(msg.contains(rule), "{msg}");
+        assert!(
+            msg.ends_with("a passthru macvlan must be the only macvlan on its master"),
+            "{msg}"
+        );
+        assert!(
+            !msg.contains("veth0 on index") && !msg.contains("Invalid argument"),
+            "{msg}"
+        );
+        b.assert_clean(&[]);
+        assert_eq!(lab.ipam_log(), ["ADD", "DEL"], "the lease is given back");
+        lab.cni_env("DEL", first, &a, "eth0", &env("a")).expect_ok();
+    }
+    // A passthru macvlan in the master's own namespace is named.
+    let mut hnl = lab.host_nl();
+    hnl.create_macvlan(&mvl_netlink::NewMacvlan::new("mvp", "veth0").mode(Mode::Passthru))
+        .unwrap();
+    let c = Container::new();
+    let msg = lab.cni_env("ADD", &br, &c, "eth0", &env("c")).expect_code(107);
+    assert_eq!(
+        msg,
+        "cannot add eth0 of container c on master veth0: the master has the passthru macvlan mvp, \
+         and a passthru macvlan must be the only macvlan on its master"
+    );
+    c.assert_clean(&[]);
+    hnl.delete_link("mvp").unwrap();
+    // A macvlan in the master's own namespace is seen before anything is made.
+    lab.host_nl()
+        .create_macvlan(&mvl_netlink::NewMacvlan::new("mv0", "veth0").mode(Mode::Bridge))
+        .unwrap();
+    let c = Container::new();
+    lab.clear_ipam_log();
+    let msg = lab.cni_env("ADD", &pt, &c, "eth0", &env("c")).expect_code(107);
+    assert_eq!(
+        msg,
+        "cannot add eth0 of container c in mode passthru on master veth0: the master already has \
+         the macvlan(s) mv0, and a passthru macvlan must be the only macvlan on its master"
+    );
+    assert!(lab.ipam_log().is_empty(), "IPAM was not even asked");
+    c.assert_clean(&[]);
 }

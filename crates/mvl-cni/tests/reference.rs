@@ -106,7 +106,7 @@ fn cycle(lab: &Lab, plugin: &Path, conf: &Value, id: &str) -> (State, Value) {
         .expect_ok();
     lab.plugin_env(plugin, "DEL", &with_prev(conf, &res), &c, "eth0", &env)
         .expect_ok();
-    c.wait_clean(&[]);
+    c.assert_clean(&[]);
     (st, res)
 }
 
@@ -213,7 +213,7 @@ fn where_the_reference_is_wrong() {
             let o = lab.plugin_env(p, "ADD", conf, &c, "eth0", &[]);
             assert!(!o.ok, "{who}: {case} must fail");
             if who == "mvl-cni" {
-                c.wait_clean(&[]);
+                c.assert_clean(&[]);
             } else {
                 std::thread::sleep(std::time::Duration::from_millis(50));
                 let left: Vec<String> = c.links().into_iter().map(|l| l.name).collect();
@@ -256,5 +256,5 @@ fn where_the_reference_is_wrong() {
         .expect_ok();
     lab.exec(ours(), "GC", &v110, &[]).expect_ok();
     lab.plugin_env(ours(), "DEL", &v110, &c, "eth0", &[]).expect_ok();
-    c.wait_clean(&[]);
+    c.assert_clean(&[]);
 }

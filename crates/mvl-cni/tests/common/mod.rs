@@ -14,7 +14,6 @@ use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
 
 use mvl_netlink::{Link, NetNs, Netlink};
 use serde_json::{json, Value};
@@ -90,25 +89,17 @@ impl Container {
             .collect()
     }
 
-    /// Waits (up to 3 s) until the only links left are those named in `keep`.
-    pub fn wait_clean(&self, keep: &[&str]) {
-        let start = Instant::now();
-        loop {
-            let left: Vec<String> = self
-                .links()
-                .into_iter()
-                .map(|l| l.name)
-                .filter(|n| !keep.contains(&n.as_str()))
-                .collect();
-            if left.is_empty() {
-                return;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(3),
-                "links left behind in the container: {left:?}"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
+    /// Asserts that the only links are those named in `keep`: DEL and a
+    /// failed ADD leave nothing behind, at once.
+    #[track_caller]
+    pub fn assert_clean(&self, keep: &[&str]) {
+        let left: Vec<String> = self
+            .links()
+            .into_iter()
+            .map(|l| l.name)
+            .filter(|n| !keep.contains(&n.as_str()))
+            .collect();
+        assert!(left.is_empty(), "links left behind in the container: {left:?}");
     }
 
     pub fn addresses(&self, name: &str) -> Vec<String> {
