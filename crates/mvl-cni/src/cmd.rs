@@ -718,9 +718,12 @@ fn check(inv: &Invocation, conf: &Conf, stdin: &[u8]) -> Result<()> {
         }
     }
     if link.link != Some(master.index) {
+        let lower = link
+            .link
+            .map_or_else(|| "none".to_string(), |i| format!("index {i}"));
         return fail(format!(
-            "its lower device is index {:?}, not master {} (index {})",
-            link.link, master.name, master.index
+            "its lower device is {lower}, not master {} (index {})",
+            master.name, master.index
         ));
     }
     let mac = link.address.map(|m| m.to_string()).unwrap_or_default();
@@ -735,7 +738,8 @@ fn check(inv: &Invocation, conf: &Conf, stdin: &[u8]) -> Result<()> {
         }
     }
     if s.mtu != 0 && link.mtu != Some(s.mtu) {
-        return fail(format!("MTU is {:?}, the configuration says {}", link.mtu, s.mtu));
+        let mtu = link.mtu.map_or_else(|| "unknown".to_string(), |m| m.to_string());
+        return fail(format!("MTU is {mtu}, the configuration says {}", s.mtu));
     }
     if !link.is_up() {
         return fail("is down".into());

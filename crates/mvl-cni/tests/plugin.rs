@@ -648,7 +648,10 @@ fn chained_prev_result_and_check_drift() {
             "eth0",
         )
         .expect_code(105);
-    assert!(msg.contains("MTU"), "{msg}");
+    assert!(
+        msg.contains("MTU is 1500, the configuration says 1400") && !msg.contains("Some("),
+        "{msg}"
+    );
     lab.cni("DEL", &ck, &c, "eth0").expect_ok();
     let msg = lab.cni("CHECK", &ck, &c, "eth0").expect_code(105);
     assert!(msg.contains("missing"), "{msg}");
