@@ -12,6 +12,24 @@ pub struct Delivery {
     pub child: ChildId,
     /// The packet type it sees.
     pub pkt_type: PktType,
+    /// The path that handed it over, which decides how Linux counts it.
+    pub via: Via,
+}
+
+/// Which path of the driver hands a copy to a macvlan. They count it
+/// differently in the receiver's statistics (`macvlan_count_rx`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// To the owner of the destination MAC (or the passthru macvlan).
+    Unicast,
+    /// To a source-mode macvlan that lists the sender (`macvlan_forward_source`).
+    SourceList,
+    /// A copy of a flood (`macvlan_broadcast`): counted as multicast.
+    Flood,
+    /// A group frame back to the private, passthru or source macvlan that
+    /// sent it ("forward to original port"): counted with 0 bytes, as Linux
+    /// never sets the length on that path.
+    ReturnedToSender,
 }
 
 /// Why a frame, or one copy of it, went nowhere.
@@ -258,11 +276,11 @@ impl Decision {
     }
 
     #[inline]
-    pub(crate) fn deliver(&mut self, child: ChildId, pkt_type: PktType) {
+    pub(crate) fn deliver(&mut self, child: ChildId, pkt_type: PktType, via: Via) {
         if self.explain {
             self.skipped.retain(|&(c, _)| c != child);
         }
-        self.deliveries.push(Delivery { child, pkt_type });
+        self.deliveries.push(Delivery { child, pkt_type, via });
     }
 
     #[inline]

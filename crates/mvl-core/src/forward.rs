@@ -2,7 +2,7 @@
 //! (`macvlan_handle_frame`) and the transmit path from a macvlan
 //! (`macvlan_queue_xmit`).
 
-use crate::decision::{Decision, Reason};
+use crate::decision::{Decision, Reason, Via};
 use crate::mac::{MacAddr, MacKey};
 use crate::mode::{Mode, ModeMask, PktType};
 use crate::port::{ChildId, Port};
@@ -66,7 +66,11 @@ impl Port {
                 out.skip(id, Reason::ChildDown);
                 continue;
             }
-            out.deliver(id, if dst == c.mac { PktType::Host } else { base });
+            out.deliver(
+                id,
+                if dst == c.mac { PktType::Host } else { base },
+                Via::SourceList,
+            );
         }
         consumed_by
     }
@@ -105,7 +109,7 @@ impl Port {
             out.skip(id, Reason::DestinationDown { child: id });
             return;
         }
-        out.deliver(id, PktType::Host);
+        out.deliver(id, PktType::Host, Via::Unicast);
     }
 
     /// Explains a unicast that found no up owner although a down macvlan has the MAC.
@@ -123,7 +127,7 @@ impl Port {
             let mode = self.get(sid).expect("lookups hold live children").mode;
             if !matches!(mode, Mode::Vepa | Mode::Bridge) {
                 // Forward to original port: the sender alone gets it back.
-                out.deliver(sid, PktType::for_group(dst));
+                out.deliver(sid, PktType::for_group(dst), Via::ReturnedToSender);
                 if out.explain() {
                     for &id in &self.flood_order {
                         if id != sid {
@@ -216,7 +220,7 @@ impl Port {
                     continue;
                 }
             }
-            out.deliver(id, pkt_type);
+            out.deliver(id, pkt_type, Via::Flood);
         }
         if out.explain() {
             for &id in &self.order {

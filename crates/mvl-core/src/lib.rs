@@ -49,7 +49,7 @@ mod port;
 mod registry;
 pub mod wire;
 
-pub use decision::{Decision, Delivery, Reason};
+pub use decision::{Decision, Delivery, Reason, Via};
 pub use error::{BadMac, Errno, Error};
 pub use mac::{MacAddr, MacHasher, ParseMacError};
 pub use mode::{Flags, MacaddrOp, Mode, ModeMask, ParseModeError, PktType};

@@ -1091,3 +1091,44 @@ fn details_print_as_iproute2_6_1_does() {
         .iproute2_details()
         .starts_with("macvlan mode source nodst bcqueuelen 1000 usedbcqueuelen 1000 bclim -1 "));
 }
+
+/// §3.10: how each copy was handed over decides how Linux counts it — a
+/// flood copy as multicast, a group frame returned to its private sender
+/// with no bytes — so every delivery says which path it took.
+#[test]
+fn deliveries_name_the_path_that_counts_them() {
+    let mut p = port();
+    let b1 = up(&mut p, "b1", 1, Mode::Bridge);
+    let _b2 = up(&mut p, "b2", 2, Mode::Bridge);
+    let pr = up(&mut p, "pr", 3, Mode::Private);
+    let src = p
+        .create(NewMacvlan::new("src", mac(4)).mode(Mode::Source))
+        .unwrap();
+    p.change(
+        src,
+        &MacvlanChange {
+            macaddr: Some(MacaddrOp::Add(EXTERNAL)),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    p.open(src).unwrap();
+    let via = |d: &Decision| -> Vec<Via> { d.deliveries().iter().map(|d| d.via).collect() };
+    // A broadcast from the wire: a flood (and a source-list copy for the listed sender).
+    let d = rx(&p, &frame(MacAddr::BROADCAST, EXTERNAL));
+    assert!(
+        via(&d).contains(&Via::Flood) && via(&d).contains(&Via::SourceList),
+        "{d:?}"
+    );
+    // Unicast to a macvlan.
+    assert_eq!(via(&rx(&p, &frame(mac(1), mac(50)))), [Via::Unicast]);
+    // A bridge-mode broadcast reaches its sibling as a flood on the transmit path.
+    assert_eq!(via(&tx(&p, b1, &frame(MacAddr::BROADCAST, mac(1)))), [Via::Flood]);
+    // The private macvlan's own broadcast, back through a hairpin, is returned to it alone.
+    let d = rx(&p, &frame(MacAddr::BROADCAST, mac(3)));
+    assert_eq!(d.deliveries().len(), 1, "{d:?}");
+    assert_eq!(
+        (d.deliveries()[0].child, d.deliveries()[0].via),
+        (pr, Via::ReturnedToSender)
+    );
+}

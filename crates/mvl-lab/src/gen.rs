@@ -2,8 +2,11 @@
 //! servers whose NIC is a veth to the switch, 1–6 macvlans on those NICs
 //! each in a namespace of its own — random modes, flags, source lists,
 //! hairpin, devices down, MAC collisions, live mode changes, static
-//! neighbour entries — and then a
-//! ping between every pair of hosts in both directions.
+//! neighbour entries — and the shapes people build next: macvlans on the
+//! bridge itself and on such a macvlan, a bridge without ports, carrier
+//! flaps, renames, iproute2's own refusals, captures inside namespaces;
+//! then a ping (in the forms people type) between every pair of hosts in
+//! both directions, and counters after the traffic.
 
 use std::fmt::Write;
 
@@ -147,6 +150,73 @@ pub fn random_lab(seed: u64) -> String {
         });
     }
 
+    // Where people go next: macvlans on the bridge itself (libvirt's vmbr0),
+    // a macvlan on such a macvlan, and a bridge without ports.
+    if r.chance(35) {
+        for b in 1..=r.range(1, 2) {
+            let mode = *r.pick(&["private", "vepa", "bridge", "bridge"]);
+            let (ns, dev) = (format!("vm{b}"), format!("mb{b}"));
+            let mac = format!("02:00:00:00:0b:{b:02x}");
+            known.push(mac.clone());
+            let _ = writeln!(s, "ip netns add {ns}");
+            let _ = writeln!(
+                s,
+                "ip link add {dev} link br0 address {mac} type macvlan mode {mode}"
+            );
+            let top = if b == 2 && r.chance(50) {
+                // On top of the first: one more macvlan on br0's port.
+                let _ = writeln!(s, "ip link set {dev} up");
+                let m = format!("02:00:00:00:0c:{b:02x}");
+                known.push(m.clone());
+                let _ = writeln!(
+                    s,
+                    "ip link add {dev}s link {dev} address {m} type macvlan mode bridge"
+                );
+                (format!("{dev}s"), m)
+            } else {
+                (dev.clone(), mac)
+            };
+            let _ = writeln!(s, "ip link set {} netns {ns}", top.0);
+            let _ = writeln!(s, "ip -n {ns} addr add 10.0.0.{}/24 dev {}", 100 + b, top.0);
+            let _ = writeln!(s, "ip -n {ns} link set {} up", top.0);
+            hosts.push(Host {
+                netns: Some(ns),
+                dev: top.0,
+                mac: top.1,
+                ip: format!("10.0.0.{}", 100 + b),
+            });
+        }
+    }
+    let mut portless = Vec::new();
+    if r.chance(15) {
+        let _ = writeln!(s, "ip link add name br9 type bridge");
+        if r.chance(50) {
+            let _ = writeln!(s, "ip addr add 10.9.0.254/24 dev br9");
+            portless.push(Host {
+                netns: None,
+                dev: "br9".into(),
+                mac: String::new(),
+                ip: "10.9.0.254".into(),
+            });
+        }
+        let _ = writeln!(s, "ip link set br9 up");
+        for k in 1..=2 {
+            let _ = writeln!(s, "ip netns add pl{k}");
+            let _ = writeln!(
+                s,
+                "ip link add pm{k} link br9 netns pl{k} type macvlan mode bridge"
+            );
+            let _ = writeln!(s, "ip -n pl{k} addr add 10.9.0.{k}/24 dev pm{k}");
+            let _ = writeln!(s, "ip -n pl{k} link set pm{k} up");
+            portless.push(Host {
+                netns: Some(format!("pl{k}")),
+                dev: format!("pm{k}"),
+                mac: String::new(),
+                ip: format!("10.9.0.{k}"),
+            });
+        }
+    }
+
     // Live changes after everything is up.
     if r.chance(30) {
         let (c, _) = *r.pick(&child_modes);
@@ -181,17 +251,86 @@ pub fn random_lab(seed: u64) -> String {
             );
         }
     }
+    // A carrier flap of a bridge port; Linux passes a lower's new carrier
+    // on to its macvlans within a second.
+    if r.chance(15) {
+        let i = r.range(1, lowers);
+        let _ = writeln!(s, "ip link set sw{i} down");
+        let _ = writeln!(s, "ip link set sw{i} up");
+        let _ = writeln!(s, "sleep 1");
+    }
+    // A renamed macvlan (down for the rename, as the kernel requires).
+    if r.chance(15) {
+        let k = r.range(1, hosts.len() as u64 - 1) as usize;
+        if hosts[k].dev.starts_with('m') {
+            let ns = in_ns(&hosts[k].netns);
+            let (old, new) = (hosts[k].dev.clone(), format!("e{}", hosts[k].dev));
+            let _ = writeln!(s, "{ns}ip link set {old} down");
+            let _ = writeln!(s, "{ns}ip link set {old} name {new}");
+            let _ = writeln!(s, "{ns}ip link set {new} up");
+            hosts[k].dev = new;
+        }
+    }
+    // Words iproute2 itself refuses, mixed into a valid lab: each is a line
+    // that fails, and the lab goes on.
+    if r.chance(20) {
+        let i = r.range(1, lowers);
+        let bad = *r.pick(&[
+            "type macvlan mode nosuchmode",
+            "type macvlan nopromisc",
+            "mtu abc type macvlan",
+            "address zz:00:00:00:00:01 type macvlan",
+            "type macvlan flag bogus",
+        ]);
+        let _ = writeln!(s, "ip -n srv{i} link add bad{i} link nic{i} {bad}");
+    }
+    // Captures, in the namespaces that hold the devices, and on a port.
+    let mut captured = 0;
+    for h in &hosts {
+        if captured < 2 && h.netns.is_some() && r.chance(15) {
+            let filter = r.pick(&["", " icmp", " arp", " -e"]);
+            let _ = writeln!(s, "{}tcpdump -i {}{filter} &", in_ns(&h.netns), h.dev);
+            captured += 1;
+        }
+    }
+    if r.chance(15) {
+        let _ = writeln!(s, "tcpdump -i sw{} -e &", r.range(1, lowers));
+    }
     let _ = writeln!(s, "sleep 0.5");
 
-    for a in &hosts {
-        for b in &hosts {
-            if a.ip == b.ip {
-                continue;
+    for group in [&hosts, &portless] {
+        for a in group.iter() {
+            for b in group.iter() {
+                if a.ip == b.ip {
+                    continue;
+                }
+                let _ = writeln!(s, "{}ip neigh flush all", in_ns(&a.netns));
+                let _ = writeln!(s, "{}ip neigh flush all", in_ns(&b.netns));
+                // The forms of ping people type.
+                let form = match r.range(0, 9) {
+                    0 => format!("-I {} ", a.dev),
+                    1 => format!("-I {} ", a.ip),
+                    2 => "-c 2 -i 0.2 ".to_string(),
+                    _ => String::new(),
+                };
+                let count = if form.starts_with("-c") { "" } else { "-c 1 " };
+                let _ = writeln!(s, "{}ping {count}{form}-W 0.2 {}", in_ns(&a.netns), b.ip);
             }
-            let _ = writeln!(s, "{}ip neigh flush all", in_ns(&a.netns));
-            let _ = writeln!(s, "{}ip neigh flush all", in_ns(&b.netns));
-            let _ = writeln!(s, "{}ping -c 1 -W 0.2 {}", in_ns(&a.netns), b.ip);
         }
+    }
+    // A ping in a namespace that is not there is an error, not a failed ping.
+    if r.chance(10) {
+        let _ = writeln!(s, "ip netns exec nosuchns ping -c 1 -W 0.2 10.0.0.254");
+    }
+    // Counters and neighbours after the traffic.
+    for h in hosts.iter().chain(&portless) {
+        if r.chance(25) {
+            let _ = writeln!(s, "{}ip -s link show {}", in_ns(&h.netns), h.dev);
+        }
+    }
+    if r.chance(25) {
+        let h = &hosts[r.range(0, hosts.len() as u64 - 1) as usize];
+        let _ = writeln!(s, "{}ip neigh show", in_ns(&h.netns));
     }
     s
 }

@@ -60,9 +60,13 @@ impl RealRunner {
             argv.extend(words[at + 1..].iter().cloned());
             return match self.sandbox.spawn(argv, self.base.clone()) {
                 Ok(pid) => {
-                    self.captures.push((line.number, pid));
-                    // Give tcpdump time to open its socket before the next line.
+                    // Give tcpdump time to open its socket before the next line;
+                    // one that could not (no such device) has ended by then.
                     thread::sleep(Duration::from_millis(300));
+                    if let Some(why) = self.sandbox.ended(pid) {
+                        return Outcome::error(why.trim().to_string());
+                    }
+                    self.captures.push((line.number, pid));
                     Outcome {
                         result: Res::Ok,
                         output: String::new(),

@@ -102,6 +102,7 @@ enum Req {
     Run(Vec<String>, PathBuf, mpsc::Sender<Done>),
     Spawn(Vec<String>, PathBuf, mpsc::Sender<Result<u32, String>>),
     Stop(u32, mpsc::Sender<String>),
+    Ended(u32, mpsc::Sender<Option<String>>),
     Sysctls(String, mpsc::Sender<Result<(), String>>),
     Call(Call),
 }
@@ -181,8 +182,8 @@ fn serve(ready: mpsc::Sender<Result<(), String>>, rx: mpsc::Receiver<Req>) {
             return;
         }
     };
-    // Background commands, with the thread draining their output.
-    let mut children: Vec<(Child, thread::JoinHandle<String>)> = Vec::new();
+    // Background commands, with threads draining their output and errors.
+    let mut children: Vec<(Child, thread::JoinHandle<String>, thread::JoinHandle<String>)> = Vec::new();
     for req in rx {
         match req {
             Req::Run(argv, dir, reply) => {
@@ -194,17 +195,20 @@ fn serve(ready: mpsc::Sender<Result<(), String>>, rx: mpsc::Receiver<Req>) {
                     .current_dir(&dir)
                     .stdin(Stdio::null())
                     .stdout(Stdio::piped())
-                    .stderr(Stdio::null())
+                    .stderr(Stdio::piped())
                     .spawn()
                     .map(|mut c| {
                         let id = c.id();
-                        let mut so = c.stdout.take().expect("piped");
-                        let reader = thread::spawn(move || {
-                            let mut s = String::new();
-                            let _ = so.read_to_string(&mut s);
-                            s
-                        });
-                        children.push((c, reader));
+                        let drain = |mut r: Box<dyn Read + Send>| {
+                            thread::spawn(move || {
+                                let mut s = String::new();
+                                let _ = r.read_to_string(&mut s);
+                                s
+                            })
+                        };
+                        let out = drain(Box::new(c.stdout.take().expect("piped")));
+                        let err = drain(Box::new(c.stderr.take().expect("piped")));
+                        children.push((c, out, err));
                         id
                     })
                     .map_err(|e| format!("{}: {e}", argv[0]));
@@ -212,16 +216,28 @@ fn serve(ready: mpsc::Sender<Result<(), String>>, rx: mpsc::Receiver<Req>) {
             }
             Req::Stop(pid, reply) => {
                 let mut out = String::new();
-                if let Some(pos) = children.iter().position(|(c, _)| c.id() == pid) {
-                    let (mut c, reader) = children.remove(pos);
+                if let Some(pos) = children.iter().position(|(c, _, _)| c.id() == pid) {
+                    let (mut c, reader, errors) = children.remove(pos);
                     let _ = nix::sys::signal::kill(
                         nix::unistd::Pid::from_raw(pid as i32),
                         nix::sys::signal::SIGINT,
                     );
                     let _ = c.wait();
                     out = reader.join().unwrap_or_default();
+                    let _ = errors.join();
                 }
                 let _ = reply.send(out);
+            }
+            Req::Ended(pid, reply) => {
+                let pos = children
+                    .iter_mut()
+                    .position(|(c, _, _)| c.id() == pid && matches!(c.try_wait(), Ok(Some(_))));
+                let ended = pos.map(|p| {
+                    let (_, reader, errors) = children.remove(p);
+                    let _ = reader.join();
+                    errors.join().unwrap_or_default()
+                });
+                let _ = reply.send(ended);
             }
             Req::Sysctls(ns, reply) => {
                 let _ = reply.send(sysctls_in(&ns, &root));
@@ -229,10 +245,11 @@ fn serve(ready: mpsc::Sender<Result<(), String>>, rx: mpsc::Receiver<Req>) {
             Req::Call(f) => f(),
         }
     }
-    for (mut c, reader) in children {
+    for (mut c, reader, errors) in children {
         let _ = c.kill();
         let _ = c.wait();
         let _ = reader.join();
+        let _ = errors.join();
     }
 }
 
@@ -290,6 +307,14 @@ impl Sandbox {
     pub fn stop(&self, pid: u32) -> String {
         let (t, r) = mpsc::channel();
         self.send(Req::Stop(pid, t));
+        r.recv().expect("sandbox thread replies")
+    }
+
+    /// If the background command `pid` has already ended, what it said on
+    /// stderr (it is then forgotten); `None` while it runs.
+    pub fn ended(&self, pid: u32) -> Option<String> {
+        let (t, r) = mpsc::channel();
+        self.send(Req::Ended(pid, t));
         r.recv().expect("sandbox thread replies")
     }
 

@@ -631,6 +631,8 @@ impl Sim {
                     prefix: 8,
                 });
                 d.addr_since.push(stamp);
+                let ns = d.ns;
+                self.nss[ns.0 as usize].local_table = true;
             }
         } else {
             self.flush_neigh_dev(id);
@@ -697,6 +699,7 @@ impl Sim {
             ));
         }
         let stamp = self.next_order();
+        self.nss[ns.0 as usize].local_table = true;
         let d = self.dev_mut(id);
         d.addrs.push(cidr);
         d.addr_since.push(stamp);
@@ -754,7 +757,15 @@ impl Sim {
         filter: Filter,
         limit: Option<u32>,
     ) -> Result<CaptureId, SimError> {
-        let id = self.find(ns, dev)?;
+        // libpcap's words when it cannot open the device.
+        let id = self.find(ns, dev).map_err(|_| {
+            SimError::Tool(format!(
+                "tcpdump: {dev}: No such device exists\n(No such device exists)"
+            ))
+        })?;
+        if !self.dev(id).up {
+            return Err(SimError::Tool(format!("tcpdump: {dev}: That device is not up")));
+        }
         self.captures.list.push(Capture {
             dev: id,
             filter,

@@ -164,4 +164,7 @@ pub(crate) struct Netns {
     /// Peer namespaces in the order this one gave them a netnsid.
     pub peer_ids: Vec<NsId>,
     pub ip_id: u16,
+    /// An address was ever added here, so the kernel made the local routing
+    /// table; until then `bind` takes any source address (`inet_addr_type`).
+    pub local_table: bool,
 }

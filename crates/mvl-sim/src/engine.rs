@@ -2,7 +2,7 @@
 //! bridge (learning, ageing, flooding, hairpin), and macvlan ports, whose
 //! every decision comes from `mvl-core`.
 
-use mvl_core::{ChildId, Decision, MacAddr, MacvlanRef, PktType, Reason};
+use mvl_core::{ChildId, Decision, MacAddr, MacvlanRef, PktType, Reason, Via};
 
 use crate::device::{DevId, Kind};
 use crate::packet::summary;
@@ -141,8 +141,6 @@ impl Sim {
         }
         let now = self.now;
         self.captures.see(dev, now, &frame);
-        let multicast = matches!(self.dev(dev).kind, Kind::Macvlan { .. })
-            && matches!(pkt, Some(PktType::Broadcast | PktType::Multicast));
         // A bridge counts what it passes up without the Ethernet header
         // (`br_pass_frame_up` counts `skb->len` after `eth_type_trans`).
         let header = if matches!(self.dev(dev).kind, Kind::Bridge(_)) {
@@ -150,10 +148,12 @@ impl Sim {
         } else {
             0
         };
-        let st = &mut self.dev_mut(dev).stats;
-        st.rx_packets += 1;
-        st.rx_bytes += (frame.len() - header.min(frame.len())) as u64;
-        st.multicast += u64::from(multicast);
+        // What a macvlan port hands over, the port has counted (`deliver_copies`).
+        if !(matches!(self.dev(dev).kind, Kind::Macvlan { .. }) && pkt.is_some()) {
+            let st = &mut self.dev_mut(dev).stats;
+            st.rx_packets += 1;
+            st.rx_bytes += (frame.len() - header.min(frame.len())) as u64;
+        }
         if frame.len() < 14 {
             self.drop_hop(tag, |s| format!("{}: runt frame", s.label(dev)));
             return;
@@ -206,12 +206,21 @@ impl Sim {
                 self.hop(tag, |s| {
                     format!("{} receives it ({})", s.label(child), dl.pkt_type)
                 });
-                if from_sibling && matches!(dl.pkt_type, PktType::Broadcast | PktType::Multicast) {
-                    // `macvlan_broadcast` on the transmit path counts
-                    // `skb->len + ETH_HLEN` while `skb->len` still holds the
-                    // Ethernet header: 14 bytes more than the frame (Linux 6.18).
-                    self.dev_mut(child).stats.rx_bytes += 14;
-                }
+                // A macvlan's receive counters are the port's
+                // (`macvlan_count_rx`), with Linux 6.18's quirks: a flood copy
+                // counts as multicast, and on the transmit path its length is
+                // `skb->len + ETH_HLEN` while `skb->len` still holds the
+                // Ethernet header (14 bytes too many); a group frame returned
+                // to its sender is counted with no bytes at all.
+                let bytes = match dl.via {
+                    Via::ReturnedToSender => 0,
+                    Via::Flood if from_sibling => frame.len() + 14,
+                    _ => frame.len(),
+                };
+                let st = &mut self.dev_mut(child).stats;
+                st.rx_packets += 1;
+                st.rx_bytes += bytes as u64;
+                st.multicast += u64::from(dl.via == Via::Flood);
                 self.schedule(
                     Duration(0),
                     Work::Rx {

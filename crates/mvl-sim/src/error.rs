@@ -40,6 +40,9 @@ pub enum SimError {
         /// Our explanation (the device and the rule).
         detail: String,
     },
+    /// A program's own refusal, in its words.
+    #[error("{0}")]
+    Tool(String),
     /// A request the emulator does not model.
     #[error("not supported by the emulator: {0}")]
     Unsupported(String),

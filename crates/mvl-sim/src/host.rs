@@ -711,15 +711,18 @@ impl Sim {
                     .into(),
             );
         }
-        if req.source.is_some_and(|a| !self.is_local(ns, a)) {
+        let table = self.nss[ns.0 as usize].local_table;
+        if req.source.is_some_and(|a| table && !self.is_local(ns, a)) {
             return PingOutcome::error("ping: bind: Cannot assign requested address".into());
         }
-        let Some(mut route) = self.route_output(ns, req.addr, oif) else {
-            return PingOutcome::error("ping: connect: Network is unreachable".into());
+        // Without a source, iputils asks for a route first (connect) and gives
+        // up without one; with -I ADDR it just sends, and each send fails.
+        let route = self.route_output(ns, req.addr, oif);
+        let src = match (req.source, &route) {
+            (Some(a), _) => a,
+            (None, Some(r)) => r.src,
+            (None, None) => return PingOutcome::error("ping: connect: Network is unreachable".into()),
         };
-        if let Some(a) = req.source {
-            route.src = a;
-        }
         if explain {
             self.trace = Some(Trace::default());
         }
@@ -728,7 +731,7 @@ impl Sim {
             ns,
             id: 0x4d56u16.wrapping_add(idx as u16),
             dst: req.addr,
-            src: route.src,
+            src,
             oif,
             count: req.count.max(1),
             interval: Duration::from_secs_f64(req.interval),
@@ -746,7 +749,11 @@ impl Sim {
         let trace = self.trace.take().map(|t| {
             let mut lines = Vec::new();
             if self.pings[idx].replied.is_empty() {
-                lines.push(format!("why no reply: {}", self.why_no_reply(idx, &route, &t)));
+                let why = match &route {
+                    Some(r) => self.why_no_reply(idx, r, &t),
+                    None => format!("no route to {} from {src}", req.addr),
+                };
+                lines.push(format!("why no reply: {why}"));
             }
             lines.extend(t.render());
             lines

@@ -145,6 +145,7 @@ impl Sim {
             next_ifindex: 1,
             neigh: BTreeMap::new(),
             peer_ids: Vec::new(),
+            local_table: false,
             ip_id: 1,
         });
         let lo = Device {

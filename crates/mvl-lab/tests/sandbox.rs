@@ -1,0 +1,103 @@
+//! A lab never leaves its sandbox: a device cannot be moved into another
+//! process's namespace by its PID or a path, and a capture is written only
+//! under the lab's folder. The namespace that must stay untouched is a
+//! throwaway one held by a process of this test (never PID 1's). Needs root
+//! for the kernel backend; elsewhere the test says it skips.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use mvl_lab::{run, Backend, KernelBackend, RunOptions, SimBackend};
+
+fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+/// The devices of the network namespace of process `pid`.
+fn devices_of(pid: u32) -> Vec<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/net/dev"))
+        .expect("the throwaway process lives")
+        .lines()
+        .skip(2)
+        .filter_map(|l| l.split(':').next().map(|n| n.trim().to_string()))
+        .collect()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("mvl-sandbox-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A process in a network namespace of its own, killed on drop.
+struct Throwaway(std::process::Child);
+
+impl Drop for Throwaway {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn devices_stay_in_the_lab_and_captures_under_its_folder() {
+    if !is_root() {
+        eprintln!("skipped: needs root (the kernel backend; CI runs it as root)");
+        return;
+    }
+    let holder = Throwaway(
+        Command::new("unshare")
+            .args(["--net", "sleep", "600"])
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("unshare"),
+    );
+    let pid = holder.0.id();
+    // Wait until the child is in its own namespace (its `lo` only).
+    while devices_of(pid) != ["lo"] {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let outside = temp_dir("outside");
+    let escapes = [
+        format!("ip link set v0 netns {pid}"),
+        format!("ip link set v0 netns /proc/{pid}/ns/net"),
+        format!("ip link add v2 netns {pid} type veth peer v3"),
+        format!("tcpdump -i v0 -w {}/x.pcap &", outside.display()),
+        "tcpdump -i v0 -w ../x.pcap &".to_string(),
+    ];
+    for line in &escapes {
+        let text = format!("ip link add v0 type veth peer v1\n{line}\nip link set v0 up\n");
+        let e = mvl_lab::parse(&text).expect_err(line);
+        assert_eq!(e.line, 2, "{line}: {e}");
+        assert!(
+            e.message.contains("own namespaces") || e.message.contains("lab's folder"),
+            "{line}: {e}"
+        );
+    }
+    assert_eq!(devices_of(pid), ["lo"], "the throwaway namespace is untouched");
+    assert!(
+        std::fs::read_dir(&outside).unwrap().next().is_none(),
+        "nothing written outside"
+    );
+
+    // A relative path is fine, on every backend, and lands under the lab's folder.
+    let text = "ip link add v0 type veth peer v1\nip link set v1 up\nip link set v0 up\ntcpdump -i v0 -w caps/v0.pcap &\nsleep 0.2\n";
+    let lab = mvl_lab::parse(text).unwrap();
+    let backends: Vec<(Box<dyn Backend>, PathBuf)> = {
+        let (k, s) = (temp_dir("kernel"), temp_dir("sim"));
+        vec![
+            (Box::new(KernelBackend::new(k.clone()).unwrap()), k),
+            (Box::new(SimBackend::new(1, s.clone(), None)), s),
+        ]
+    };
+    for (mut b, dir) in backends {
+        std::fs::create_dir_all(dir.join("caps")).unwrap();
+        let rep = run(&lab, b.as_mut(), RunOptions::default(), |_| {}).unwrap();
+        assert_eq!(rep.exit_code(), 0, "{}: {:?}", b.name(), rep.lines);
+        drop(b);
+        let pcap = std::fs::read(dir.join("caps/v0.pcap")).unwrap_or_default();
+        assert!(pcap.len() >= 24, "a pcap file under the lab's folder");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    let _ = std::fs::remove_dir_all(&outside);
+}
