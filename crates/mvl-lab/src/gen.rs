@@ -6,7 +6,7 @@
 //! bridge itself and on such a macvlan, a bridge without ports, carrier
 //! flaps, renames, iproute2's own refusals, captures inside namespaces;
 //! then a ping (in the forms people type) between every pair of hosts in
-//! both directions, and counters after the traffic.
+//! both directions.
 
 use std::fmt::Write;
 
@@ -322,12 +322,9 @@ pub fn random_lab(seed: u64) -> String {
     if r.chance(10) {
         let _ = writeln!(s, "ip netns exec nosuchns ping -c 1 -W 0.2 10.0.0.254");
     }
-    // Counters and neighbours after the traffic.
-    for h in hosts.iter().chain(&portless) {
-        if r.chance(25) {
-            let _ = writeln!(s, "{}ip -s link show {}", in_ns(&h.netns), h.dev);
-        }
-    }
+    // Neighbours after the traffic. (Counters are compared in labs/: over a
+    // long random lab, the kernel's neighbour timers run in real time and
+    // add ARP probes that the emulator's virtual time does not reach.)
     if r.chance(25) {
         let h = &hosts[r.range(0, hosts.len() as u64 - 1) as usize];
         let _ = writeln!(s, "{}ip neigh show", in_ns(&h.netns));
