@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace. On a fresh machine, as root, it first
 # installs what the tests need (iproute2 and ping for the kernel backend,
-# tcpdump for captures, the reference CNI plugins for mvl-cni's comparison).
+# tcpdump for captures, the reference CNI plugins for mvl-cni's comparison,
+# Chromium to open the HTML report of a lab in a real browser).
 # Without root the privileged tests skip and say so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,7 @@ command -v ping >/dev/null || need+=(iputils-ping)
 command -v tcpdump >/dev/null || need+=(tcpdump)
 # The reference CNI plugins, which mvl-cni's tests compare against.
 [ -x /usr/lib/cni/macvlan ] || need+=(containernetworking-plugins)
+command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     export DEBIAN_FRONTEND=noninteractive

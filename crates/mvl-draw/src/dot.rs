@@ -10,7 +10,8 @@ use crate::svg::{frame_colour, mode_colour};
 
 /// A DOT string literal.
 fn q(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    let s = s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
+    format!("\"{s}\"")
 }
 
 /// The topology (and a ping's frames) as a Graphviz digraph.

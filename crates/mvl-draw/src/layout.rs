@@ -79,22 +79,48 @@ pub(crate) fn device_height(lines: usize) -> i32 {
     2 * DEV_PAD + (lines as i32 + 1) * LINE_H
 }
 
+/// A namespace's devices: each one's offset from the namespace's corner,
+/// in sub-columns no taller than [`MAX_COLUMN`]; and the namespace's size.
+struct Inner {
+    offsets: Vec<(i32, i32)>,
+    w: i32,
+    h: i32,
+}
+
+fn inner(heights: &[i32]) -> Inner {
+    let mut offsets = Vec::with_capacity(heights.len());
+    let (mut col, mut y, mut tallest) = (0, NS_HEAD, NS_HEAD + LINE_H);
+    for &h in heights {
+        if y > NS_HEAD && y + h > MAX_COLUMN {
+            col += 1;
+            y = NS_HEAD;
+        }
+        offsets.push((NS_PAD + col * (DEV_W + NS_PAD), y));
+        y += h + DEV_GAP;
+        tallest = tallest.max(y);
+    }
+    Inner {
+        offsets,
+        w: NS_PAD + (col + 1) * (DEV_W + NS_PAD),
+        h: tallest + NS_PAD - DEV_GAP,
+    }
+}
+
 /// Lays `t` out.
 pub fn layout(t: &Topology) -> Layout {
     let layers = layers(t);
-    let heights: Vec<Vec<i32>> = t
+    let inners: Vec<Inner> = t
         .namespaces
         .iter()
         .map(|ns| {
-            ns.devices
+            let heights: Vec<i32> = ns
+                .devices
                 .iter()
                 .map(|d| device_height(device_lines(d).len()))
-                .collect()
+                .collect();
+            inner(&heights)
         })
         .collect();
-    let ns_h = |i: usize| -> i32 {
-        NS_HEAD + NS_PAD + heights[i].iter().map(|h| h + DEV_GAP).sum::<i32>().max(LINE_H)
-    };
     // Columns: each layer in order, split where it grows too tall.
     let mut columns: Vec<Vec<usize>> = Vec::new();
     let max_layer = layers.iter().copied().max().unwrap_or(0);
@@ -102,52 +128,49 @@ pub fn layout(t: &Topology) -> Layout {
         let mut col: Vec<usize> = Vec::new();
         let mut h = 0;
         for i in (0..t.namespaces.len()).filter(|&i| layers[i] == layer) {
-            if !col.is_empty() && h + ns_h(i) > MAX_COLUMN {
+            if !col.is_empty() && h + inners[i].h > MAX_COLUMN {
                 columns.push(std::mem::take(&mut col));
                 h = 0;
             }
-            h += ns_h(i) + NS_GAP;
+            h += inners[i].h + NS_GAP;
             col.push(i);
         }
         if !col.is_empty() {
             columns.push(col);
         }
     }
-    let ns_w = DEV_W + 2 * NS_PAD;
-    let mut namespaces = vec![
-        Rect {
-            x: 0,
-            y: 0,
-            w: 0,
-            h: 0
-        };
-        t.namespaces.len()
-    ];
-    let mut devices: Vec<Vec<Rect>> = heights.iter().map(|h| Vec::with_capacity(h.len())).collect();
-    let mut height = 0;
-    for (c, col) in columns.iter().enumerate() {
-        let x = MARGIN + c as i32 * (ns_w + COL_GAP);
+    let zero = Rect {
+        x: 0,
+        y: 0,
+        w: 0,
+        h: 0,
+    };
+    let mut namespaces = vec![zero; t.namespaces.len()];
+    let mut devices: Vec<Vec<Rect>> = vec![Vec::new(); t.namespaces.len()];
+    let (mut x, mut height) = (MARGIN, 0);
+    for col in &columns {
         let mut y = MARGIN + LEGEND_H;
         for &i in col {
-            let h = ns_h(i);
-            namespaces[i] = Rect { x, y, w: ns_w, h };
-            let mut dy = y + NS_HEAD;
-            for &dh in &heights[i] {
-                devices[i].push(Rect {
-                    x: x + NS_PAD,
-                    y: dy,
+            let n = &inners[i];
+            namespaces[i] = Rect { x, y, w: n.w, h: n.h };
+            devices[i] = n
+                .offsets
+                .iter()
+                .zip(&t.namespaces[i].devices)
+                .map(|(&(dx, dy), d)| Rect {
+                    x: x + dx,
+                    y: y + dy,
                     w: DEV_W,
-                    h: dh,
-                });
-                dy += dh + DEV_GAP;
-            }
-            y += h + NS_GAP;
+                    h: device_height(device_lines(d).len()),
+                })
+                .collect();
+            y += n.h + NS_GAP;
         }
         height = height.max(y);
+        x += col.iter().map(|&i| inners[i].w).max().unwrap_or(0) + COL_GAP;
     }
-    let width = (MARGIN + columns.len() as i32 * (ns_w + COL_GAP)).max(LEGEND_W + 2 * MARGIN);
     Layout {
-        width,
+        width: x.max(LEGEND_W + 2 * MARGIN),
         height: height.max(MARGIN + LEGEND_H) + MARGIN,
         namespaces,
         devices,
@@ -190,4 +213,130 @@ fn layers(t: &Topology) -> Vec<usize> {
         }
     }
     (0..t.namespaces.len()).map(|i| layer[&i]).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Recorder;
+
+    /// Every state of a lab, as the emulator held it after each line.
+    fn states(text: &str) -> Vec<Topology> {
+        let lab = mvl_lab::parse(text).expect("the lab parses");
+        let mut r = Recorder::new(1);
+        mvl_lab::run(&lab, &mut r, mvl_lab::RunOptions::default(), |_| {}).expect("runs");
+        r.finish_recording()
+            .states()
+            .iter()
+            .map(|s| s.topology.clone())
+            .collect()
+    }
+
+    /// `n` namespaces on a root bridge, each with `per` macvlans.
+    fn many(n: usize, per: usize) -> String {
+        let mut s = String::from("ip link add br0 type bridge\nip link set br0 up\n");
+        for i in 0..n {
+            s.push_str(&format!(
+                "ip netns add ns{i}\nip link add p{i} type veth peer e{i}\nip link set p{i} master br0\nip link set e{i} netns ns{i}\n"
+            ));
+            for j in 0..per {
+                s.push_str(&format!(
+                    "ip netns exec ns{i} ip link add m{j} link e{i} type macvlan mode source macaddr add 02:00:00:00:00:0{j}\n"
+                ));
+            }
+        }
+        s
+    }
+
+    /// Nothing overlaps, every device has its box inside its namespace's,
+    /// and the drawing holds every box.
+    fn check(t: &Topology) {
+        let l = layout(t);
+        assert_eq!(l.namespaces.len(), t.namespaces.len());
+        let whole = Rect {
+            x: 0,
+            y: 0,
+            w: l.width,
+            h: l.height,
+        };
+        let mut all: Vec<Rect> = Vec::new();
+        for (i, ns) in t.namespaces.iter().enumerate() {
+            assert_eq!(
+                l.devices[i].len(),
+                ns.devices.len(),
+                "every device of {} is placed",
+                ns.name
+            );
+            assert!(whole.contains(&l.namespaces[i]), "{} inside the drawing", ns.name);
+            for (j, d) in l.devices[i].iter().enumerate() {
+                assert!(
+                    l.namespaces[i].contains(d),
+                    "{} inside {}",
+                    ns.devices[j].id,
+                    ns.name
+                );
+                for o in &all {
+                    assert!(!o.overlaps(d), "{} overlaps another device", ns.devices[j].id);
+                }
+                all.push(*d);
+            }
+            for (k, o) in l.namespaces.iter().enumerate().take(i) {
+                assert!(
+                    !o.overlaps(&l.namespaces[i]),
+                    "{} overlaps {}",
+                    ns.name,
+                    t.namespaces[k].name
+                );
+            }
+        }
+        assert_eq!(all.len(), t.device_count());
+        assert_eq!(layout(t), l, "the same topology gets the same layout");
+    }
+
+    #[test]
+    fn tutorial_at_every_line() {
+        let text = include_str!("../../../labs/tutorial.sh");
+        let all = states(text);
+        assert!(all.len() > 70);
+        for t in &all {
+            check(t);
+        }
+    }
+
+    #[test]
+    fn fifty_devices_and_more() {
+        let t = states(&many(6, 6)).pop().expect("a state");
+        assert!(t.device_count() >= 50, "{}", t.device_count());
+        check(&t);
+        let t = states(&many(60, 8)).pop().expect("a state");
+        assert!(t.device_count() >= 600);
+        check(&t);
+        // A tall layer is wrapped into several columns, not one endless one.
+        let l = layout(&t);
+        assert!(l.height <= MAX_COLUMN + 400, "height {}", l.height);
+    }
+
+    #[test]
+    fn random_labs() {
+        for seed in 0..20 {
+            for t in &states(&mvl_lab::gen::random_lab(seed)) {
+                check(t);
+            }
+        }
+    }
+
+    #[test]
+    fn columns_follow_the_links() {
+        let t = states(include_str!("../../../labs/tutorial.sh"))
+            .pop()
+            .expect("a state");
+        let l = layout(&t);
+        let x = |name: &str| {
+            let i = t.namespaces.iter().position(|n| n.name == name).expect(name);
+            l.namespaces[i].x
+        };
+        // The switch, the server on its cable, the macvlan on the server.
+        assert!(x("root") < x("ns3"));
+        assert!(x("ns3") < x("ns1"));
+    }
 }

@@ -163,6 +163,15 @@ impl PingPaths {
     }
 }
 
+/// The bridge `dev` is a port of.
+fn master(t: &Topology, dev: &str) -> Option<String> {
+    t.namespaces
+        .iter()
+        .flat_map(|n| &n.devices)
+        .find(|d| d.id == dev)
+        .and_then(|d| d.master.clone())
+}
+
 /// Fills a frame's edges, drops and ends from its hops. Three kinds of
 /// hop move a frame between devices: a veth crossing (`A → B (veth)`), a
 /// macvlan handing it to its lower (`X: to the wire through the lower L`)
@@ -191,6 +200,16 @@ fn walk(f: &mut Frame, t: &Topology) {
             continue;
         };
         let second = h.devices.get(1);
+        // A bridge sending out of a port: the trace names only the port.
+        if h.text.ends_with("(veth)") {
+            let bridge = master(t, first).filter(|br| {
+                let at = |d: &str| seen.iter().rposition(|s| s == d);
+                at(br).is_some_and(|b| at(first).is_none_or(|p| p < b))
+            });
+            if let Some(br) = bridge {
+                add(&mut seen, &mut f.edges, &br, first);
+            }
+        }
         if h.text.ends_with("(veth)") && second.is_some() {
             add(&mut seen, &mut f.edges, first, second.expect("checked"));
         } else if h.text.contains(": to the wire through the lower ") && second.is_some() {
@@ -227,4 +246,120 @@ fn walk(f: &mut Frame, t: &Topology) {
         }
     }
     f.reached = reached;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Recorder;
+
+    fn ping(text: &str, line: usize) -> PingPaths {
+        let lab = mvl_lab::parse(text).expect("the lab parses");
+        let mut r = Recorder::new(1);
+        mvl_lab::run(&lab, &mut r, mvl_lab::RunOptions::default(), |_| {}).expect("runs");
+        r.finish_recording().ping(line).expect("a ping").1
+    }
+
+    const TUTORIAL: &str = include_str!("../../../labs/tutorial.sh");
+
+    #[test]
+    fn bridge_mode_siblings_meet_in_the_port() {
+        // Line 45: ns1 pings ns2, both bridge-mode macvlans on ns3/eth0.
+        let p = ping(TUTORIAL, 45);
+        assert_eq!(p.why, None);
+        let kinds: Vec<FrameKind> = p.frames.iter().map(|f| f.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                FrameKind::Arp,
+                FrameKind::Arp,
+                FrameKind::Request,
+                FrameKind::Reply
+            ]
+        );
+        let req = &p.frames[2];
+        assert_eq!(req.sender.as_deref(), Some("ns1/eth0"));
+        assert_eq!(
+            req.edges,
+            [
+                ("ns1/eth0".to_string(), "ns3/eth0".to_string()),
+                ("ns3/eth0".to_string(), "ns2/eth0".to_string())
+            ]
+        );
+        assert_eq!(req.reached, ["ns2/eth0"]);
+        assert!(req.drops.is_empty());
+        // The broadcast ARP request also leaves through the cable, and does
+        // not come back to its sender.
+        let arp = &p.frames[0];
+        assert!(arp.edges.contains(&("ns3/eth0".into(), "root/veth11".into())));
+        assert!(!arp.edges.iter().any(|(_, b)| b == "ns1/eth0"));
+    }
+
+    #[test]
+    fn vepa_dies_at_the_bridge_without_hairpin() {
+        // Line 61: vepa sends ns1's request to the switch, which will not
+        // send it back out of the port it came in on.
+        let p = ping(TUTORIAL, 61);
+        assert!(p.why.as_deref().is_some_and(|w| w.contains("hairpin off")));
+        let req = &p.frames[0];
+        assert_eq!(req.kind, FrameKind::Request);
+        assert_eq!(
+            req.edges,
+            [
+                ("ns1/eth0".to_string(), "ns3/eth0".to_string()),
+                ("ns3/eth0".to_string(), "root/veth11".to_string()),
+                ("root/veth11".to_string(), "root/br0".to_string())
+            ]
+        );
+        assert_eq!(req.drops.len(), 1);
+        assert_eq!(req.drops[0].0, "root/br0");
+        assert!(req.drops[0].1.contains("hairpin off"));
+    }
+
+    #[test]
+    fn hairpin_reflection_comes_back_the_same_way() {
+        let lab = "ip link add br0 type bridge\nip link add v1 type veth peer v2\nip link set v1 master br0\nbridge link set dev v1 hairpin on\nip link set br0 up\nip link set v1 up\nip link set v2 up\nip link add m1 link v2 type macvlan mode vepa\nip link add m2 link v2 type macvlan mode vepa\nip netns add a\nip netns add b\nip link set m1 netns a\nip link set m2 netns b\nip netns exec a ip addr add 10.0.0.1/24 dev m1\nip netns exec b ip addr add 10.0.0.2/24 dev m2\nip netns exec a ip link set m1 up\nip netns exec b ip link set m2 up\nip netns exec a ping -c 1 -W 1 10.0.0.2\n";
+        let p = ping(lab, 18);
+        assert_eq!(p.why, None, "{p:?}");
+        let req = p
+            .frames
+            .iter()
+            .find(|f| f.kind == FrameKind::Request)
+            .expect("an echo request");
+        let e = |a: &str, b: &str| (a.to_string(), b.to_string());
+        for want in [
+            e("a/m1", "root/v2"),
+            e("root/v2", "root/v1"),
+            e("root/v1", "root/br0"),
+            e("root/v1", "root/v2"),
+            e("root/v2", "b/m2"),
+        ] {
+            assert!(req.edges.contains(&want), "{want:?} in {:?}", req.edges);
+        }
+        assert_eq!(req.reached, ["b/m2"]);
+    }
+
+    #[test]
+    fn a_trace_line_out_of_form_is_an_error() {
+        let t = Topology::default();
+        let bad = PingPaths::parse(3, "ping", &["frame x: y".to_string()], &t);
+        assert!(matches!(bad, Err(DrawError::Trace { line: 3, .. })));
+        let orphan = PingPaths::parse(3, "ping", &["  → hop before any frame".to_string()], &t);
+        assert!(matches!(orphan, Err(DrawError::Trace { .. })));
+    }
+
+    #[test]
+    fn reads_what_the_emulator_renders() {
+        let mut tr = mvl_sim::Trace::default();
+        tr.frames.push("root/a sends ARP".into());
+        tr.hops.push(mvl_sim::Hop {
+            frame: 1,
+            text: "root/a: cannot send, the device is down".into(),
+            dropped: true,
+        });
+        let p = PingPaths::parse(1, "ping", &tr.render(), &Topology::default()).expect("parses");
+        assert_eq!(p.frames.len(), 1);
+        assert_eq!(p.frames[0].desc, "root/a sends ARP");
+        assert!(p.frames[0].hops[0].dropped);
+    }
 }

@@ -72,7 +72,8 @@ pub fn svg(t: &Topology, ping: Option<&PingPaths>, id: &str) -> String {
     let mut o = String::with_capacity(4096 + 1200 * t.device_count());
     let _ = write!(
         o,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="mvl-drawing" width="{w}" height="{height}" viewBox="0 0 {w} {height}" font-family="DejaVu Sans, Verdana, sans-serif" font-size="12">"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="mvl-drawing" width="{w}" height="{height}" viewBox="0 0 {w} {height}" font-family="DejaVu Sans, Verdana, sans-serif" font-size="12">
+"#,
         w = lay.width
     );
     o.push_str("<defs>");
@@ -84,7 +85,7 @@ pub fn svg(t: &Topology, ping: Option<&PingPaths>, id: &str) -> String {
             frame_colour(*k)
         );
     }
-    o.push_str("</defs>");
+    o.push_str("</defs>\n");
     let _ = write!(
         o,
         r##"<rect width="{}" height="{height}" fill="#ffffff"/>"##,
@@ -95,7 +96,8 @@ pub fn svg(t: &Topology, ping: Option<&PingPaths>, id: &str) -> String {
         let r = lay.namespaces[i];
         let _ = write!(
             o,
-            r##"<g class="netns" data-netns="{name}"><rect x="{}" y="{}" width="{}" height="{}" rx="8" fill="#f1f3f5" stroke="#adb5bd"/><text x="{}" y="{}" font-weight="bold" font-size="13">{name}</text></g>"##,
+            r##"<g class="netns" data-netns="{name}"><rect x="{}" y="{}" width="{}" height="{}" rx="8" fill="#f1f3f5" stroke="#adb5bd"/><text x="{}" y="{}" font-weight="bold" font-size="13">{name}</text></g>
+"##,
             r.x,
             r.y,
             r.w,
@@ -170,7 +172,7 @@ fn legend(o: &mut String, frames: bool) {
             r##"<text x="460" y="{y2}" fill="{DROP}" font-weight="bold">NO-CARRIER</text><text x="550" y="{y2}" fill="#868e96">dashed box: down</text>"##
         );
     }
-    o.push_str("</g>");
+    o.push_str("</g>\n");
 }
 
 fn centre_y(r: Rect) -> i32 {
@@ -234,12 +236,13 @@ fn links(o: &mut String, t: &Topology, lay: &Layout) {
         };
         let _ = write!(
             o,
-            r#"<path class="link" data-kind="{kind}" data-from="{}" data-to="{}" d="{d}" stroke="{stroke}" stroke-width="{width}"{dash}/>"#,
+            r#"<path class="link" data-kind="{kind}" data-from="{}" data-to="{}" d="{d}" stroke="{stroke}" stroke-width="{width}"{dash}/>
+"#,
             esc(&l.from),
             esc(&l.to)
         );
     }
-    o.push_str("</g>");
+    o.push_str("</g>\n");
 }
 
 fn device(o: &mut String, d: &crate::model::Device, r: Rect) {
@@ -305,7 +308,7 @@ fn device(o: &mut String, d: &crate::model::Device, r: Rect) {
             r.y + 4
         );
     }
-    o.push_str("</g>");
+    o.push_str("</g>\n");
 }
 
 fn frames(o: &mut String, t: &Topology, lay: &Layout, p: &PingPaths, id: &str) {
@@ -326,7 +329,8 @@ fn frames(o: &mut String, t: &Topology, lay: &Layout, p: &PingPaths, id: &str) {
             let (d, (mx, my)) = curve(ra, rb, 40 + f.number as i32 % 5 * 6, dy);
             let _ = write!(
                 o,
-                r##"<path d="{d}" stroke="{colour}" stroke-width="3" stroke-opacity="0.85" marker-end="url(#{id}-arrow-{})"/><circle cx="{mx}" cy="{my}" r="8" fill="{colour}"/><text x="{mx}" y="{}" text-anchor="middle" font-size="10" font-weight="bold" fill="#ffffff">{}</text>"##,
+                r##"<path d="{d}" stroke="{colour}" stroke-width="3" stroke-opacity="0.85" marker-end="url(#{id}-arrow-{})"/><circle cx="{mx}" cy="{my}" r="8" fill="{colour}"/><text x="{mx}" y="{}" text-anchor="middle" font-size="10" font-weight="bold" fill="#ffffff">{}</text>
+"##,
                 f.kind.as_str(),
                 my + 4,
                 f.number
@@ -336,7 +340,8 @@ fn frames(o: &mut String, t: &Topology, lay: &Layout, p: &PingPaths, id: &str) {
             if let Some(r) = rect(d) {
                 let _ = write!(
                     o,
-                    r#"<rect x="{}" y="{}" width="{}" height="{}" rx="7" stroke="{colour}" stroke-width="3"><title>frame {}: taken in by {}</title></rect>"#,
+                    r#"<rect x="{}" y="{}" width="{}" height="{}" rx="7" stroke="{colour}" stroke-width="3"><title>frame {}: taken in by {}</title></rect>
+"#,
                     r.x - 3,
                     r.y - 3,
                     r.w + 6,
@@ -352,7 +357,8 @@ fn frames(o: &mut String, t: &Topology, lay: &Layout, p: &PingPaths, id: &str) {
                 let cy = r.y + r.h - 2;
                 let _ = write!(
                     o,
-                    r##"<g class="drop"><title>frame {}: {}</title><circle cx="{cx}" cy="{cy}" r="9" fill="{DROP}" stroke="#ffffff"/><text x="{cx}" y="{}" text-anchor="middle" fill="#ffffff" font-size="11" font-weight="bold">✗{}</text></g>"##,
+                    r##"<g class="drop"><title>frame {}: {}</title><circle cx="{cx}" cy="{cy}" r="9" fill="{DROP}" stroke="#ffffff"/><text x="{cx}" y="{}" text-anchor="middle" fill="#ffffff" font-size="11" font-weight="bold">✗{}</text></g>
+"##,
                     f.number,
                     esc(why),
                     cy + 4,
@@ -360,9 +366,9 @@ fn frames(o: &mut String, t: &Topology, lay: &Layout, p: &PingPaths, id: &str) {
                 );
             }
         }
-        o.push_str("</g>");
+        o.push_str("</g>\n");
     }
-    o.push_str("</g>");
+    o.push_str("</g>\n");
 }
 
 /// The notes under a ping's drawing: the ping, why it failed, each frame
@@ -393,10 +399,11 @@ fn ping_notes(o: &mut String, p: &PingPaths, top: i32) {
         let weight = if k == 0 { r#" font-weight="bold""# } else { "" };
         let _ = write!(
             o,
-            r##"<text x="20" y="{y}" fill="{}"{weight} xml:space="preserve">{}</text>"##,
+            r##"<text x="20" y="{y}" fill="{}"{weight} xml:space="preserve">{}</text>
+"##,
             colour.unwrap_or("#212529"),
             esc(text)
         );
     }
-    o.push_str("</g>");
+    o.push_str("</g>\n");
 }
