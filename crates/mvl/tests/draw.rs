@@ -296,3 +296,22 @@ fn html_report_in_a_real_browser() {
         pixels.len()
     );
 }
+
+#[test]
+fn the_readme_pictures_are_up_to_date() {
+    let dir = TempDir::new("pictures");
+    let out = Command::new(root().join("scripts/tutorial-pictures.sh"))
+        .arg(&dir.0)
+        .env("MVL", env!("CARGO_BIN_EXE_mvl"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for name in ["topology", "bridge", "vepa", "private", "passthru", "source"] {
+        let fresh = std::fs::read_to_string(dir.0.join(format!("{name}.svg"))).unwrap();
+        let committed = std::fs::read_to_string(root().join(format!("docs/pictures/{name}.svg"))).unwrap();
+        assert!(
+            fresh == committed,
+            "docs/pictures/{name}.svg is not what the tutorial draws now: run scripts/tutorial-pictures.sh"
+        );
+    }
+}
