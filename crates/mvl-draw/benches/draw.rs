@@ -5,9 +5,14 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use mvl_draw::{html_report, svg, HtmlInput, Recorder, Recording};
 use mvl_lab::{Report, RunOptions};
 
-fn record(text: &str) -> (Report, Recording) {
+/// Runs a lab on the recorder: keeping every state, or only the last.
+fn record(text: &str, every: bool) -> (Report, Recording) {
     let lab = mvl_lab::parse(text).expect("the lab parses");
-    let mut r = Recorder::new(1);
+    let mut r = if every {
+        Recorder::new(1)
+    } else {
+        Recorder::keeping(1, usize::MAX)
+    };
     let rep = mvl_lab::run(&lab, &mut r, RunOptions { explain: true }, |_| {}).expect("runs");
     (rep, r.finish_recording())
 }
@@ -37,13 +42,13 @@ fn benches(c: &mut Criterion) {
         .expect("the tutorial is there");
     c.bench_function("tutorial: run on the emulator, draw the last state", |b| {
         b.iter(|| {
-            let (_, rec) = record(&tutorial);
+            let (_, rec) = record(&tutorial, false);
             svg(&rec.at(None).expect("state").topology, None, "b")
         })
     });
-    c.bench_function("tutorial: the HTML report (every line, every ping)", |b| {
-        let (rep, rec) = record(&tutorial);
+    c.bench_function("tutorial: run keeping every state, the HTML report", |b| {
         b.iter(|| {
+            let (rep, rec) = record(&tutorial, true);
             html_report(&HtmlInput {
                 lab: "labs/tutorial.sh",
                 report: &rep,
@@ -57,7 +62,7 @@ fn benches(c: &mut Criterion) {
     g.sample_size(10);
     g.bench_function("run on the emulator, draw the last state", |b| {
         b.iter(|| {
-            let (_, rec) = record(&big);
+            let (_, rec) = record(&big, false);
             svg(&rec.at(None).expect("state").topology, None, "b")
         })
     });

@@ -158,9 +158,9 @@ pub fn html_report(input: &HtmlInput) -> Result<String, DrawError> {
         svg(&last.topology, None, "mvl-final")
     );
     for (k, &i) in distinct.iter().enumerate() {
-        let _ = write!(
+        let _ = writeln!(
             o,
-            "<template id=\"state-{k}\">{}</template>\n",
+            "<template id=\"state-{k}\">{}</template>",
             svg(&states[i].topology, None, &format!("mvl-s{k}"))
         );
     }

@@ -205,8 +205,8 @@ fn layers(t: &Topology) -> Vec<usize> {
         while let Some(n) = queue.pop_front() {
             let next = layer[&n] + 1;
             for &m in &adj[n] {
-                if !layer.contains_key(&m) {
-                    layer.insert(m, next);
+                if let std::collections::btree_map::Entry::Vacant(e) = layer.entry(m) {
+                    e.insert(next);
                     queue.push_back(m);
                 }
             }

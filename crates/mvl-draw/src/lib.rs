@@ -9,7 +9,8 @@
 //!
 //! - [`Recorder`] is a lab backend that wraps the emulator's
 //!   ([`mvl_lab::SimBackend`]): `mvl_lab::run` drives it, and after each line
-//!   it keeps a [`Topology`] (and a ping's trace) as a [`State`]. The
+//!   it keeps a [`Topology`] (and a ping's trace) as a [`State`] (or only
+//!   after the one line a picture needs). The
 //!   finished [`Recording`] answers "the state after line N" and "the ping on
 //!   line N".
 //! - [`Topology`]: namespaces → devices (name, kind, MAC, addresses, MTU,
@@ -70,6 +71,12 @@ pub enum DrawError {
     #[error("--ping {line}: line {line} has no command (it is a comment or empty)")]
     NoCommand {
         /// The line asked for.
+        line: usize,
+    },
+    /// A picture of a line whose state the [`Recorder`] was not asked to keep.
+    #[error("the state after line {line} was not kept by this recording")]
+    NotKept {
+        /// The line.
         line: usize,
     },
     /// A trace line that is not in the form `--explain` prints.

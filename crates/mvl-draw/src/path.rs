@@ -210,10 +210,9 @@ fn walk(f: &mut Frame, t: &Topology) {
                 add(&mut seen, &mut f.edges, &br, first);
             }
         }
-        if h.text.ends_with("(veth)") && second.is_some() {
-            add(&mut seen, &mut f.edges, first, second.expect("checked"));
-        } else if h.text.contains(": to the wire through the lower ") && second.is_some() {
-            add(&mut seen, &mut f.edges, first, second.expect("checked"));
+        let moves = h.text.ends_with("(veth)") || h.text.contains(": to the wire through the lower ");
+        if let (true, Some(to)) = (moves, second) {
+            add(&mut seen, &mut f.edges, first, to);
         } else if h.text.contains(" receives it") {
             let lower = t
                 .links

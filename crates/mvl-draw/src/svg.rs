@@ -70,10 +70,9 @@ pub fn svg(t: &Topology, ping: Option<&PingPaths>, id: &str) -> String {
     let notes = ping.map_or(0, note_lines);
     let height = lay.height + notes as i32 * NOTE_H + if notes > 0 { 10 } else { 0 };
     let mut o = String::with_capacity(4096 + 1200 * t.device_count());
-    let _ = write!(
+    let _ = writeln!(
         o,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="mvl-drawing" width="{w}" height="{height}" viewBox="0 0 {w} {height}" font-family="DejaVu Sans, Verdana, sans-serif" font-size="12">
-"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="mvl-drawing" width="{w}" height="{height}" viewBox="0 0 {w} {height}" font-family="DejaVu Sans, Verdana, sans-serif" font-size="12">"#,
         w = lay.width
     );
     o.push_str("<defs>");
@@ -94,10 +93,9 @@ pub fn svg(t: &Topology, ping: Option<&PingPaths>, id: &str) -> String {
     legend(&mut o, ping.is_some());
     for (i, ns) in t.namespaces.iter().enumerate() {
         let r = lay.namespaces[i];
-        let _ = write!(
+        let _ = writeln!(
             o,
-            r##"<g class="netns" data-netns="{name}"><rect x="{}" y="{}" width="{}" height="{}" rx="8" fill="#f1f3f5" stroke="#adb5bd"/><text x="{}" y="{}" font-weight="bold" font-size="13">{name}</text></g>
-"##,
+            r##"<g class="netns" data-netns="{name}"><rect x="{}" y="{}" width="{}" height="{}" rx="8" fill="#f1f3f5" stroke="#adb5bd"/><text x="{}" y="{}" font-weight="bold" font-size="13">{name}</text></g>"##,
             r.x,
             r.y,
             r.w,
@@ -125,7 +123,7 @@ fn legend(o: &mut String, frames: bool) {
     let y = 20 + 8;
     let _ = write!(
         o,
-        r##"<g class="legend"><text x="20" y="{y}" font-weight="bold">macvlan modes</text>"##
+        r##"<g class="legend"><text x="20" y="{y}" font-weight="bold">macvlan modes</text>"##,
     );
     let mut x = 130;
     for m in MODES {
@@ -164,12 +162,12 @@ fn legend(o: &mut String, frames: bool) {
         }
         let _ = write!(
             o,
-            r##"<text x="{x}" y="{y2}" fill="{DROP}" font-weight="bold">✗ dropped</text>"##
+            r##"<text x="{x}" y="{y2}" fill="{DROP}" font-weight="bold">✗ dropped</text>"##,
         );
     } else {
         let _ = write!(
             o,
-            r##"<text x="460" y="{y2}" fill="{DROP}" font-weight="bold">NO-CARRIER</text><text x="550" y="{y2}" fill="#868e96">dashed box: down</text>"##
+            r##"<text x="460" y="{y2}" fill="{DROP}" font-weight="bold">NO-CARRIER</text><text x="550" y="{y2}" fill="#868e96">dashed box: down</text>"##,
         );
     }
     o.push_str("</g>\n");
@@ -234,10 +232,9 @@ fn links(o: &mut String, t: &Topology, lay: &Layout) {
             LinkKind::Port => "port",
             LinkKind::Macvlan => "macvlan",
         };
-        let _ = write!(
+        let _ = writeln!(
             o,
-            r#"<path class="link" data-kind="{kind}" data-from="{}" data-to="{}" d="{d}" stroke="{stroke}" stroke-width="{width}"{dash}/>
-"#,
+            r#"<path class="link" data-kind="{kind}" data-from="{}" data-to="{}" d="{d}" stroke="{stroke}" stroke-width="{width}"{dash}/>"#,
             esc(&l.from),
             esc(&l.to)
         );
@@ -327,10 +324,9 @@ fn frames(o: &mut String, t: &Topology, lay: &Layout, p: &PingPaths, id: &str) {
             let back = f.edges.iter().any(|(x, y)| x == b && y == a) && a > b;
             let dy = if back { dy + 10 } else { dy };
             let (d, (mx, my)) = curve(ra, rb, 40 + f.number as i32 % 5 * 6, dy);
-            let _ = write!(
+            let _ = writeln!(
                 o,
-                r##"<path d="{d}" stroke="{colour}" stroke-width="3" stroke-opacity="0.85" marker-end="url(#{id}-arrow-{})"/><circle cx="{mx}" cy="{my}" r="8" fill="{colour}"/><text x="{mx}" y="{}" text-anchor="middle" font-size="10" font-weight="bold" fill="#ffffff">{}</text>
-"##,
+                r##"<path d="{d}" stroke="{colour}" stroke-width="3" stroke-opacity="0.85" marker-end="url(#{id}-arrow-{})"/><circle cx="{mx}" cy="{my}" r="8" fill="{colour}"/><text x="{mx}" y="{}" text-anchor="middle" font-size="10" font-weight="bold" fill="#ffffff">{}</text>"##,
                 f.kind.as_str(),
                 my + 4,
                 f.number
@@ -338,10 +334,9 @@ fn frames(o: &mut String, t: &Topology, lay: &Layout, p: &PingPaths, id: &str) {
         }
         for d in &f.reached {
             if let Some(r) = rect(d) {
-                let _ = write!(
+                let _ = writeln!(
                     o,
-                    r#"<rect x="{}" y="{}" width="{}" height="{}" rx="7" stroke="{colour}" stroke-width="3"><title>frame {}: taken in by {}</title></rect>
-"#,
+                    r#"<rect x="{}" y="{}" width="{}" height="{}" rx="7" stroke="{colour}" stroke-width="3"><title>frame {}: taken in by {}</title></rect>"#,
                     r.x - 3,
                     r.y - 3,
                     r.w + 6,
@@ -355,10 +350,9 @@ fn frames(o: &mut String, t: &Topology, lay: &Layout, p: &PingPaths, id: &str) {
             if let Some(r) = rect(d) {
                 let cx = r.x + r.w - 14 - 20 * (k as i32 % 6);
                 let cy = r.y + r.h - 2;
-                let _ = write!(
+                let _ = writeln!(
                     o,
-                    r##"<g class="drop"><title>frame {}: {}</title><circle cx="{cx}" cy="{cy}" r="9" fill="{DROP}" stroke="#ffffff"/><text x="{cx}" y="{}" text-anchor="middle" fill="#ffffff" font-size="11" font-weight="bold">✗{}</text></g>
-"##,
+                    r##"<g class="drop"><title>frame {}: {}</title><circle cx="{cx}" cy="{cy}" r="9" fill="{DROP}" stroke="#ffffff"/><text x="{cx}" y="{}" text-anchor="middle" fill="#ffffff" font-size="11" font-weight="bold">✗{}</text></g>"##,
                     f.number,
                     esc(why),
                     cy + 4,
@@ -403,10 +397,9 @@ fn ping_notes(o: &mut String, p: &PingPaths, top: i32) {
     for (k, (text, colour)) in notes(p).iter().enumerate() {
         let y = top + 4 + k as i32 * NOTE_H;
         let weight = if k == 0 { r#" font-weight="bold""# } else { "" };
-        let _ = write!(
+        let _ = writeln!(
             o,
-            r##"<text x="20" y="{y}" fill="{}"{weight} xml:space="preserve">{}</text>
-"##,
+            r##"<text x="20" y="{y}" fill="{}"{weight} xml:space="preserve">{}</text>"##,
             colour.unwrap_or("#212529"),
             esc(text)
         );

@@ -334,7 +334,7 @@ fn lab_draw(a: LabDraw) -> i32 {
         Ok(l) => l,
         Err(e) => return lab_error(&e, false),
     };
-    let mut rec = mvl_draw::Recorder::new(a.seed);
+    let mut rec = mvl_draw::Recorder::keeping(a.seed, a.ping.or(a.at).unwrap_or(usize::MAX));
     if let Err(e) = mvl_lab::run(&lab, &mut rec, RunOptions { explain: true }, |_| {}) {
         return lab_error(&e, false);
     }
