@@ -20,10 +20,13 @@ fn tutorial_topology_svg() {
 
 #[test]
 fn tutorial_cable_cut_svg() {
-    // Line 50: veth11 down; its peer and the macvlans lose carrier.
+    // Line 51: veth11 down; its peer and the macvlans on it lose carrier,
+    // and br0, whose only port it is.
     let rec = record("tutorial.sh");
-    let s = svg(&rec.at(Some(50)).expect("state").topology, None, "t");
-    assert!(s.contains("NO-CARRIER") || s.contains("LOWERLAYERDOWN"));
+    let s = svg(&rec.at(Some(51)).expect("state").topology, None, "t");
+    // Four devices say so in red, with a mark.
+    assert_eq!(s.matches(" NO-CARRIER</text>").count(), 4);
+    assert_eq!(s.matches("font-weight=\"bold\">✗</text>").count(), 4);
     insta::assert_snapshot!(s);
 }
 

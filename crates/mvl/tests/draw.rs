@@ -270,6 +270,34 @@ fn html_report_in_a_real_browser() {
     for n in lab_lines() {
         assert!(dom.contains(&format!("id=\"line-{n}\"")), "line {n} in the DOM");
     }
+    // The script's part: a click on a ping's line shows its frames beside the
+    // lines; a click on another line shows the state after it.
+    let html = std::fs::read_to_string(&page).unwrap();
+    let click = |line: usize| {
+        let p = dir.0.join(format!("click-{line}.html"));
+        let extra = format!("<script>document.getElementById('line-{line}').click();</script>\n</body>");
+        std::fs::write(&p, html.replace("</body>", &extra)).unwrap();
+        let dom = headless(browser, &profile, &["--dump-dom"], &p);
+        let start = dom.find("<aside id=\"view\">").expect("the view");
+        dom[start..].to_string()
+    };
+    let view = click(61);
+    assert!(
+        view.contains("Line 61: the frames of this ping"),
+        "{}",
+        &view[..200]
+    );
+    assert!(view.contains("class=\"drop\""));
+    assert!(
+        view.contains("url(#mvl-v61-arrow-request)"),
+        "the copy has its own marker ids"
+    );
+    let view = click(51);
+    assert!(view.contains("The state after line 51"));
+    assert!(
+        view.contains("NO-CARRIER"),
+        "veth11 down: the cable's far end has no carrier"
+    );
     let shot = dir.0.join("shot.png");
     headless(
         browser,
