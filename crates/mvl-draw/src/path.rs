@@ -88,6 +88,8 @@ pub struct PingPaths {
     pub line: usize,
     /// Its command.
     pub command: String,
+    /// A reply came.
+    pub replied: bool,
     /// Why no reply came, for a failed ping.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub why: Option<String>,
@@ -116,6 +118,7 @@ impl PingPaths {
         let mut p = PingPaths {
             line,
             command: command.to_string(),
+            replied: true,
             why: None,
             frames: Vec::new(),
         };
@@ -159,6 +162,8 @@ impl PingPaths {
         for f in &mut p.frames {
             walk(f, t);
         }
+        // The emulator says why only when no reply came.
+        p.replied = p.why.is_none();
         Ok(p)
     }
 }

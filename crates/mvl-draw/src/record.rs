@@ -1,7 +1,7 @@
 //! The emulator's state after lab lines, kept while `mvl_lab::run` drives
 //! the emulator backend.
 
-use mvl_lab::{Backend, LabError, Line, Outcome, SimBackend};
+use mvl_lab::{Backend, LabError, Line, Outcome, Res, SimBackend};
 
 use crate::model::Topology;
 use crate::path::PingPaths;
@@ -20,6 +20,10 @@ pub struct State {
     pub topology: Topology,
     /// A ping's trace, as `--explain` prints it.
     pub trace: Vec<String>,
+    /// The command succeeded (a ping got a reply).
+    pub ok: bool,
+    /// Its error, or a ping's statistics.
+    pub message: Option<String>,
 }
 
 /// A lab backend that runs every line on the emulator, with every ping
@@ -30,7 +34,8 @@ pub struct Recorder {
     keep: Option<usize>,
     lines: Vec<(usize, String, bool)>,
     states: Vec<State>,
-    last_trace: Vec<String>,
+    /// The last line's outcome: trace, success, message.
+    last: (Vec<String>, bool, Option<String>),
 }
 
 impl Recorder {
@@ -57,18 +62,21 @@ impl Recorder {
             keep,
             lines: Vec::new(),
             states: Vec::new(),
-            last_trace: Vec::new(),
+            last: (Vec::new(), true, None),
         }
     }
 
     fn keep_now(&mut self) {
         let (line, command, ping) = self.lines.last().cloned().unwrap_or_default();
+        let (trace, ok, message) = std::mem::replace(&mut self.last, (Vec::new(), true, None));
         self.states.push(State {
             line,
             command,
             ping,
             topology: Topology::from_sim(self.sim.sim()),
-            trace: std::mem::take(&mut self.last_trace),
+            trace,
+            ok,
+            message,
         });
     }
 
@@ -101,7 +109,7 @@ impl Backend for Recorder {
         let o = self.sim.run(line, true);
         self.lines
             .push((line.number, line.text.clone(), line.command.is_ping()));
-        self.last_trace.clone_from(&o.explain);
+        self.last = (o.explain.clone(), o.result == Res::Ok, o.message.clone());
         if self.keep.is_none() {
             self.keep_now();
         }
@@ -180,7 +188,13 @@ impl Recording {
             });
         }
         let s = self.state(line)?;
-        Ok((s, PingPaths::parse(line, &s.command, &s.trace, &s.topology)?))
+        let mut p = PingPaths::parse(line, &s.command, &s.trace, &s.topology)?;
+        p.replied = s.ok;
+        if !s.ok && p.why.is_none() {
+            // A ping that could not start has no trace: its error says why.
+            p.why.clone_from(&s.message);
+        }
+        Ok((s, p))
     }
 }
 
@@ -229,6 +243,9 @@ mod tests {
         let (s, p) = all.ping(4).expect("a ping");
         assert_eq!(s.line, 4);
         assert_eq!(p.line, 4);
+        // No route: ping cannot start, and says so.
+        assert!(!p.replied);
+        assert_eq!(p.why.as_deref(), Some("ping: connect: Network is unreachable"));
         let one = run(Recorder::keeping(1, 4));
         assert_eq!(one.ping(4).expect("a ping").1, p);
     }

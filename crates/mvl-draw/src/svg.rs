@@ -368,12 +368,7 @@ fn frames(o: &mut String, t: &Topology, lay: &Layout, p: &PingPaths, id: &str) {
 /// The notes under a ping's drawing: the ping, why it failed, each frame
 /// and where its copies died.
 fn notes(p: &PingPaths) -> Vec<(String, Option<&'static str>)> {
-    // The emulator says why only when no reply came.
-    let result = if p.why.is_some() {
-        "no reply"
-    } else {
-        "got a reply"
-    };
+    let result = if p.replied { "got a reply" } else { "no reply" };
     let mut v = vec![(format!("line {}: {} — {result}", p.line, p.command), None)];
     if let Some(w) = &p.why {
         v.push((format!("why no reply: {w}"), Some(DROP)));
