@@ -65,13 +65,6 @@ pub struct DeviceView {
     pub addrs: Vec<Cidr>,
 }
 
-impl DevId {
-    /// A number for the device, stable for the life of the emulation.
-    pub fn index(self) -> u32 {
-        self.0
-    }
-}
-
 impl Sim {
     /// Every live device: namespaces in creation order (the root first),
     /// devices in their listing order within each.
