@@ -58,3 +58,32 @@ fn drawings_are_stable() {
     let last = |r: &Recording| svg(&r.at(None).expect("state").topology, None, "x");
     assert_eq!(last(&a), last(&b));
 }
+
+#[test]
+fn flags_follow_the_lab() {
+    // g2 is `source nodst` until line 44 sets `flag null`.
+    let rec = record("source-nodst.sh");
+    let g2 = |line: Option<usize>| {
+        let t = &rec.at(line).expect("state").topology;
+        let d = t
+            .namespaces
+            .iter()
+            .flat_map(|n| &n.devices)
+            .find(|d| d.id == "g2/g2")
+            .expect("g2")
+            .clone();
+        (d.mode, d.flags, d.sources)
+    };
+    assert_eq!(
+        g2(Some(40)),
+        (
+            Some("source"),
+            vec!["nodst"],
+            vec!["02:00:00:00:00:77".to_string()]
+        )
+    );
+    assert_eq!(g2(None).1, Vec::<&str>::new());
+    let s = svg(&rec.at(Some(40)).expect("state").topology, None, "f");
+    assert!(s.contains(">flags nodst</text>"));
+    assert!(s.contains(">allows 02:00:00:00:00:77</text>"));
+}
