@@ -6,7 +6,7 @@
 
 use std::fmt::Write;
 
-use mvl_lab::{report, Report};
+use mvl_lab::{report, Report, Res};
 
 use crate::record::Recording;
 use crate::svg::{esc, svg};
@@ -47,6 +47,7 @@ tr.bad { background: #fff5f5; }
 code { font-family: "DejaVu Sans Mono", monospace; }
 pre { margin: 2px 0; font-size: 12px; white-space: pre-wrap; color: #495057; }
 pre.msg { color: #343a40; }
+.differs { color: #e03131; margin: 2px 0; }
 details summary { color: #1971c2; cursor: pointer; }
 "#;
 
@@ -129,6 +130,19 @@ pub fn html_report(input: &HtmlInput) -> Result<String, DrawError> {
             n = l.line,
             r = l.result.as_str(),
         );
+        // The drawings are the emulator's: say so where it disagreed.
+        let sim_ok = states.iter().find(|s| s.line == l.line).map(|s| s.ok);
+        if sim_ok.is_some_and(|ok| ok != (l.result == Res::Ok)) {
+            let _ = write!(
+                o,
+                "<p class=\"differs\">On the emulator this line {}: its drawing is the emulator's.</p>",
+                if sim_ok == Some(true) {
+                    "succeeded"
+                } else {
+                    "failed"
+                }
+            );
+        }
         if l.kind == "ping" {
             if let Some(m) = &l.message {
                 let _ = write!(o, "<pre class=\"msg\">{}</pre>", esc(m));
@@ -166,4 +180,31 @@ pub fn html_report(input: &HtmlInput) -> Result<String, DrawError> {
     }
     let _ = write!(o, "<script>{SCRIPT}</script>\n</body>\n</html>\n");
     Ok(o)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Recorder;
+
+    #[test]
+    fn a_line_the_emulator_judged_otherwise_says_so() {
+        let text = "ip netns add a\nip netns add b\n";
+        let lab = mvl_lab::parse(text).expect("parses");
+        let mut r = Recorder::new(1);
+        let mut rep = mvl_lab::run(&lab, &mut r, mvl_lab::RunOptions::default(), |_| {}).expect("runs");
+        let recording = r.finish_recording();
+        // As if the real kernel had refused line 2.
+        rep.backend = "kernel";
+        rep.lines[1].result = Res::Error;
+        let page = html_report(&HtmlInput {
+            lab: "lab.sh",
+            report: &rep,
+            recording: &recording,
+        })
+        .expect("page");
+        assert_eq!(page.matches("class=\"differs\"").count(), 1);
+        assert!(page.contains("On the emulator this line succeeded"));
+        assert!(page.contains("the drawings are the emulator's view of the same lab"));
+    }
 }

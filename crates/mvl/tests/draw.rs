@@ -195,6 +195,10 @@ fn html_report_is_one_offline_page() {
         assert!(!found.contains(remote), "{remote}");
     }
     assert!(html.contains("every expectation holds"));
+    assert!(
+        !html.contains("class=\"differs\""),
+        "the emulator agrees with itself"
+    );
 }
 
 #[test]
@@ -208,6 +212,8 @@ fn html_report_of_the_kernel_says_whose_drawing_it_is() {
     assert!(html.contains("Backend: <b>kernel</b>"));
     assert!(html.contains("the drawings are the emulator's view of the same lab"));
     assert_eq!(html.matches("class=\"ping-drawing\"").count(), 16);
+    // The emulator is held to the kernel's results: no line differs.
+    assert!(!html.contains("class=\"differs\""));
 }
 
 /// Chromium's command, when installed.
