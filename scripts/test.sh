@@ -2,7 +2,8 @@
 # Runs every test of the workspace. On a fresh machine, as root, it first
 # installs what the tests need (iproute2 and ping for the kernel backend,
 # tcpdump for captures, the reference CNI plugins for mvl-cni's comparison,
-# podman, runc and busybox-static for mvl-cni under a container engine).
+# podman, runc and busybox-static for mvl-cni under a container engine,
+# Chromium to open the HTML report of a lab in a real browser).
 # Without root the privileged tests skip and say so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,7 @@ command -v tcpdump >/dev/null || need+=(tcpdump)
 command -v podman >/dev/null || need+=(podman)
 command -v runc >/dev/null || need+=(runc)
 dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
+command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     export DEBIAN_FRONTEND=noninteractive

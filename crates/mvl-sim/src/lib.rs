@@ -37,6 +37,7 @@ mod show;
 mod sim;
 pub mod time;
 mod trace;
+mod view;
 
 pub use capture::{tcpdump_lines, write_pcap, CaptureId, Captured};
 pub use config::invalid_ifname;
@@ -45,3 +46,4 @@ pub use error::SimError;
 pub use host::PingOutcome;
 pub use sim::Sim;
 pub use trace::{Hop, Trace};
+pub use view::{DeviceView, ViewKind};

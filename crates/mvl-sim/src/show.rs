@@ -10,7 +10,7 @@ use crate::error::SimError;
 use crate::sim::Sim;
 
 /// The kernel's operational state, as `ip link` prints it.
-fn operstate(sim: &Sim, id: DevId) -> &'static str {
+pub(crate) fn operstate(sim: &Sim, id: DevId) -> &'static str {
     let d = sim.dev(id);
     if !d.up {
         return "DOWN";

@@ -95,6 +95,8 @@ enum LabCmd {
     /// Run labs on the real kernel and on the emulator (or the userspace datapath)
     /// and compare every line (needs root).
     Diff(LabDiff),
+    /// Draw a lab on the emulator: its topology after a line, or one ping's frames.
+    Draw(LabDraw),
     /// Print the random lab of a seed (the ones `mvl lab diff --seeds` runs).
     Random {
         /// The seed.
@@ -107,6 +109,34 @@ enum LabCmd {
         #[arg(short = 'j', long = "json")]
         json: bool,
     },
+}
+
+#[derive(clap::Args)]
+struct LabDraw {
+    /// The lab file, or `-` for standard input.
+    file: PathBuf,
+    /// Draw the state after this line [default: the end].
+    #[arg(long, value_name = "LINE", conflicts_with = "ping")]
+    at: Option<usize>,
+    /// Draw the ping on this line: every frame's path, and where and why one died.
+    #[arg(long, value_name = "LINE")]
+    ping: Option<usize>,
+    /// Output format: SVG, Graphviz DOT, or the topology as JSON.
+    #[arg(long, value_enum, default_value = "svg")]
+    format: DrawFormat,
+    /// Write to this file instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Seed of the emulator's random MAC addresses.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum DrawFormat {
+    Svg,
+    Dot,
+    Json,
 }
 
 #[derive(clap::Args)]
@@ -191,6 +221,10 @@ struct LabRun {
     /// Seed of the emulator's random MAC addresses.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Also write a self-contained HTML report: every line, the topology
+    /// after it and each ping's frames, drawn from the emulator.
+    #[arg(long, value_name = "REPORT.html")]
+    html: Option<PathBuf>,
 }
 
 impl BackendKind {
@@ -263,7 +297,80 @@ fn lab_run(a: LabRun) -> Result<i32, LabError> {
         }
         emit(&report::text_summary(&rep));
     }
+    if let Some(out) = &a.html {
+        html_report(&lab, &rep, &path, a.seed, out)?;
+    }
     Ok(rep.exit_code())
+}
+
+/// Runs `lab` again on the emulator for its drawings, and writes the page.
+fn html_report(
+    lab: &mvl_lab::Lab,
+    rep: &mvl_lab::Report,
+    path: &str,
+    seed: u64,
+    out: &std::path::Path,
+) -> Result<(), LabError> {
+    let write = |e: std::io::Error| LabError::Write {
+        path: out.display().to_string(),
+        source: e,
+    };
+    let mut rec = mvl_draw::Recorder::new(seed);
+    mvl_lab::run(lab, &mut rec, RunOptions { explain: true }, |_| {})?;
+    let recording = rec.finish_recording();
+    let page = mvl_draw::html_report(&mvl_draw::HtmlInput {
+        lab: path,
+        report: rep,
+        recording: &recording,
+    })
+    .map_err(|e| write(std::io::Error::other(e)))?;
+    std::fs::write(out, page).map_err(write)
+}
+
+/// `mvl lab draw`: the lab runs on the emulator, then one picture is drawn.
+/// A lab that cannot be read, or a line that cannot be drawn, exits with 2.
+fn lab_draw(a: LabDraw) -> i32 {
+    let (lab, _) = match lab_source(&a.file) {
+        Ok(l) => l,
+        Err(e) => return lab_error(&e, false),
+    };
+    let mut rec = mvl_draw::Recorder::keeping(a.seed, a.ping.or(a.at).unwrap_or(usize::MAX));
+    if let Err(e) = mvl_lab::run(&lab, &mut rec, RunOptions { explain: true }, |_| {}) {
+        return lab_error(&e, false);
+    }
+    let recording = rec.finish_recording();
+    let picture = match a.ping {
+        Some(line) => recording.ping(line).map(|(s, p)| match a.format {
+            DrawFormat::Svg => mvl_draw::svg(&s.topology, Some(&p), "mvl"),
+            DrawFormat::Dot => mvl_draw::dot(&s.topology, Some(&p)),
+            DrawFormat::Json => mvl_draw::json(&s.topology, Some(&p)),
+        }),
+        None => recording.at(a.at).map(|s| match a.format {
+            DrawFormat::Svg => mvl_draw::svg(&s.topology, None, "mvl"),
+            DrawFormat::Dot => mvl_draw::dot(&s.topology, None),
+            DrawFormat::Json => mvl_draw::json(&s.topology, None),
+        }),
+    };
+    let picture = match picture {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("mvl: {e}");
+            return 2;
+        }
+    };
+    match &a.output {
+        Some(f) => match std::fs::write(f, picture) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("mvl: cannot write {}: {e}", f.display());
+                2
+            }
+        },
+        None => {
+            emit(&picture);
+            0
+        }
+    }
 }
 
 fn mismatches(text: &str, against: Against) -> Result<Vec<mvl_lab::diff::Mismatch>, LabError> {
@@ -565,6 +672,19 @@ fn run(cli: Cli) -> Result<i32, String> {
                 emit(&text);
             }
             0
+        }
+        Cmd::Lab { cmd: LabCmd::Draw(_) } => {
+            refuse_globals(&cli, "lab draw", &[], "a drawing is of the lab on the emulator")?;
+            let Cmd::Lab {
+                cmd: LabCmd::Draw(mut a),
+            } = cli.cmd
+            else {
+                unreachable!("matched above")
+            };
+            if cli.json {
+                a.format = DrawFormat::Json;
+            }
+            lab_draw(a)
         }
         Cmd::Lab { cmd: LabCmd::Diff(_) } => {
             refuse_globals(
