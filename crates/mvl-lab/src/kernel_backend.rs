@@ -60,9 +60,8 @@ impl RealRunner {
             argv.extend(words[at + 1..].iter().cloned());
             return match self.sandbox.spawn(argv, self.base.clone()) {
                 Ok(pid) => {
-                    // Give tcpdump time to open its socket before the next line;
-                    // one that could not (no such device) has ended by then.
-                    thread::sleep(Duration::from_millis(300));
+                    // The sandbox returns once tcpdump listens, or has ended
+                    // because it could not (no such device).
                     if let Some(why) = self.sandbox.ended(pid) {
                         return Outcome::error(why.trim().to_string());
                     }

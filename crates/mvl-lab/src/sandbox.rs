@@ -22,6 +22,9 @@ use nix::sched::{setns, unshare, CloneFlags};
 /// Longest a single command may run before it is killed.
 pub const LINE_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// Longest a background capture may take to start listening.
+const LISTEN_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// Settings every namespace of a lab gets, so the kernel's behaviour does
 /// not depend on the host's configuration: IPv6 off (no ND/MLD noise), no
 /// IGMP reports for 224.0.0.x groups (a bridge joins 224.0.0.106 when it
@@ -199,15 +202,29 @@ fn serve(ready: mpsc::Sender<Result<(), String>>, rx: mpsc::Receiver<Req>) {
                     .spawn()
                     .map(|mut c| {
                         let id = c.id();
-                        let drain = |mut r: Box<dyn Read + Send>| {
-                            thread::spawn(move || {
-                                let mut s = String::new();
-                                let _ = r.read_to_string(&mut s);
-                                s
-                            })
-                        };
-                        let out = drain(Box::new(c.stdout.take().expect("piped")));
-                        let err = drain(Box::new(c.stderr.take().expect("piped")));
+                        let mut so = c.stdout.take().expect("piped");
+                        let out = thread::spawn(move || {
+                            let mut s = String::new();
+                            let _ = so.read_to_string(&mut s);
+                            s
+                        });
+                        // A capture is open once tcpdump says "listening on";
+                        // a fixed pause would miss frames on a busy machine.
+                        let (ready_tx, ready_rx) = mpsc::channel();
+                        let se = std::io::BufReader::new(c.stderr.take().expect("piped"));
+                        let err = thread::spawn(move || {
+                            let mut all = String::new();
+                            for l in std::io::BufRead::lines(se).map_while(Result::ok) {
+                                if l.starts_with("listening on") {
+                                    let _ = ready_tx.send(());
+                                }
+                                all.push_str(&l);
+                                all.push('\n');
+                            }
+                            all
+                        });
+                        // Ended without listening: the channel closes at once.
+                        let _ = ready_rx.recv_timeout(LISTEN_TIMEOUT);
                         children.push((c, out, err));
                         id
                     })
@@ -229,11 +246,13 @@ fn serve(ready: mpsc::Sender<Result<(), String>>, rx: mpsc::Receiver<Req>) {
                 let _ = reply.send(out);
             }
             Req::Ended(pid, reply) => {
-                let pos = children
-                    .iter_mut()
-                    .position(|(c, _, _)| c.id() == pid && matches!(c.try_wait(), Ok(Some(_))));
+                // Its stderr closed: it is exiting, if not yet reaped.
+                let pos = children.iter_mut().position(|(c, _, errors)| {
+                    c.id() == pid && (errors.is_finished() || matches!(c.try_wait(), Ok(Some(_))))
+                });
                 let ended = pos.map(|p| {
-                    let (_, reader, errors) = children.remove(p);
+                    let (mut c, reader, errors) = children.remove(p);
+                    let _ = c.wait();
                     let _ = reader.join();
                     errors.join().unwrap_or_default()
                 });

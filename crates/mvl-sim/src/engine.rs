@@ -333,6 +333,14 @@ impl Sim {
         }
     }
 
+    /// The port of `br` whose own address is `mac`.
+    fn port_with_mac(&self, br: DevId, mac: MacAddr) -> Option<DevId> {
+        match &self.dev(br).kind {
+            Kind::Bridge(b) => b.ports.iter().copied().find(|&p| self.dev(p).mac == mac),
+            _ => None,
+        }
+    }
+
     fn fdb_lookup(&mut self, br: DevId, mac: MacAddr) -> FdbHit {
         if self.is_local_mac(br, mac) {
             return FdbHit::Local;
@@ -483,15 +491,26 @@ impl Sim {
         }
         match self.fdb_lookup(br, dst) {
             FdbHit::Port(q) => self.xmit(q, frame, tag),
-            FdbHit::Local => self.schedule(
-                Duration(0),
-                Work::Rx {
-                    dev: br,
-                    frame,
-                    pkt: Some(PktType::Host),
-                    tag,
-                },
-            ),
+            // A port's own address is a local entry that points at the port:
+            // `br_dev_xmit` forwards there. The bridge's own has no port.
+            FdbHit::Local => match self.port_with_mac(br, dst) {
+                Some(q) => {
+                    self.hop(tag, |s| {
+                        format!(
+                            "{} (bridge): {dst} is {}'s own, out there",
+                            s.label(br),
+                            s.dev(q).name
+                        )
+                    });
+                    self.xmit(q, frame, tag)
+                }
+                None => self.drop_hop(tag, |s| {
+                    format!(
+                        "{} (bridge): sent to its own address, it goes nowhere",
+                        s.label(br)
+                    )
+                }),
+            },
             FdbHit::Unknown => self.bridge_flood(br, None, &frame, tag),
         }
     }
