@@ -218,6 +218,11 @@ pub struct ChildStatus {
     pub up: bool,
     /// Carrier (the lower's).
     pub carrier: bool,
+    /// What the kernel's macvlan would have refused but the TAP holds (a
+    /// MAC in use, an MTU above the lower's): the child forwards nothing
+    /// while it lasts.
+    #[serde(default)]
+    pub conflict: Option<String>,
     /// Mode.
     pub mode: String,
     /// `nopromisc` set.
@@ -302,6 +307,9 @@ impl ChildStatus {
                 out.push_str("spoofchk on ");
             }
         }
+        if let Some(c) = &self.conflict {
+            out.push_str(&format!("\n    forwards nothing: {c}"));
+        }
         if stats {
             let st = &self.stats;
             let dropped: u64 = st.drops.values().sum();
@@ -358,7 +366,7 @@ impl ChildStatus {
                 "tx": { "bytes": self.stats.tx_bytes, "packets": self.stats.tx_packets, "errors": self.stats.errors,
                         "dropped": self.stats.drops.values().sum::<u64>() },
             },
-            "mvl": { "spoofchk": self.spoofchk, "drops": self.stats.drops },
+            "mvl": { "spoofchk": self.spoofchk, "drops": self.stats.drops, "conflict": self.conflict },
         });
         if let (Some(n), false) = (&self.lower.netns, self.lower_same_netns) {
             v["link_netns"] = n.clone().into();

@@ -290,3 +290,122 @@ fn logs_as_json_lines_with_dash_j() {
     assert!(d.wait().unwrap().success());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `mvl -n NS [-s] link show NAME` through the daemon.
+fn show(host: &Ns, dir: &Path, ns: &Ns, args: &str) -> String {
+    let (code, out) = mvl(host, dir, &format!("-n {} {args}", ns.path));
+    assert_eq!(code, 0, "{out}");
+    out
+}
+
+/// Retries `f` a bounded number of times: the daemon follows a device
+/// change when its link event arrives.
+fn eventually(mut f: impl FnMut() -> bool) -> bool {
+    (0..100).any(|_| {
+        let ok = f();
+        if !ok {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        ok
+    })
+}
+
+#[test]
+fn children_driven_only_with_ip_are_followed() {
+    if !root() {
+        return;
+    }
+    let (host, _sw) = topology();
+    let (g1, g2) = (Ns::new(), Ns::new());
+    let dir = tmp("ip");
+    let mut d = start(&host, &dir);
+    for (c, g) in [("c1", &g1), ("c2", &g2)] {
+        let (code, out) = mvl(
+            &host,
+            &dir,
+            &format!(
+                "link add {c} link lower netns {} type macvlan mode bridge",
+                g.path
+            ),
+        );
+        assert_eq!(code, 0, "{out}");
+    }
+    // Up with `ip`, as the tutorial does it: the first frames are forwarded.
+    assert_eq!(g1.sh("ip addr add 10.7.0.1/24 dev c1 && ip link set c1 up").0, 0);
+    assert_eq!(g2.sh("ip addr add 10.7.0.2/24 dev c2 && ip link set c2 up").0, 0);
+    assert!(wait_ping(&g1, "10.7.0.254"), "to the wire");
+    assert!(wait_ping(&g1, "10.7.0.2"), "to a sibling");
+    let out = show(&host, &dir, &g1, "-s link show c1");
+    assert!(out.contains(",UP,LOWER_UP>"), "{out}");
+    assert!(
+        !out.contains("sender_down"),
+        "no frame sent after `ip link set up` was lost: {out}"
+    );
+
+    // Down with `ip`: shown DOWN, and nothing reaches it.
+    assert_eq!(g1.sh("ip link set c1 down").0, 0);
+    assert!(eventually(
+        || show(&host, &dir, &g1, "link show c1").contains("state DOWN")
+    ));
+    assert_ne!(g2.sh("ping -c 1 -W 1 10.7.0.1").0, 0, "a down child gets nothing");
+    assert_eq!(g1.sh("ip link set c1 up").0, 0);
+    assert!(wait_ping(&g2, "10.7.0.1"), "up again");
+
+    // MTU: above the lower's, the kernel would refuse; the TAP keeps it, so
+    // the child forwards nothing, says why, and counts the drops.
+    assert_eq!(g1.sh("ip link set c1 mtu 9000").0, 0);
+    assert!(eventually(
+        || show(&host, &dir, &g1, "link show c1").contains("forwards nothing")
+    ));
+    assert_ne!(g1.sh("ping -c 1 -W 1 10.7.0.254").0, 0);
+    let out = show(&host, &dir, &g1, "-s link show c1");
+    assert!(
+        out.contains("mtu 9000") && out.contains("mtu_above_lower"),
+        "{out}"
+    );
+    assert_eq!(g1.sh("ip link set c1 mtu 1400").0, 0);
+    assert!(
+        wait_ping(&g1, "10.7.0.254"),
+        "an MTU the lower allows forwards again"
+    );
+    let out = show(&host, &dir, &g1, "-j link show c1");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["mtu"], 1400);
+    assert_eq!(v[0]["mvl"]["conflict"], serde_json::Value::Null);
+
+    // MAC with `ip`: followed; the same MAC on an up sibling is a conflict.
+    assert_eq!(g1.sh("ip link set c1 address 02:00:00:00:00:aa").0, 0);
+    assert!(wait_ping(&g1, "10.7.0.254"), "with its new MAC");
+    assert!(show(&host, &dir, &g1, "link show c1").contains("02:00:00:00:00:aa"));
+    assert_eq!(g2.sh("ip link set c2 address 02:00:00:00:00:aa").0, 0);
+    assert!(eventually(
+        || show(&host, &dir, &g2, "link show c2").contains("forwards nothing")
+    ));
+    let out = show(&host, &dir, &g2, "link show c2");
+    assert!(out.contains("c1") && out.contains("mac_conflict"), "{out}");
+    assert_ne!(
+        g2.sh("ping -c 1 -W 1 10.7.0.254").0,
+        0,
+        "the second holder forwards nothing"
+    );
+    assert!(wait_ping(&g1, "10.7.0.254"), "the first keeps forwarding");
+    assert_eq!(g2.sh("ip link set c2 address 02:00:00:00:00:bb").0, 0);
+    assert!(wait_ping(&g2, "10.7.0.254"), "conflict gone");
+
+    // kill -9 and a restart: a child brought up with `ip` forwards again.
+    d.kill().unwrap();
+    d.wait().unwrap();
+    let mut d = start(&host, &dir);
+    assert!(wait_ping(&g1, "10.7.0.254"), "forwarding resumes after a restart");
+    let out = show(&host, &dir, &g1, "link show c1");
+    assert!(
+        out.contains("mtu 1400") && out.contains("02:00:00:00:00:aa"),
+        "{out}"
+    );
+    for (c, g) in [("c1", &g1), ("c2", &g2)] {
+        assert_eq!(mvl(&host, &dir, &format!("-n {} link del {c}", g.path)).0, 0);
+    }
+    d.kill().unwrap();
+    let _ = d.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
