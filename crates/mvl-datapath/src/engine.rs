@@ -55,7 +55,6 @@ struct LowerRt {
     ns_arg: Option<String>,
     ifindex: u32,
     name: String,
-    mac: MacAddr,
     shared: Arc<PortShared>,
     workers: Vec<Worker>,
     /// Holds the unicast memberships and the promiscuous mode (it receives nothing).
@@ -300,7 +299,6 @@ impl Inner {
                 ns_arg: ns_name(&ns).or(ns_arg),
                 ifindex,
                 name: link.name.clone(),
-                mac: link.address.unwrap_or_default(),
                 shared,
                 workers,
                 ctl,
@@ -1088,10 +1086,10 @@ impl Engine {
         let (mtu_changed, mac_changed) = {
             let l = g.lowers.get_mut(&key).expect("live lower");
             l.name = link.name.clone();
-            let mac_changed = l.mac != info.mac;
-            l.mac = info.mac;
+            // The port's view of the lower is the one truth: a MAC the
+            // engine set itself (passthru) is no change made by someone else.
             let p = l.shared.port.read().unwrap_or_else(|p| p.into_inner());
-            (p.lower().mtu != info.mtu, mac_changed)
+            (p.lower().mtu != info.mtu, p.lower().mac != info.mac)
         };
         let mut clamped = Vec::new();
         let mut followed = None;
@@ -1301,7 +1299,16 @@ impl Engine {
         self.lock()
             .lowers
             .iter()
-            .map(|(k, l)| (*k, l.netns.clone(), l.ifindex, l.mac))
+            .map(|(k, l)| {
+                let mac = l
+                    .shared
+                    .port
+                    .read()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .lower()
+                    .mac;
+                (*k, l.netns.clone(), l.ifindex, mac)
+            })
             .collect()
     }
 
