@@ -93,6 +93,11 @@ struct Inner {
     children: BTreeMap<Key, ChildRt>,
     next_lower: u32,
     store: Option<Store>,
+    /// Held (never read) while the engine lives: one engine per state directory.
+    _state_lock: Option<nix::fcntl::Flock<std::fs::File>>,
+    /// Saved children whose lower is not there (renamed, not plugged in,
+    /// not moved in yet): kept, shown, and served when it appears.
+    pending: Vec<SavedChild>,
     /// Where the forwarding threads ask for a child's TAP to be looked at.
     follow_tx: mpsc::Sender<Key>,
 }
@@ -169,6 +174,47 @@ fn ns_deleted(ns: &NetNs, name: &Option<String>) -> bool {
     match NetNs::from_name(name) {
         Ok(n) => !n.same_as(ns) && ns_name(ns).is_none(),
         Err(_) => ns_name(ns).is_none(),
+    }
+}
+
+/// Whether the lower `spec` names is there (in a namespace that is there).
+fn lower_present(spec: &DevSpec) -> bool {
+    open_ns(spec.netns.as_deref())
+        .and_then(|ns| Ok(Netlink::open_in(&ns)?))
+        .is_ok_and(|mut nl| nl.link(spec.name.as_str()).is_ok())
+}
+
+/// A saved child waiting for its lower, as `link show` lists it.
+fn pending_status(s: &SavedChild) -> ChildStatus {
+    let change = s.macvlan.to_change().unwrap_or_default();
+    let flags = change.flags.unwrap_or_default();
+    ChildStatus {
+        name: s.name.clone(),
+        netns: s.netns.clone(),
+        ifindex: 0,
+        lower: s.lower.clone(),
+        lower_ifindex: 0,
+        lower_same_netns: false,
+        lower_up: false,
+        address: s.address.clone(),
+        mtu: s.mtu,
+        up: false,
+        carrier: false,
+        conflict: None,
+        pending: true,
+        mode: change.mode.unwrap_or(Mode::Vepa).to_string(),
+        nopromisc: flags.contains(Flags::NOPROMISC),
+        nodst: flags.contains(Flags::NODST),
+        macaddr_data: change
+            .macaddr
+            .map(|op| op.addrs().iter().map(MacAddr::to_string).collect())
+            .unwrap_or_default(),
+        bcqueuelen: change.bc_queue_len.unwrap_or(mvl_core::DEFAULT_BC_QUEUE_LEN),
+        usedbcqueuelen: 0,
+        bclim: change.bc_cutoff.unwrap_or(mvl_core::DEFAULT_BC_CUTOFF),
+        spoofchk: s.spoofchk,
+        details: String::new(),
+        stats: Default::default(),
     }
 }
 
@@ -249,6 +295,14 @@ impl Inner {
             }
         }
         Err(Error::NoDevice(spec.name.clone()))
+    }
+
+    /// The pending child `spec` names: by name, in the same namespace.
+    fn pending_index(&self, spec: &DevSpec) -> Option<usize> {
+        let ns = open_ns(spec.netns.as_deref()).ok()?;
+        self.pending
+            .iter()
+            .position(|s| s.name == spec.name && open_ns(s.netns.as_deref()).is_ok_and(|n| n.same_as(&ns)))
     }
 
     fn find_lower(&self, ns: &NetNs, ifindex: u32) -> Option<u32> {
@@ -415,6 +469,7 @@ impl Inner {
             up: tap.as_ref().map_or(i.up, |t| t.up),
             carrier: i.carrier,
             conflict: c.conflict.clone(),
+            pending: false,
             mode: i.mode.to_string(),
             nopromisc: i.flags.contains(Flags::NOPROMISC),
             nodst: i.flags.contains(Flags::NODST),
@@ -455,6 +510,7 @@ impl Inner {
                 spoofchk: c.shared.spoofchk.load(std::sync::atomic::Ordering::Relaxed),
             });
         }
+        v.extend(self.pending.iter().cloned());
         store.save(&v)
     }
 }
@@ -465,6 +521,7 @@ impl Engine {
     /// their addresses and routes untouched.
     pub fn new(opts: Options) -> Result<Engine> {
         let store = opts.state_dir.as_ref().map(|d| Store::new(d.clone()));
+        let state_lock = store.as_ref().map(Store::lock).transpose()?;
         let saved = match &store {
             Some(s) => s.load()?,
             None => Vec::new(),
@@ -477,6 +534,8 @@ impl Engine {
                 children: BTreeMap::new(),
                 next_lower: 1,
                 store: None,
+                _state_lock: state_lock,
+                pending: Vec::new(),
                 follow_tx,
             })),
         };
@@ -485,14 +544,42 @@ impl Engine {
             .name("mvl-follow".into())
             .spawn(move || follower(weak, follow_rx))
             .map_err(Error::io("starting the thread that follows the TAPs"))?;
-        for s in saved {
-            if let Err(e) = engine.restore(&s) {
-                tracing::error!("cannot restore {}: {e}", s.name);
+        {
+            let mut g = engine.lock();
+            for s in saved {
+                if !lower_present(&s.lower) {
+                    tracing::info!(
+                        "{}: its lower {} is not there: kept as pending, served when it appears",
+                        s.name,
+                        s.lower
+                    );
+                    g.pending.push(s);
+                } else if let Err(e) = Self::restore(&mut g, &s) {
+                    tracing::error!("cannot restore {}: {e}", s.name);
+                }
+            }
+            g.store = store;
+            g.save()?;
+        }
+        Ok(engine)
+    }
+
+    /// Serves the pending children whose lower has appeared.
+    fn serve_pending(g: &mut Inner) -> Result<()> {
+        if g.pending.iter().all(|s| !lower_present(&s.lower)) {
+            return Ok(());
+        }
+        for s in std::mem::take(&mut g.pending) {
+            if !lower_present(&s.lower) {
+                g.pending.push(s);
+                continue;
+            }
+            match Self::restore(g, &s) {
+                Ok(()) => tracing::info!("{}: its lower {} is there: served", s.name, s.lower),
+                Err(e) => tracing::error!("cannot restore {}: {e}", s.name),
             }
         }
-        engine.lock().store = store;
-        engine.lock().save()?;
-        Ok(engine)
+        g.save()
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -507,8 +594,7 @@ impl Engine {
         g.status(k)
     }
 
-    fn restore(&self, s: &SavedChild) -> Result<()> {
-        let mut g = self.lock();
+    fn restore(g: &mut Inner, s: &SavedChild) -> Result<()> {
         let req = AddRequest {
             name: s.name.clone(),
             link: s.lower.clone(),
@@ -518,10 +604,10 @@ impl Engine {
             macvlan: s.macvlan.clone(),
             spoofchk: s.spoofchk,
         };
-        let k = Self::add_locked(&mut g, &req, true)?;
+        let k = Self::add_locked(g, &req, true)?;
         // The TAP is the truth: up or down, its MAC and MTU are what it has
         // now, whoever set them while no daemon ran.
-        Self::follow_port(&mut g, k.0);
+        Self::follow_port(g, k.0);
         Ok(())
     }
 
@@ -988,8 +1074,21 @@ impl Engine {
     /// Deletes a child: its TAP goes, and the lower's port with its last child.
     pub fn del(&self, dev: &DevSpec) -> Result<()> {
         let mut g = self.lock();
-        let k = g.find(dev)?;
-        Self::delete_locked(&mut g, k)?;
+        match g.find(dev) {
+            Ok(k) => Self::delete_locked(&mut g, k)?,
+            Err(e) => {
+                // A pending child: forget it, and its TAP goes.
+                let i = g.pending_index(dev).ok_or(e)?;
+                let s = g.pending.remove(i);
+                let ns = open_ns(s.netns.as_deref())?;
+                let mut nl = Netlink::open_in(&ns)?;
+                if let Ok(l) = nl.link(s.name.as_str()) {
+                    if l.kind.as_deref() == Some("tun") {
+                        nl.delete_link(l.index)?;
+                    }
+                }
+            }
+        }
         g.save()
     }
 
@@ -1026,12 +1125,45 @@ impl Engine {
     }
 
     /// The children, or the one `dev` names.
+    /// Pending children (waiting for their lower) are listed too.
     pub fn show(&self, dev: Option<&DevSpec>) -> Result<Vec<ChildStatus>> {
         let g = self.lock();
         match dev {
-            Some(d) => Ok(vec![g.status(g.find(d)?)?]),
-            None => g.children.keys().map(|&k| g.status(k)).collect(),
+            Some(d) => match g.find(d) {
+                Ok(k) => Ok(vec![g.status(k)?]),
+                Err(e) => {
+                    let i = g.pending_index(d).ok_or(e)?;
+                    Ok(vec![pending_status(&g.pending[i])])
+                }
+            },
+            None => {
+                let mut v = g
+                    .children
+                    .keys()
+                    .map(|&k| g.status(k))
+                    .collect::<Result<Vec<_>>>()?;
+                v.extend(g.pending.iter().map(pending_status));
+                Ok(v)
+            }
         }
+    }
+
+    /// The children living in namespace `netns` (what `ip -n NS` names).
+    pub fn show_netns(&self, netns: &str) -> Result<Vec<ChildStatus>> {
+        let ns = open_ns(Some(netns))?;
+        let g = self.lock();
+        let mut v = Vec::new();
+        for (&k, c) in &g.children {
+            if tap_netns(&c.ctl).is_some_and(|n| n.same_as(&ns)) {
+                v.push(g.status(k)?);
+            }
+        }
+        for s in &g.pending {
+            if open_ns(s.netns.as_deref()).is_ok_and(|n| n.same_as(&ns)) {
+                v.push(pending_status(s));
+            }
+        }
+        Ok(v)
     }
 
     /// Whether `dev` is one of the engine's children.
@@ -1190,6 +1322,7 @@ impl Engine {
     pub fn reconcile(&self) -> Result<()> {
         {
             let mut g = self.lock();
+            Self::serve_pending(&mut g)?;
             // The children first: one moved by `ip` lives where its TAP is now.
             let ports: Vec<u32> = g.lowers.keys().copied().collect();
             for lower in ports {
