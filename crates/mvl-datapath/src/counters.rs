@@ -150,6 +150,12 @@ impl ChildShared {
         Conflict::from_code(self.conflict.load(Ordering::Relaxed))
     }
 
+    /// Its MAC, as bytes.
+    pub(crate) fn mac(&self) -> [u8; 6] {
+        let b = self.mac.load(Ordering::Relaxed).to_le_bytes();
+        [b[0], b[1], b[2], b[3], b[4], b[5]]
+    }
+
     pub(crate) fn set_mac(&self, mac: MacAddr) {
         self.mac.store(mac.to_u64(), Ordering::Relaxed);
     }

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
 use mvl_core::wire::EthFrame;
-use mvl_core::{ChildId, Decision, Port, Reason};
+use mvl_core::{ChildId, Decision, PktType, Port, Reason};
 
 use crate::counters::{ChildShared, Counters};
 use crate::packet::PacketSocket;
@@ -120,6 +120,20 @@ struct Loop {
     lens: Vec<usize>,
     decision: Decision,
     stopped: bool,
+}
+
+/// Writes a frame to a child's TAP as the port says the child sees it. A
+/// TAP takes the packet type from the destination MAC, so a copy the kernel
+/// hands over as addressed to the child (`PACKET_HOST`: a source-mode copy
+/// of a frame sent to the lower's MAC) goes with the child's MAC as
+/// destination; its stack then takes it, as with the kernel's macvlan.
+fn write_child(t: &TapSlot, pkt_type: PktType, hdr: &[u8], eth: &[u8]) -> io::Result<usize> {
+    let mac = t.shared.mac();
+    if pkt_type == PktType::Host && eth.len() >= 6 && eth[..6] != mac {
+        t.tap.write_to(hdr, &mac, eth)
+    } else {
+        t.tap.write(hdr, eth)
+    }
 }
 
 fn split(vnet: bool, buf: &[u8]) -> (&[u8], &[u8]) {
@@ -260,7 +274,7 @@ impl Loop {
                 }
                 for d in self.decision.deliveries() {
                     if let Some(s) = self.by_child.get(&d.child).and_then(|&i| self.taps[i].as_ref()) {
-                        match s.tap.write(hdr, eth) {
+                        match write_child(s, d.pkt_type, hdr, eth) {
                             Ok(_) => s.shared.counters.rx(eth.len()),
                             Err(_) => s.shared.counters.error(),
                         }
@@ -354,7 +368,7 @@ impl Loop {
         let mut went = self.decision.to_wire;
         for d in self.decision.deliveries() {
             if let Some(t) = self.by_child.get(&d.child).and_then(|&i| self.taps[i].as_ref()) {
-                match t.tap.write(hdr, eth) {
+                match write_child(t, d.pkt_type, hdr, eth) {
                     Ok(_) => {
                         t.shared.counters.rx(eth.len());
                         went = true;

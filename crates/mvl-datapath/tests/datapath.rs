@@ -441,3 +441,46 @@ fn deleting_a_passthru_child_restores_the_lowers_mac() {
     );
     engine.shutdown();
 }
+
+#[test]
+fn a_source_child_gets_frames_from_a_listed_mac_sent_to_the_lowers_mac() {
+    if !root() {
+        return;
+    }
+    let (host, sw) = topology();
+    let g1 = Ns::new();
+    let mac_of = |ns: &Ns, dev: &str| {
+        let out = ns.out(&format!("ip link show {dev}"));
+        out.split("link/ether ").nth(1).unwrap()[..17].to_string()
+    };
+    let (wire_mac, lower_mac) = (mac_of(&sw, "wire"), mac_of(&host, "lower"));
+    let engine = Engine::new(Options::default()).unwrap();
+    engine
+        .add(&AddRequest {
+            name: "s1".into(),
+            link: host.spec("lower"),
+            netns: Some(g1.path.clone()),
+            macvlan: MacvlanSpec {
+                mode: Some("source".into()),
+                macaddr: Some(mvl_datapath::MacaddrSpec {
+                    op: "add".into(),
+                    addrs: vec![wire_mac],
+                }),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(g1.sh("ip addr add 10.9.0.1/24 dev s1 && ip link set s1 up"), 0);
+    // The wire sends to the lower's MAC: the kernel gives the source child
+    // its copy as addressed to it (PACKET_HOST), so it answers.
+    assert_eq!(
+        sw.sh(&format!("ip neigh replace 10.9.0.1 lladdr {lower_mac} dev wire")),
+        0
+    );
+    assert!(
+        (0..3).any(|_| ping(&sw, "10.9.0.1")),
+        "the source child answers a frame sent to its lower's MAC"
+    );
+    engine.shutdown();
+}
