@@ -334,7 +334,7 @@ impl Inner {
             port: RwLock::new(port),
             lower: Counters::default(),
             key,
-            follow: Mutex::new(self.follow_tx.clone()),
+            follow: self.follow_tx.clone(),
         });
         let (ifindex, vnet) = (link.index, self.opts.vnet_hdr);
         let (ctl, socks) = lower_sockets(&ns, ifindex, key, &self.opts)?
@@ -546,6 +546,7 @@ impl Engine {
             .map_err(Error::io("starting the thread that follows the TAPs"))?;
         {
             let mut g = engine.lock();
+            let mut ports = std::collections::BTreeSet::new();
             for s in saved {
                 if !lower_present(&s.lower) {
                     tracing::info!(
@@ -554,9 +555,17 @@ impl Engine {
                         s.lower
                     );
                     g.pending.push(s);
-                } else if let Err(e) = Self::restore(&mut g, &s) {
-                    tracing::error!("cannot restore {}: {e}", s.name);
+                } else {
+                    match Self::restore(&mut g, &s) {
+                        Ok(lower) => {
+                            ports.insert(lower);
+                        }
+                        Err(e) => tracing::error!("cannot restore {}: {e}", s.name),
+                    }
                 }
+            }
+            for lower in ports {
+                Self::follow_port(&mut g, lower);
             }
             g.store = store;
             g.save()?;
@@ -575,7 +584,10 @@ impl Engine {
                 continue;
             }
             match Self::restore(g, &s) {
-                Ok(()) => tracing::info!("{}: its lower {} is there: served", s.name, s.lower),
+                Ok(lower) => {
+                    Self::follow_port(g, lower);
+                    tracing::info!("{}: its lower {} is there: served", s.name, s.lower);
+                }
                 Err(e) => tracing::error!("cannot restore {}: {e}", s.name),
             }
         }
@@ -594,7 +606,10 @@ impl Engine {
         g.status(k)
     }
 
-    fn restore(g: &mut Inner, s: &SavedChild) -> Result<()> {
+    /// Re-attaches a saved child's TAP; the caller then follows its port
+    /// (the TAP is the truth: up or down, its MAC and MTU are what it has
+    /// now, whoever set them while no daemon ran).
+    fn restore(g: &mut Inner, s: &SavedChild) -> Result<u32> {
         let req = AddRequest {
             name: s.name.clone(),
             link: s.lower.clone(),
@@ -604,11 +619,7 @@ impl Engine {
             macvlan: s.macvlan.clone(),
             spoofchk: s.spoofchk,
         };
-        let k = Self::add_locked(g, &req, true)?;
-        // The TAP is the truth: up or down, its MAC and MTU are what it has
-        // now, whoever set them while no daemon ran.
-        Self::follow_port(g, k.0);
-        Ok(())
+        Ok(Self::add_locked(g, &req, true)?.0)
     }
 
     fn add_locked(g: &mut Inner, req: &AddRequest, reattach: bool) -> Result<Key> {

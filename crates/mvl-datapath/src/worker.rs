@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
@@ -53,7 +53,7 @@ pub(crate) struct PortShared {
     pub key: u32,
     /// Asks the control plane to look at a child's TAP now (a frame came
     /// from a child the port holds down: someone brought its TAP up).
-    pub follow: Mutex<mpsc::Sender<(u32, ChildId)>>,
+    pub follow: mpsc::Sender<(u32, ChildId)>,
 }
 
 /// The control plane's handle on a forwarding thread.
@@ -349,13 +349,7 @@ impl Loop {
         if may_hold && self.decision.drop == Some(Reason::SenderDown) {
             // A TAP sends only while it is up: the port has not seen it yet.
             drop(port);
-            let asked = self
-                .shared
-                .follow
-                .lock()
-                .map(|tx| tx.send((self.shared.key, child)).is_ok())
-                .unwrap_or(false);
-            if asked {
+            if self.shared.follow.send((self.shared.key, child)).is_ok() {
                 let frame = self.bufs[0][..len].to_vec();
                 if let Some(s) = self.taps[slot].as_mut() {
                     s.held = Some(frame);
