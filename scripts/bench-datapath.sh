@@ -42,8 +42,9 @@ done
 start_daemon --queues "$queues"
 for i in 1 2; do
   user link add mu$i link lowerU netns u$i type macvlan mode bridge
+  # After `link add`, a child is a device like any other: `ip` drives it.
   ip -n u$i addr add 10.2.0.$i/24 dev mu$i
-  user -n u$i link set mu$i up
+  ip -n u$i link set mu$i up
 done
 
 # Servers as jobs of this shell (not -D daemons), so the exit trap stops them.
@@ -76,7 +77,7 @@ printf '%-34s %8s kpps %7s kpps %8s\n' "UDP 64 B sibling -> sibling" "$a" "$b" "
 # Memory with 64 children.
 for i in $(seq 3 64); do
   user link add mu$i link lowerU type macvlan mode bridge
-  user link set mu$i up
+  ip link set mu$i up
 done
 echo "daemon RSS with 64 children: $(awk '/VmRSS/ {print $2, $3}' /proc/$daemon/status)"
 kill $daemon

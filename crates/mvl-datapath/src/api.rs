@@ -218,6 +218,14 @@ pub struct ChildStatus {
     pub up: bool,
     /// Carrier (the lower's).
     pub carrier: bool,
+    /// What the kernel's macvlan would have refused but the TAP holds (a
+    /// MAC in use, an MTU above the lower's): the child forwards nothing
+    /// while it lasts.
+    #[serde(default)]
+    pub conflict: Option<String>,
+    /// Saved, but its lower is not there: served when it appears.
+    #[serde(default)]
+    pub pending: bool,
     /// Mode.
     pub mode: String,
     /// `nopromisc` set.
@@ -279,6 +287,12 @@ impl ChildStatus {
     /// The child as `ip [-d] [-s] link show` prints a kernel macvlan; with
     /// `stats`, the drops by reason follow the counters.
     pub fn to_text(&self, details: bool, stats: bool) -> String {
+        if self.pending {
+            return format!(
+                "{}: pending: its lower {} is not there; served when it appears\n",
+                self.name, self.lower
+            );
+        }
         let link_ns = match (&self.lower.netns, self.lower_same_netns) {
             (Some(n), false) => format!(" link-netns {n}"),
             _ => String::new(),
@@ -301,6 +315,9 @@ impl ChildStatus {
             if self.spoofchk {
                 out.push_str("spoofchk on ");
             }
+        }
+        if let Some(c) = &self.conflict {
+            out.push_str(&format!("\n    forwards nothing: {c}"));
         }
         if stats {
             let st = &self.stats;
@@ -358,7 +375,8 @@ impl ChildStatus {
                 "tx": { "bytes": self.stats.tx_bytes, "packets": self.stats.tx_packets, "errors": self.stats.errors,
                         "dropped": self.stats.drops.values().sum::<u64>() },
             },
-            "mvl": { "spoofchk": self.spoofchk, "drops": self.stats.drops },
+            "mvl": { "spoofchk": self.spoofchk, "drops": self.stats.drops, "conflict": self.conflict,
+                     "pending": self.pending },
         });
         if let (Some(n), false) = (&self.lower.netns, self.lower_same_netns) {
             v["link_netns"] = n.clone().into();

@@ -41,6 +41,9 @@ pub enum Request {
         /// Only this child.
         #[serde(default)]
         dev: Option<DevSpec>,
+        /// Only the children in this namespace (without `dev`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        netns: Option<String>,
     },
     /// Refuse (EBUSY) enslaving a lower that has children.
     CheckEnslave {
@@ -97,7 +100,11 @@ pub fn handle(engine: &Engine, req: Request) -> Response {
         Request::Add(a) => engine.add(&a).and_then(to_value),
         Request::Set(s) => engine.set(&s).map(|()| Value::Null),
         Request::Del { dev } => engine.del(&dev).map(|()| Value::Null),
-        Request::Show { dev } => engine.show(dev.as_ref()).and_then(to_value),
+        Request::Show {
+            dev: None,
+            netns: Some(ns),
+        } => engine.show_netns(&ns).and_then(to_value),
+        Request::Show { dev, .. } => engine.show(dev.as_ref()).and_then(to_value),
         Request::CheckEnslave { dev, master } => engine.check_enslave(&dev, &master).map(|()| Value::Null),
     };
     match r {
@@ -211,7 +218,13 @@ mod tests {
             r#"{"op":"del","dev":{"netns":"ns1","name":"c1"}}"#
         );
         let back: Request = serde_json::from_str(r#"{"op":"show"}"#).unwrap();
-        assert_eq!(back, Request::Show { dev: None });
+        assert_eq!(
+            back,
+            Request::Show {
+                dev: None,
+                netns: None
+            }
+        );
         assert!(serde_json::from_str::<Request>(r#"{"op":"explode"}"#).is_err());
     }
 

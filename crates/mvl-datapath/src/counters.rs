@@ -2,7 +2,7 @@
 //! forwarding threads (which add) and the control plane (which reads).
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 
 use mvl_core::{MacAddr, Reason};
 
@@ -14,7 +14,49 @@ pub struct Counters {
     tx_packets: AtomicU64,
     tx_bytes: AtomicU64,
     drops: [AtomicU64; Reason::NAMES.len()],
+    conflicts: [AtomicU64; Conflict::NAMES.len()],
     errors: AtomicU64,
+}
+
+/// A state the kernel's macvlan would have refused but a TAP cannot: its
+/// owner changed the device with `ip` (or any tool) and the change stands.
+/// The child then forwards nothing until the conflict is gone, and each
+/// frame it sends is counted under the conflict's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    /// Its MAC is the lower's or an up sibling's (EADDRINUSE for the kernel).
+    Mac,
+    /// Its MTU is above the lower's (EINVAL for the kernel).
+    Mtu,
+}
+
+impl Conflict {
+    /// The names drops are counted under, by [`Conflict::index`].
+    pub const NAMES: [&'static str; 2] = ["mac_conflict", "mtu_above_lower"];
+
+    fn index(self) -> usize {
+        match self {
+            Conflict::Mac => 0,
+            Conflict::Mtu => 1,
+        }
+    }
+
+    /// The name its drops are counted under.
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self.index()]
+    }
+
+    fn code(c: Option<Conflict>) -> u8 {
+        c.map_or(0, |c| c.index() as u8 + 1)
+    }
+
+    fn from_code(v: u8) -> Option<Conflict> {
+        match v {
+            1 => Some(Conflict::Mac),
+            2 => Some(Conflict::Mtu),
+            _ => None,
+        }
+    }
 }
 
 impl Counters {
@@ -32,6 +74,10 @@ impl Counters {
         self.drops[r.index()].fetch_add(1, Ordering::Relaxed);
     }
 
+    pub(crate) fn conflict_drop(&self, c: Conflict) {
+        self.conflicts[c.index()].fetch_add(1, Ordering::Relaxed);
+    }
+
     /// A write or send failed (a full TAP queue, a lower that went away).
     pub(crate) fn error(&self) {
         self.errors.fetch_add(1, Ordering::Relaxed);
@@ -42,6 +88,7 @@ impl Counters {
         let drops = Reason::NAMES
             .iter()
             .zip(&self.drops)
+            .chain(Conflict::NAMES.iter().zip(&self.conflicts))
             .map(|(n, c)| (n.to_string(), c.load(Ordering::Relaxed)))
             .filter(|(_, v)| *v > 0)
             .collect();
@@ -67,7 +114,7 @@ pub struct CounterSnapshot {
     pub tx_packets: u64,
     /// Bytes of those.
     pub tx_bytes: u64,
-    /// Frames dropped, by reason (`mvl_core::Reason::NAMES`).
+    /// Frames dropped, by reason (`mvl_core::Reason::NAMES`, then `Conflict::NAMES`).
     pub drops: BTreeMap<String, u64>,
     /// Writes and sends that failed.
     pub errors: u64,
@@ -80,6 +127,8 @@ pub(crate) struct ChildShared {
     /// Drop frames whose source is not `mac` (anti-spoofing).
     pub spoofchk: AtomicBool,
     pub mac: AtomicU64,
+    /// A [`Conflict`] code (0: none): the child forwards nothing.
+    conflict: AtomicU8,
 }
 
 impl ChildShared {
@@ -88,7 +137,23 @@ impl ChildShared {
             counters: Counters::default(),
             spoofchk: AtomicBool::new(spoofchk),
             mac: AtomicU64::new(mac.to_u64()),
+            conflict: AtomicU8::new(0),
         }
+    }
+
+    pub(crate) fn set_conflict(&self, c: Option<Conflict>) {
+        self.conflict.store(Conflict::code(c), Ordering::Relaxed);
+    }
+
+    #[inline]
+    pub(crate) fn conflict(&self) -> Option<Conflict> {
+        Conflict::from_code(self.conflict.load(Ordering::Relaxed))
+    }
+
+    /// Its MAC, as bytes.
+    pub(crate) fn mac(&self) -> [u8; 6] {
+        let b = self.mac.load(Ordering::Relaxed).to_le_bytes();
+        [b[0], b[1], b[2], b[3], b[4], b[5]]
     }
 
     pub(crate) fn set_mac(&self, mac: MacAddr) {
@@ -124,5 +189,12 @@ mod tests {
         assert!(!c.spoofed(MacAddr([2, 0, 0, 0, 0, 1])));
         c.spoofchk.store(false, Ordering::Relaxed);
         assert!(!c.spoofed(MacAddr([2, 0, 0, 0, 0, 2])));
+        assert_eq!(c.conflict(), None);
+        c.set_conflict(Some(Conflict::Mtu));
+        assert_eq!(c.conflict(), Some(Conflict::Mtu));
+        c.counters.conflict_drop(Conflict::Mtu);
+        assert_eq!(c.counters.snapshot().drops.get("mtu_above_lower"), Some(&1));
+        c.set_conflict(None);
+        assert_eq!(c.conflict(), None);
     }
 }

@@ -4,7 +4,8 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{mpsc, Arc, Mutex, MutexGuard, RwLock, Weak};
+use std::time::Duration;
 
 use mvl_core::{
     ChildId, Flags, LowerInfo, LowerKind, MacAddr, MacChange, MacvlanChange, Mode, NewMacvlan, Port,
@@ -12,7 +13,7 @@ use mvl_core::{
 use mvl_netlink::{Link, LinkChange, NetNs, Netlink};
 
 use crate::api::{parse_mac, AddRequest, ChildStatus, DevSpec, SetRequest};
-use crate::counters::{ChildShared, Counters};
+use crate::counters::{ChildShared, Conflict, Counters};
 use crate::error::{Error, Result};
 use crate::isolation::{Isolation, Rules};
 use crate::packet::PacketSocket;
@@ -54,7 +55,6 @@ struct LowerRt {
     ns_arg: Option<String>,
     ifindex: u32,
     name: String,
-    mac: MacAddr,
     shared: Arc<PortShared>,
     workers: Vec<Worker>,
     /// Holds the unicast memberships and the promiscuous mode (it receives nothing).
@@ -70,6 +70,21 @@ struct ChildRt {
     ns_arg: Option<String>,
     ctl: Tap,
     shared: Arc<ChildShared>,
+    /// The refusal the kernel would have given for what was done to the
+    /// TAP, while it stands (logged once, shown by `link show`).
+    conflict: Option<String>,
+    /// Its interface index in `netns`, as last seen.
+    ifindex: u32,
+}
+
+/// A child's TAP as it is now: what `ip link show` shows, set by anyone.
+struct TapState {
+    name: String,
+    netns: NetNs,
+    ifindex: u32,
+    up: bool,
+    mtu: u32,
+    mac: MacAddr,
 }
 
 struct Inner {
@@ -78,11 +93,49 @@ struct Inner {
     children: BTreeMap<Key, ChildRt>,
     next_lower: u32,
     store: Option<Store>,
+    /// Held (never read) while the engine lives: one engine per state directory.
+    _state_lock: Option<nix::fcntl::Flock<std::fs::File>>,
+    /// Saved children whose lower is not there (renamed, not plugged in,
+    /// not moved in yet): kept, shown, and served when it appears.
+    pending: Vec<SavedChild>,
+    /// Where the forwarding threads ask for a child's TAP to be looked at.
+    follow_tx: mpsc::Sender<Key>,
 }
 
 /// The userspace macvlan engine.
 pub struct Engine {
-    inner: Mutex<Inner>,
+    inner: Arc<Mutex<Inner>>,
+}
+
+/// The namespace a TAP lives in now.
+fn tap_netns(tap: &Tap) -> Option<NetNs> {
+    let fd = tap.netns().ok()?;
+    NetNs::from_path(format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd))).ok()
+}
+
+fn lock(inner: &Mutex<Inner>) -> MutexGuard<'_, Inner> {
+    inner.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Serves the forwarding threads' requests to look at a child's TAP (a
+/// frame came from a child the port holds down). It ends with the engine.
+fn follower(inner: Weak<Mutex<Inner>>, rx: mpsc::Receiver<Key>) {
+    loop {
+        match rx.recv_timeout(Duration::from_millis(500)) {
+            Ok((lower, _)) => {
+                let Some(inner) = inner.upgrade() else { return };
+                let mut g = lock(&inner);
+                if g.lowers.contains_key(&lower) {
+                    Engine::follow_port(&mut g, lower);
+                    if let Err(e) = g.save() {
+                        tracing::warn!("saving the children: {e}");
+                    }
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) if inner.strong_count() > 0 => {}
+            Err(_) => return,
+        }
+    }
 }
 
 /// The namespace `arg` names (`None`: the caller's).
@@ -121,6 +174,47 @@ fn ns_deleted(ns: &NetNs, name: &Option<String>) -> bool {
     match NetNs::from_name(name) {
         Ok(n) => !n.same_as(ns) && ns_name(ns).is_none(),
         Err(_) => ns_name(ns).is_none(),
+    }
+}
+
+/// Whether the lower `spec` names is there (in a namespace that is there).
+fn lower_present(spec: &DevSpec) -> bool {
+    open_ns(spec.netns.as_deref())
+        .and_then(|ns| Ok(Netlink::open_in(&ns)?))
+        .is_ok_and(|mut nl| nl.link(spec.name.as_str()).is_ok())
+}
+
+/// A saved child waiting for its lower, as `link show` lists it.
+fn pending_status(s: &SavedChild) -> ChildStatus {
+    let change = s.macvlan.to_change().unwrap_or_default();
+    let flags = change.flags.unwrap_or_default();
+    ChildStatus {
+        name: s.name.clone(),
+        netns: s.netns.clone(),
+        ifindex: 0,
+        lower: s.lower.clone(),
+        lower_ifindex: 0,
+        lower_same_netns: false,
+        lower_up: false,
+        address: s.address.clone(),
+        mtu: s.mtu,
+        up: false,
+        carrier: false,
+        conflict: None,
+        pending: true,
+        mode: change.mode.unwrap_or(Mode::Vepa).to_string(),
+        nopromisc: flags.contains(Flags::NOPROMISC),
+        nodst: flags.contains(Flags::NODST),
+        macaddr_data: change
+            .macaddr
+            .map(|op| op.addrs().iter().map(MacAddr::to_string).collect())
+            .unwrap_or_default(),
+        bcqueuelen: change.bc_queue_len.unwrap_or(mvl_core::DEFAULT_BC_QUEUE_LEN),
+        usedbcqueuelen: 0,
+        bclim: change.bc_cutoff.unwrap_or(mvl_core::DEFAULT_BC_CUTOFF),
+        spoofchk: s.spoofchk,
+        details: String::new(),
+        stats: Default::default(),
     }
 }
 
@@ -195,14 +289,20 @@ impl Inner {
     fn find(&self, spec: &DevSpec) -> Result<Key> {
         let ns = open_ns(spec.netns.as_deref())?;
         for (k, c) in &self.children {
-            let here = c.ctl.netns().ok().and_then(|fd| {
-                NetNs::from_path(format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd))).ok()
-            });
+            let here = tap_netns(&c.ctl);
             if here.is_some_and(|h| h.same_as(&ns)) && c.ctl.current_name().is_ok_and(|n| n == spec.name) {
                 return Ok(*k);
             }
         }
         Err(Error::NoDevice(spec.name.clone()))
+    }
+
+    /// The pending child `spec` names: by name, in the same namespace.
+    fn pending_index(&self, spec: &DevSpec) -> Option<usize> {
+        let ns = open_ns(spec.netns.as_deref()).ok()?;
+        self.pending
+            .iter()
+            .position(|s| s.name == spec.name && open_ns(s.netns.as_deref()).is_ok_and(|n| n.same_as(&ns)))
     }
 
     fn find_lower(&self, ns: &NetNs, ifindex: u32) -> Option<u32> {
@@ -233,6 +333,8 @@ impl Inner {
         let shared = Arc::new(PortShared {
             port: RwLock::new(port),
             lower: Counters::default(),
+            key,
+            follow: self.follow_tx.clone(),
         });
         let (ifindex, vnet) = (link.index, self.opts.vnet_hdr);
         let (ctl, socks) = lower_sockets(&ns, ifindex, key, &self.opts)?
@@ -251,7 +353,6 @@ impl Inner {
                 ns_arg: ns_name(&ns).or(ns_arg),
                 ifindex,
                 name: link.name.clone(),
-                mac: link.address.unwrap_or_default(),
                 shared,
                 workers,
                 ctl,
@@ -324,24 +425,38 @@ impl Inner {
         }
     }
 
+    /// Child `k`'s TAP as it is now; `None` when it cannot be read (gone).
+    fn tap_state(&self, k: Key) -> Option<TapState> {
+        let c = self.children.get(&k)?;
+        let name = c.ctl.current_name().ok()?;
+        let netns = tap_netns(&c.ctl)?;
+        let link = Netlink::open_in(&netns).ok()?.link(name.as_str()).ok()?;
+        Some(TapState {
+            name,
+            netns,
+            ifindex: link.index,
+            up: link.flags & IFF_UP != 0,
+            mtu: link.mtu.unwrap_or(1500),
+            mac: link.address.unwrap_or_default(),
+        })
+    }
+
     fn status(&self, k: Key) -> Result<ChildStatus> {
         let c = &self.children[&k];
         let l = &self.lowers[&k.0];
         let p = self.read_port(k.0);
         let i = p.info(k.1)?;
-        let name = c.ctl.current_name().unwrap_or(i.name.clone());
-        let ns = c.ctl.netns().ok().and_then(|fd| {
-            NetNs::from_path(format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd))).ok()
-        });
-        let ifindex = ns
+        // What the device has, whoever set it; the port's view when the TAP
+        // cannot be read.
+        let tap = self.tap_state(k);
+        let ns = tap
             .as_ref()
-            .and_then(|n| Netlink::open_in(n).ok())
-            .and_then(|mut nl| nl.index_of(name.as_str()).ok())
-            .unwrap_or(0);
+            .map(|t| t.netns.clone())
+            .or_else(|| tap_netns(&c.ctl));
         Ok(ChildStatus {
-            name,
+            name: tap.as_ref().map_or(i.name.clone(), |t| t.name.clone()),
             netns: ns.as_ref().and_then(ns_name),
-            ifindex,
+            ifindex: tap.as_ref().map_or(0, |t| t.ifindex),
             lower: DevSpec {
                 netns: ns_name(&l.netns),
                 name: l.name.clone(),
@@ -349,10 +464,12 @@ impl Inner {
             lower_ifindex: l.ifindex,
             lower_same_netns: ns.as_ref().is_some_and(|n| n.same_as(&l.netns)),
             lower_up: p.lower().admin_up,
-            address: i.mac.to_string(),
-            mtu: i.mtu,
-            up: i.up,
+            address: tap.as_ref().map_or(i.mac, |t| t.mac).to_string(),
+            mtu: tap.as_ref().map_or(i.mtu, |t| t.mtu),
+            up: tap.as_ref().map_or(i.up, |t| t.up),
             carrier: i.carrier,
+            conflict: c.conflict.clone(),
+            pending: false,
             mode: i.mode.to_string(),
             nopromisc: i.flags.contains(Flags::NOPROMISC),
             nodst: i.flags.contains(Flags::NODST),
@@ -393,6 +510,7 @@ impl Inner {
                 spoofchk: c.shared.spoofchk.load(std::sync::atomic::Ordering::Relaxed),
             });
         }
+        v.extend(self.pending.iter().cloned());
         store.save(&v)
     }
 }
@@ -403,31 +521,81 @@ impl Engine {
     /// their addresses and routes untouched.
     pub fn new(opts: Options) -> Result<Engine> {
         let store = opts.state_dir.as_ref().map(|d| Store::new(d.clone()));
+        let state_lock = store.as_ref().map(Store::lock).transpose()?;
         let saved = match &store {
             Some(s) => s.load()?,
             None => Vec::new(),
         };
+        let (follow_tx, follow_rx) = mpsc::channel();
         let engine = Engine {
-            inner: Mutex::new(Inner {
+            inner: Arc::new(Mutex::new(Inner {
                 opts,
                 lowers: BTreeMap::new(),
                 children: BTreeMap::new(),
                 next_lower: 1,
                 store: None,
-            }),
+                _state_lock: state_lock,
+                pending: Vec::new(),
+                follow_tx,
+            })),
         };
-        for s in saved {
-            if let Err(e) = engine.restore(&s) {
-                tracing::error!("cannot restore {}: {e}", s.name);
+        let weak = Arc::downgrade(&engine.inner);
+        std::thread::Builder::new()
+            .name("mvl-follow".into())
+            .spawn(move || follower(weak, follow_rx))
+            .map_err(Error::io("starting the thread that follows the TAPs"))?;
+        {
+            let mut g = engine.lock();
+            let mut ports = std::collections::BTreeSet::new();
+            for s in saved {
+                if !lower_present(&s.lower) {
+                    tracing::info!(
+                        "{}: its lower {} is not there: kept as pending, served when it appears",
+                        s.name,
+                        s.lower
+                    );
+                    g.pending.push(s);
+                } else {
+                    match Self::restore(&mut g, &s) {
+                        Ok(lower) => {
+                            ports.insert(lower);
+                        }
+                        Err(e) => tracing::error!("cannot restore {}: {e}", s.name),
+                    }
+                }
             }
+            for lower in ports {
+                Self::follow_port(&mut g, lower);
+            }
+            g.store = store;
+            g.save()?;
         }
-        engine.lock().store = store;
-        engine.lock().save()?;
         Ok(engine)
     }
 
+    /// Serves the pending children whose lower has appeared.
+    fn serve_pending(g: &mut Inner) -> Result<()> {
+        if g.pending.iter().all(|s| !lower_present(&s.lower)) {
+            return Ok(());
+        }
+        for s in std::mem::take(&mut g.pending) {
+            if !lower_present(&s.lower) {
+                g.pending.push(s);
+                continue;
+            }
+            match Self::restore(g, &s) {
+                Ok(lower) => {
+                    Self::follow_port(g, lower);
+                    tracing::info!("{}: its lower {} is there: served", s.name, s.lower);
+                }
+                Err(e) => tracing::error!("cannot restore {}: {e}", s.name),
+            }
+        }
+        g.save()
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.inner)
     }
 
     /// Creates a child (a TAP in its namespace) on a lower.
@@ -438,8 +606,10 @@ impl Engine {
         g.status(k)
     }
 
-    fn restore(&self, s: &SavedChild) -> Result<()> {
-        let mut g = self.lock();
+    /// Re-attaches a saved child's TAP; the caller then follows its port
+    /// (the TAP is the truth: up or down, its MAC and MTU are what it has
+    /// now, whoever set them while no daemon ran).
+    fn restore(g: &mut Inner, s: &SavedChild) -> Result<u32> {
         let req = AddRequest {
             name: s.name.clone(),
             link: s.lower.clone(),
@@ -449,14 +619,7 @@ impl Engine {
             macvlan: s.macvlan.clone(),
             spoofchk: s.spoofchk,
         };
-        let k = Self::add_locked(&mut g, &req, true)?;
-        if s.up {
-            g.write_port(k.0).open(k.1)?;
-            Self::apply_carrier(&g, k);
-            g.sync_filters(k.0, None, k);
-            g.isolate(k.0);
-        }
-        Ok(())
+        Ok(Self::add_locked(g, &req, true)?.0)
     }
 
     fn add_locked(g: &mut Inner, req: &AddRequest, reattach: bool) -> Result<Key> {
@@ -524,7 +687,14 @@ impl Engine {
                 return Err(e.into());
             }
         };
-        match Self::make_tap(g, lower, id, (&target, target_arg), &mut nl, req.spoofchk) {
+        match Self::make_tap(
+            g,
+            lower,
+            id,
+            (&target, target_arg),
+            &mut nl,
+            (req.spoofchk, reattach),
+        ) {
             Ok(()) => {
                 g.isolate(lower);
                 Ok((lower, id))
@@ -543,7 +713,7 @@ impl Engine {
         id: ChildId,
         (target, ns_arg): (&NetNs, Option<String>),
         nl: &mut Netlink,
-        spoofchk: bool,
+        (spoofchk, reattach): (bool, bool),
     ) -> Result<()> {
         let info = g.read_port(lower).info(id)?;
         let queues = g.opts.queues.max(1);
@@ -569,9 +739,12 @@ impl Engine {
             mtu: Some(info.mtu),
             ..Default::default()
         };
-        if let Err(e) = nl.set_link(name.as_str(), &change) {
-            let _ = nl.delete_link(name.as_str());
-            return Err(e.into());
+        // A re-attached TAP keeps what it has: the engine follows it.
+        if !reattach {
+            if let Err(e) = nl.set_link(name.as_str(), &change) {
+                let _ = nl.delete_link(name.as_str());
+                return Err(e.into());
+            }
         }
         let shared = Arc::new(ChildShared::new(info.mac, spoofchk));
         for (w, t) in g.lowers[&lower].workers.iter().zip(taps) {
@@ -587,6 +760,8 @@ impl Engine {
                 ns_arg,
                 ctl,
                 shared,
+                conflict: None,
+                ifindex: nl.index_of(name.as_str()).unwrap_or(0),
             },
         );
         Self::apply_carrier(g, (lower, id));
@@ -733,11 +908,198 @@ impl Engine {
         Ok(())
     }
 
+    /// Whether the kernel's macvlan would refuse `req` (only its rules are
+    /// replayed, on a copy of the port: nothing changes). A lab runs the
+    /// real `ip` on the TAP, which cannot refuse, only when this says yes.
+    pub fn check_set(&self, req: &SetRequest) -> Result<()> {
+        let g = self.lock();
+        let (lower, id) = g.find(&req.dev)?;
+        let mut p = g.read_port(lower).clone();
+        if let Some(spec) = &req.macvlan {
+            p.change(id, &spec.to_change()?)?;
+        }
+        if req.netns.is_some() {
+            // A moved device arrives down.
+            p.stop(id)?;
+        }
+        if let Some(a) = &req.address {
+            p.set_mac(id, parse_mac(a)?)?;
+        }
+        if let Some(mtu) = req.mtu {
+            p.set_mtu(id, mtu)?;
+        }
+        match req.up {
+            Some(true) => p.open(id)?,
+            Some(false) => p.stop(id)?,
+            None => {}
+        }
+        Ok(())
+    }
+
+    /// Follows the TAPs of the children of port `lower`: whatever changed
+    /// them (`ip`, NetworkManager, a container runtime), their name,
+    /// namespace, MTU, MAC and admin state go through the port's rules at
+    /// once. Children going down are looked at first, so that a MAC one
+    /// frees can be taken by another; passes repeat while something changes.
+    fn follow_port(g: &mut Inner, lower: u32) {
+        let keys: Vec<Key> = g.children.keys().filter(|k| k.0 == lower).copied().collect();
+        let mut changed = false;
+        for _ in 0..=keys.len() {
+            let mut states: Vec<(Key, TapState)> = keys
+                .iter()
+                .filter_map(|&k| g.tap_state(k).map(|t| (k, t)))
+                .collect();
+            states.sort_by_key(|(_, t)| t.up);
+            let mut pass = false;
+            for (k, t) in states {
+                pass |= Self::follow_child(g, k, t);
+            }
+            if !pass {
+                break;
+            }
+            changed = true;
+        }
+        if changed {
+            g.isolate(lower);
+        }
+        // Frames held for this look are decided now.
+        g.broadcast(lower, || Ctl::Resume);
+    }
+
+    /// Brings child `k` in line with its TAP `t`. Returns whether the port
+    /// or the child's place changed. What the kernel would have refused
+    /// (a MAC in use, an MTU above the lower's) stands on the TAP, so the
+    /// child forwards nothing while it lasts: see [`Conflict`].
+    fn follow_child(g: &mut Inner, k: Key, t: TapState) -> bool {
+        let (lower, id) = k;
+        let Ok(before) = g.read_port(lower).info(id) else {
+            return false;
+        };
+        let mut moved = false;
+        if let Some(c) = g.children.get_mut(&k) {
+            if !c.netns.same_as(&t.netns) {
+                c.ns_arg = ns_name(&t.netns);
+                c.netns = t.netns.clone();
+                moved = true;
+            }
+        }
+        let mut conflict: Option<(Conflict, mvl_core::Error)> = None;
+        let mut lower_mac = None;
+        let after = {
+            let mut p = g.write_port(lower);
+            if before.name != t.name {
+                let _ = p.rename(id, &t.name);
+            }
+            if before.mtu != t.mtu {
+                if let Err(e) = p.set_mtu(id, t.mtu) {
+                    conflict = Some((Conflict::Mtu, e));
+                }
+            }
+            if before.mac != t.mac {
+                match p.set_mac(id, t.mac) {
+                    Ok(MacChange::Lower(m)) => lower_mac = Some(m),
+                    Ok(MacChange::Macvlan) => {}
+                    Err(e) => {
+                        conflict.get_or_insert((Conflict::Mac, e));
+                    }
+                }
+            }
+            if t.up && conflict.is_none() {
+                if let Err(e) = p.open(id) {
+                    conflict = Some((Conflict::Mac, e));
+                }
+            }
+            if !t.up || conflict.is_some() {
+                let _ = p.stop(id);
+            }
+            if !t.up {
+                // Nothing flows from a down device: nothing to refuse yet.
+                conflict = None;
+            }
+            p.info(id).ok()
+        };
+        let Some(after) = after else { return false };
+        if let Some(m) = lower_mac {
+            // Passthru: the MAC set on the child is the lower's, as in the kernel.
+            let l = &g.lowers[&lower];
+            let r = Netlink::open_in(&l.netns).and_then(|mut nl| {
+                nl.set_link(
+                    l.ifindex,
+                    &LinkChange {
+                        address: Some(m),
+                        ..Default::default()
+                    },
+                )
+            });
+            if let Err(e) = r {
+                tracing::warn!(
+                    "{}: passthru child {} set MAC {m}, the lower did not take it: {e}",
+                    l.name,
+                    t.name
+                );
+            }
+        }
+        let changed = before != after;
+        if changed {
+            g.children[&k].shared.set_mac(after.mac);
+            g.sync_filters(lower, Some((before.mac, before.up)), k);
+        }
+        let lower_name = g.lowers[&lower].name.clone();
+        let c = g.children.get_mut(&k).expect("followed child");
+        c.shared.set_conflict(conflict.as_ref().map(|(c, _)| *c));
+        let msg = conflict.map(|(c, e)| format!("{}: {e}", c.name()));
+        if msg != c.conflict {
+            match &msg {
+                Some(m) => tracing::warn!(
+                    "{} on {lower_name}: forwards nothing while its TAP keeps what the kernel would refuse ({m})",
+                    t.name
+                ),
+                None => tracing::info!("{} on {lower_name}: forwards again", t.name),
+            }
+            c.conflict = msg;
+        }
+        changed || moved
+    }
+
+    /// Follows the children of port `lower` (their TAPs changed).
+    pub(crate) fn follow(&self, lower: u32) {
+        let mut g = self.lock();
+        if g.lowers.contains_key(&lower) {
+            Self::follow_port(&mut g, lower);
+            if let Err(e) = g.save() {
+                tracing::warn!("saving the children: {e}");
+            }
+        }
+    }
+
+    /// Each child's port key, namespace and interface index there (what the
+    /// monitor watches).
+    pub(crate) fn children_watch(&self) -> Vec<(u32, NetNs, u32)> {
+        let g = self.lock();
+        g.children
+            .iter()
+            .map(|(k, c)| (k.0, c.netns.clone(), c.ifindex))
+            .collect()
+    }
+
     /// Deletes a child: its TAP goes, and the lower's port with its last child.
     pub fn del(&self, dev: &DevSpec) -> Result<()> {
         let mut g = self.lock();
-        let k = g.find(dev)?;
-        Self::delete_locked(&mut g, k)?;
+        match g.find(dev) {
+            Ok(k) => Self::delete_locked(&mut g, k)?,
+            Err(e) => {
+                // A pending child: forget it, and its TAP goes.
+                let i = g.pending_index(dev).ok_or(e)?;
+                let s = g.pending.remove(i);
+                let ns = open_ns(s.netns.as_deref())?;
+                let mut nl = Netlink::open_in(&ns)?;
+                if let Ok(l) = nl.link(s.name.as_str()) {
+                    if l.kind.as_deref() == Some("tun") {
+                        nl.delete_link(l.index)?;
+                    }
+                }
+            }
+        }
         g.save()
     }
 
@@ -774,12 +1136,45 @@ impl Engine {
     }
 
     /// The children, or the one `dev` names.
+    /// Pending children (waiting for their lower) are listed too.
     pub fn show(&self, dev: Option<&DevSpec>) -> Result<Vec<ChildStatus>> {
         let g = self.lock();
         match dev {
-            Some(d) => Ok(vec![g.status(g.find(d)?)?]),
-            None => g.children.keys().map(|&k| g.status(k)).collect(),
+            Some(d) => match g.find(d) {
+                Ok(k) => Ok(vec![g.status(k)?]),
+                Err(e) => {
+                    let i = g.pending_index(d).ok_or(e)?;
+                    Ok(vec![pending_status(&g.pending[i])])
+                }
+            },
+            None => {
+                let mut v = g
+                    .children
+                    .keys()
+                    .map(|&k| g.status(k))
+                    .collect::<Result<Vec<_>>>()?;
+                v.extend(g.pending.iter().map(pending_status));
+                Ok(v)
+            }
         }
+    }
+
+    /// The children living in namespace `netns` (what `ip -n NS` names).
+    pub fn show_netns(&self, netns: &str) -> Result<Vec<ChildStatus>> {
+        let ns = open_ns(Some(netns))?;
+        let g = self.lock();
+        let mut v = Vec::new();
+        for (&k, c) in &g.children {
+            if tap_netns(&c.ctl).is_some_and(|n| n.same_as(&ns)) {
+                v.push(g.status(k)?);
+            }
+        }
+        for s in &g.pending {
+            if open_ns(s.netns.as_deref()).is_ok_and(|n| n.same_as(&ns)) {
+                v.push(pending_status(s));
+            }
+        }
+        Ok(v)
     }
 
     /// Whether `dev` is one of the engine's children.
@@ -834,10 +1229,10 @@ impl Engine {
         let (mtu_changed, mac_changed) = {
             let l = g.lowers.get_mut(&key).expect("live lower");
             l.name = link.name.clone();
-            let mac_changed = l.mac != info.mac;
-            l.mac = info.mac;
+            // The port's view of the lower is the one truth: a MAC the
+            // engine set itself (passthru) is no change made by someone else.
             let p = l.shared.port.read().unwrap_or_else(|p| p.into_inner());
-            (p.lower().mtu != info.mtu, mac_changed)
+            (p.lower().mtu != info.mtu, p.lower().mac != info.mac)
         };
         let mut clamped = Vec::new();
         let mut followed = None;
@@ -895,7 +1290,10 @@ impl Engine {
             Some((ns, ifindex)) => Self::rehome_lower(&mut g, key, ns, ifindex),
             None => {
                 let keys: Vec<Key> = g.children.keys().filter(|k| k.0 == key).copied().collect();
+                let lower = g.lowers[&key].name.clone();
                 for k in keys {
+                    let name = g.read_port(key).name(k.1);
+                    tracing::info!("{name}: its lower {lower} is gone: deleting the child");
                     let _ = Self::delete_locked(&mut g, k);
                 }
                 g.stop_lower(key);
@@ -935,6 +1333,12 @@ impl Engine {
     pub fn reconcile(&self) -> Result<()> {
         {
             let mut g = self.lock();
+            Self::serve_pending(&mut g)?;
+            // The children first: one moved by `ip` lives where its TAP is now.
+            let ports: Vec<u32> = g.lowers.keys().copied().collect();
+            for lower in ports {
+                Self::follow_port(&mut g, lower);
+            }
             let gone: Vec<u32> = g
                 .lowers
                 .iter()
@@ -948,12 +1352,21 @@ impl Engine {
                 .map(|(k, _)| *k)
                 .collect();
             for k in orphans {
-                tracing::info!("the namespace of a child was deleted: deleting the child");
+                let name = g.read_port(k.0).name(k.1);
+                let ns = g.children[&k].ns_arg.clone().unwrap_or_default();
+                tracing::info!("{name}: its namespace {ns} was deleted: deleting the child");
                 Self::delete_locked(&mut g, k)?;
+            }
+            for key in &gone {
+                let l = &g.lowers[key];
+                tracing::info!(
+                    "{}: its namespace {} was deleted: its children go with it",
+                    l.name,
+                    l.ns_arg.clone().unwrap_or_default()
+                );
             }
             drop(g);
             for key in gone {
-                tracing::info!("the namespace of a lower was deleted: its children go with it");
                 self.lower_gone(key, None)?;
             }
         }
@@ -981,7 +1394,10 @@ impl Engine {
             .map(|(k, _)| *k)
             .collect();
         for k in dead {
-            tracing::info!("a child's TAP is gone; forgetting it");
+            tracing::info!(
+                "{}: its TAP was deleted: forgetting the child",
+                g.read_port(k.0).name(k.1)
+            );
             let passthru = g.read_port(k.0).is_passthru();
             let before = g.read_port(k.0).info(k.1)?;
             let deleted = g.write_port(k.0).delete(k.1)?;
@@ -1027,7 +1443,16 @@ impl Engine {
         self.lock()
             .lowers
             .iter()
-            .map(|(k, l)| (*k, l.netns.clone(), l.ifindex, l.mac))
+            .map(|(k, l)| {
+                let mac = l
+                    .shared
+                    .port
+                    .read()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .lower()
+                    .mac;
+                (*k, l.netns.clone(), l.ifindex, mac)
+            })
             .collect()
     }
 

@@ -32,6 +32,12 @@
 //! - A [`Monitor`] watches the lowers over rtnetlink: carrier and admin
 //!   state, MTU, MAC and name follow; a deleted lower takes its children;
 //!   a lower moved to another namespace is followed there.
+//! - The device is the truth: a child's admin state, MTU, MAC, name and
+//!   namespace are what its TAP has, set by any tool; the engine follows
+//!   them through the port's rules (link events in the children's
+//!   namespaces, and a frame from a child the port holds down). What the
+//!   kernel would refuse but a TAP cannot is a [`counters::Conflict`]: the
+//!   child forwards nothing while it lasts.
 //! - With a state directory, children are saved after every change and their
 //!   persistent TAPs re-attached at the next start, addresses and routes
 //!   intact.

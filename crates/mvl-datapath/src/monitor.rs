@@ -1,9 +1,11 @@
-//! Watching the lowers: an rtnetlink listener (`RTNLGRP_LINK`) in each
-//! namespace that holds a lower. A change makes the engine look at the lower
-//! again (carrier, state, MTU, MAC, name); a deletion deletes its children;
-//! a move (`IFLA_NEW_NETNSID`) is followed into the new namespace. Every
-//! second the engine also reconciles with what exists (lowers, and children
-//! whose TAP someone deleted), so a missed message only delays convergence.
+//! Watching the devices: an rtnetlink listener (`RTNLGRP_LINK`) in each
+//! namespace that holds a lower or a child. A change of a lower makes the
+//! engine look at it again (carrier, state, MTU, MAC, name); a deletion
+//! deletes its children; a move (`IFLA_NEW_NETNSID`) is followed into the
+//! new namespace. A change of a child's TAP (`ip link set up`, a new MAC,
+//! MTU, name or namespace) makes the engine follow it. Every second the
+//! engine also reconciles with what exists, so a missed message only delays
+//! convergence.
 
 use std::collections::BTreeMap;
 use std::os::fd::AsFd;
@@ -122,15 +124,21 @@ fn run(engine: &Engine, stop: &AtomicBool) {
     let mut buf = vec![0u8; 1 << 16];
     while !stop.load(Ordering::SeqCst) {
         let lowers = engine.lowers();
-        for (_, ns, _, _) in &lowers {
+        let children = engine.children_watch();
+        let namespaces: Vec<&NetNs> = lowers
+            .iter()
+            .map(|(_, ns, _, _)| ns)
+            .chain(children.iter().map(|(_, ns, _)| ns))
+            .collect();
+        for ns in &namespaces {
             let id = ns.id();
             if let std::collections::btree_map::Entry::Vacant(v) = socks.entry(id) {
                 if let Some(s) = listener(ns) {
-                    v.insert((ns.clone(), s));
+                    v.insert(((*ns).clone(), s));
                 }
             }
         }
-        socks.retain(|id, _| lowers.iter().any(|(_, ns, _, _)| ns.id() == *id));
+        socks.retain(|id, _| namespaces.iter().any(|ns| ns.id() == *id));
         let mut fds: Vec<nix::poll::PollFd> = socks
             .values()
             .map(|(_, s)| nix::poll::PollFd::new(s.as_fd(), nix::poll::PollFlags::POLLIN))
@@ -147,6 +155,23 @@ fn run(engine: &Engine, stop: &AtomicBool) {
             }
             while let Ok(n) = sock.recv(&mut &mut buf[..], 0) {
                 for ev in events(&buf[..n]) {
+                    let index = match ev {
+                        Event::Changed(i) | Event::Deleted(i) => i,
+                        Event::Moved { index, .. } => index,
+                    };
+                    for (lower, ns, ifindex) in &children {
+                        if ns.id() != *id || *ifindex != index {
+                            continue;
+                        }
+                        match ev {
+                            Event::Deleted(_) => {
+                                if let Err(e) = engine.reconcile() {
+                                    tracing::warn!("following a deleted child: {e}");
+                                }
+                            }
+                            _ => engine.follow(*lower),
+                        }
+                    }
                     for (key, ns, ifindex, mac) in &lowers {
                         if ns.id() != *id {
                             continue;

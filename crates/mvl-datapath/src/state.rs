@@ -52,6 +52,31 @@ impl Store {
         self.dir.join("children.json")
     }
 
+    /// Takes the directory for this process: one engine (one daemon) per
+    /// state directory, whatever its socket. The lock lasts as long as the
+    /// returned value (and ends with the process, even after `kill -9`).
+    pub fn lock(&self) -> Result<nix::fcntl::Flock<std::fs::File>> {
+        let path = self.dir.join("lock");
+        let err = |why: String| Error::State {
+            path: path.display().to_string(),
+            why,
+        };
+        std::fs::create_dir_all(&self.dir).map_err(|e| err(e.to_string()))?;
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| err(e.to_string()))?;
+        nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockExclusiveNonblock).map_err(|(_, e)| {
+            err(if e == nix::errno::Errno::EWOULDBLOCK {
+                "another mvl daemon uses this state directory: one daemon per state directory".into()
+            } else {
+                e.to_string()
+            })
+        })
+    }
+
     fn err(&self, why: impl std::fmt::Display) -> Error {
         Error::State {
             path: self.path().display().to_string(),
@@ -116,6 +141,11 @@ mod tests {
         assert!(s.load().unwrap_err().to_string().contains("version 9"));
         std::fs::write(dir.join("children.json"), b"garbage").unwrap();
         assert!(s.load().is_err());
+        let held = s.lock().unwrap();
+        let e = Store::new(dir.clone()).lock().unwrap_err().to_string();
+        assert!(e.contains("another mvl daemon"), "{e}");
+        drop(held);
+        assert!(s.lock().is_ok(), "free again");
         let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -90,6 +90,22 @@ pub(crate) fn write2(fd: BorrowedFd<'_>, a: &[u8], b: &[u8]) -> io::Result<usize
     }
 }
 
+/// `writev(fd, [a, b, c])`: a header and a frame in two pieces.
+pub(crate) fn write3(fd: BorrowedFd<'_>, a: &[u8], b: &[u8], c: &[u8]) -> io::Result<usize> {
+    let iov = [a, b, c].map(|s| libc::iovec {
+        iov_base: s.as_ptr() as *mut _,
+        iov_len: s.len(),
+    });
+    // SAFETY: the iovecs point to live slices of the stated lengths, which
+    // the kernel only reads.
+    let r = unsafe { libc::writev(fd.as_raw_fd(), iov.as_ptr(), 3) };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r as usize)
+    }
+}
+
 /// `recvmmsg` into up to `bufs.len()` buffers without blocking. Returns how
 /// many messages arrived; `lens[i]` holds the length of message `i`.
 pub(crate) fn recv_batch(fd: BorrowedFd<'_>, bufs: &mut [Vec<u8>], lens: &mut [usize]) -> io::Result<usize> {

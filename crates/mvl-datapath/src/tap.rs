@@ -157,6 +157,12 @@ impl Tap {
     pub fn write(&self, hdr: &[u8], frame: &[u8]) -> io::Result<usize> {
         sys::write2(self.fd.as_fd(), hdr, frame)
     }
+
+    /// Writes one frame with its destination MAC replaced by `dst` (the
+    /// frame itself is left as it is, for the other receivers).
+    pub fn write_to(&self, hdr: &[u8], dst: &[u8; 6], frame: &[u8]) -> io::Result<usize> {
+        sys::write3(self.fd.as_fd(), hdr, dst, frame.get(6..).unwrap_or_default())
+    }
 }
 
 impl AsFd for Tap {

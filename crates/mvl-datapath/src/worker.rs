@@ -12,7 +12,7 @@ use std::sync::{Arc, RwLock};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
 use mvl_core::wire::EthFrame;
-use mvl_core::{ChildId, Decision, Port, Reason};
+use mvl_core::{ChildId, Decision, PktType, Port, Reason};
 
 use crate::counters::{ChildShared, Counters};
 use crate::packet::PacketSocket;
@@ -36,6 +36,9 @@ pub(crate) enum Ctl {
     RemoveTap(ChildId),
     /// The lower's socket (again, after the lower moved).
     Socket(PacketSocket),
+    /// The control plane has looked at the children's TAPs again: decide
+    /// the frames held for that, and read on.
+    Resume,
     /// End the thread.
     Stop,
 }
@@ -46,6 +49,11 @@ pub(crate) struct PortShared {
     pub port: RwLock<Port>,
     /// Drops on the lower's side, by reason, and failed sends.
     pub lower: Counters,
+    /// The port's key in the engine, for `follow`.
+    pub key: u32,
+    /// Asks the control plane to look at a child's TAP now (a frame came
+    /// from a child the port holds down: someone brought its TAP up).
+    pub follow: mpsc::Sender<(u32, ChildId)>,
 }
 
 /// The control plane's handle on a forwarding thread.
@@ -92,6 +100,11 @@ struct TapSlot {
     child: ChildId,
     tap: Tap,
     shared: Arc<ChildShared>,
+    /// A frame sent while the port held the child down, kept (and the TAP
+    /// left unread) until the control plane has looked at the TAP: the first
+    /// frame after `ip link set up` returns is forwarded, not lost to the
+    /// time the link event takes to arrive.
+    held: Option<Vec<u8>>,
 }
 
 struct Loop {
@@ -107,6 +120,20 @@ struct Loop {
     lens: Vec<usize>,
     decision: Decision,
     stopped: bool,
+}
+
+/// Writes a frame to a child's TAP as the port says the child sees it. A
+/// TAP takes the packet type from the destination MAC, so a copy the kernel
+/// hands over as addressed to the child (`PACKET_HOST`: a source-mode copy
+/// of a frame sent to the lower's MAC) goes with the child's MAC as
+/// destination; its stack then takes it, as with the kernel's macvlan.
+fn write_child(t: &TapSlot, pkt_type: PktType, hdr: &[u8], eth: &[u8]) -> io::Result<usize> {
+    let mac = t.shared.mac();
+    if pkt_type == PktType::Host && eth.len() >= 6 && eth[..6] != mac {
+        t.tap.write_to(hdr, &mac, eth)
+    } else {
+        t.tap.write(hdr, eth)
+    }
 }
 
 fn split(vnet: bool, buf: &[u8]) -> (&[u8], &[u8]) {
@@ -177,7 +204,12 @@ impl Loop {
                         tracing::error!("cannot watch the TAP of a child: {e}");
                         continue;
                     }
-                    self.taps[slot] = Some(TapSlot { child, tap, shared });
+                    self.taps[slot] = Some(TapSlot {
+                        child,
+                        tap,
+                        shared,
+                        held: None,
+                    });
                     self.by_child.insert(child, slot);
                     // Frames may have queued before registration (edge-triggered).
                     self.drain_tap(slot);
@@ -206,6 +238,11 @@ impl Loop {
                     }
                     self.sock = Some(sock);
                     self.drain_lower();
+                }
+                Ctl::Resume => {
+                    for slot in 0..self.taps.len() {
+                        self.resume(slot);
+                    }
                 }
                 Ctl::Stop => self.stopped = true,
             }
@@ -237,7 +274,7 @@ impl Loop {
                 }
                 for d in self.decision.deliveries() {
                     if let Some(s) = self.by_child.get(&d.child).and_then(|&i| self.taps[i].as_ref()) {
-                        match s.tap.write(hdr, eth) {
+                        match write_child(s, d.pkt_type, hdr, eth) {
                             Ok(_) => s.shared.counters.rx(eth.len()),
                             Err(_) => s.shared.counters.error(),
                         }
@@ -256,48 +293,95 @@ impl Loop {
             let Some(s) = self.taps.get(slot).and_then(Option::as_ref) else {
                 return;
             };
+            if s.held.is_some() {
+                return;
+            }
             let len = match s.tap.read(&mut self.bufs[0]) {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(_) => return,
             };
-            let child = s.child;
-            let (hdr, eth) = split(self.vnet, &self.bufs[0][..len]);
-            let port = self.shared.port.read().unwrap_or_else(|p| p.into_inner());
-            if let Ok(f) = EthFrame::new_checked(eth) {
-                if s.shared.spoofed(f.src()) {
-                    s.shared.counters.drop(&Reason::SpoofedSource { src: f.src() });
-                    continue;
-                }
-            }
-            port.tx_from_child_gso(child, eth, is_gso(hdr), &mut self.decision);
-            let mut went = self.decision.to_wire;
-            for d in self.decision.deliveries() {
-                if let Some(t) = self.by_child.get(&d.child).and_then(|&i| self.taps[i].as_ref()) {
-                    match t.tap.write(hdr, eth) {
-                        Ok(_) => {
-                            t.shared.counters.rx(eth.len());
-                            went = true;
-                        }
-                        Err(_) => t.shared.counters.error(),
-                    }
-                }
-            }
-            if self.decision.to_wire {
-                match self.sock.as_ref().map(|k| k.send(hdr, eth)) {
-                    Some(Ok(_)) => {}
-                    _ => self.shared.lower.error(),
-                }
-            }
-            match (went, self.decision.drop) {
-                (true, _) => s.shared.counters.tx(eth.len()),
-                (false, Some(r)) => s.shared.counters.drop(&r),
-                (false, None) => s.shared.counters.tx(eth.len()),
-            }
+            self.forward_tap_frame(slot, len, true);
         }
         // Budget spent with frames left: come back after the others.
         let _ = self.waker_rearm(slot);
+    }
+
+    /// Decides the held frame of `slot` (if any) with the port as it is
+    /// now, then reads on.
+    fn resume(&mut self, slot: usize) {
+        let Some(held) = self
+            .taps
+            .get_mut(slot)
+            .and_then(Option::as_mut)
+            .and_then(|s| s.held.take())
+        else {
+            return;
+        };
+        let len = held.len();
+        self.bufs[0][..len].copy_from_slice(&held);
+        self.forward_tap_frame(slot, len, false);
+        self.drain_tap(slot);
+    }
+
+    /// The frame in `bufs[0][..len]` came from the child of `slot`. A frame
+    /// from a child the port holds down (and without a conflict) is held
+    /// when `may_hold`, and the control plane asked to look at its TAP.
+    fn forward_tap_frame(&mut self, slot: usize, len: usize, may_hold: bool) {
+        let Some(s) = self.taps.get(slot).and_then(Option::as_ref) else {
+            return;
+        };
+        let child = s.child;
+        let (hdr, eth) = split(self.vnet, &self.bufs[0][..len]);
+        if let Some(c) = s.shared.conflict() {
+            s.shared.counters.conflict_drop(c);
+            return;
+        }
+        let port = self.shared.port.read().unwrap_or_else(|p| p.into_inner());
+        if let Ok(f) = EthFrame::new_checked(eth) {
+            if s.shared.spoofed(f.src()) {
+                s.shared.counters.drop(&Reason::SpoofedSource { src: f.src() });
+                return;
+            }
+        }
+        port.tx_from_child_gso(child, eth, is_gso(hdr), &mut self.decision);
+        if may_hold && self.decision.drop == Some(Reason::SenderDown) {
+            // A TAP sends only while it is up: the port has not seen it yet.
+            drop(port);
+            if self.shared.follow.send((self.shared.key, child)).is_ok() {
+                let frame = self.bufs[0][..len].to_vec();
+                if let Some(s) = self.taps[slot].as_mut() {
+                    s.held = Some(frame);
+                }
+                return;
+            }
+            let port = self.shared.port.read().unwrap_or_else(|p| p.into_inner());
+            port.tx_from_child_gso(child, eth, is_gso(hdr), &mut self.decision);
+        }
+        let mut went = self.decision.to_wire;
+        for d in self.decision.deliveries() {
+            if let Some(t) = self.by_child.get(&d.child).and_then(|&i| self.taps[i].as_ref()) {
+                match write_child(t, d.pkt_type, hdr, eth) {
+                    Ok(_) => {
+                        t.shared.counters.rx(eth.len());
+                        went = true;
+                    }
+                    Err(_) => t.shared.counters.error(),
+                }
+            }
+        }
+        if self.decision.to_wire {
+            match self.sock.as_ref().map(|k| k.send(hdr, eth)) {
+                Some(Ok(_)) => {}
+                _ => self.shared.lower.error(),
+            }
+        }
+        match (went, self.decision.drop) {
+            (true, _) => s.shared.counters.tx(eth.len()),
+            (false, Some(r)) => s.shared.counters.drop(&r),
+            (false, None) => s.shared.counters.tx(eth.len()),
+        }
     }
 
     /// Edge-triggered polling will not report frames already waiting:

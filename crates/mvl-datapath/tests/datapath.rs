@@ -374,3 +374,113 @@ fn spoofchk_drops_and_counts_frames_with_a_foreign_source() {
     assert!(engine.show(None).unwrap()[0].spoofchk);
     engine.shutdown();
 }
+
+#[test]
+fn deleting_a_passthru_child_restores_the_lowers_mac() {
+    if !root() {
+        return;
+    }
+    let (host, _sw) = topology();
+    let g1 = Ns::new();
+    assert_eq!(host.sh("ip link set lower address 02:aa:00:00:00:01"), 0);
+    let engine = Engine::new(Options::default()).unwrap();
+    let lower_mac = || {
+        let out = host.out("ip link show lower");
+        out.split("link/ether ").nth(1).unwrap()[..17].to_string()
+    };
+    let passthru = |name: &str| AddRequest {
+        name: name.into(),
+        link: host.spec("lower"),
+        netns: Some(g1.path.clone()),
+        macvlan: MacvlanSpec {
+            mode: Some("passthru".into()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    // Through the engine, as `mvl link set pt address` does it.
+    engine.add(&passthru("pt")).unwrap();
+    engine
+        .set(&SetRequest {
+            dev: g1.spec("pt"),
+            up: Some(true),
+            ..Default::default()
+        })
+        .unwrap();
+    engine
+        .set(&SetRequest {
+            dev: g1.spec("pt"),
+            address: Some("02:bb:00:00:00:02".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        lower_mac(),
+        "02:bb:00:00:00:02",
+        "passthru: the MAC is the lower's"
+    );
+    // The engine looks at the lower again: its own change is not someone else's.
+    engine.reconcile().unwrap();
+    engine.del(&g1.spec("pt")).unwrap();
+    assert_eq!(lower_mac(), "02:aa:00:00:00:01", "restored, as the kernel does");
+
+    // With `ip` on the child, as a person does it.
+    engine.add(&passthru("pt")).unwrap();
+    assert_eq!(
+        g1.sh("ip link set pt up && ip link set pt address 02:cc:00:00:00:03"),
+        0
+    );
+    engine.reconcile().unwrap();
+    assert_eq!(lower_mac(), "02:cc:00:00:00:03", "the lower took the child's MAC");
+    engine.reconcile().unwrap();
+    engine.del(&g1.spec("pt")).unwrap();
+    assert_eq!(
+        lower_mac(),
+        "02:aa:00:00:00:01",
+        "restored after a change made with ip"
+    );
+    engine.shutdown();
+}
+
+#[test]
+fn a_source_child_gets_frames_from_a_listed_mac_sent_to_the_lowers_mac() {
+    if !root() {
+        return;
+    }
+    let (host, sw) = topology();
+    let g1 = Ns::new();
+    let mac_of = |ns: &Ns, dev: &str| {
+        let out = ns.out(&format!("ip link show {dev}"));
+        out.split("link/ether ").nth(1).unwrap()[..17].to_string()
+    };
+    let (wire_mac, lower_mac) = (mac_of(&sw, "wire"), mac_of(&host, "lower"));
+    let engine = Engine::new(Options::default()).unwrap();
+    engine
+        .add(&AddRequest {
+            name: "s1".into(),
+            link: host.spec("lower"),
+            netns: Some(g1.path.clone()),
+            macvlan: MacvlanSpec {
+                mode: Some("source".into()),
+                macaddr: Some(mvl_datapath::MacaddrSpec {
+                    op: "add".into(),
+                    addrs: vec![wire_mac],
+                }),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(g1.sh("ip addr add 10.9.0.1/24 dev s1 && ip link set s1 up"), 0);
+    // The wire sends to the lower's MAC: the kernel gives the source child
+    // its copy as addressed to it (PACKET_HOST), so it answers.
+    assert_eq!(
+        sw.sh(&format!("ip neigh replace 10.9.0.1 lladdr {lower_mac} dev wire")),
+        0
+    );
+    assert!(
+        (0..3).any(|_| ping(&sw, "10.9.0.1")),
+        "the source child answers a frame sent to its lower's MAC"
+    );
+    engine.shutdown();
+}

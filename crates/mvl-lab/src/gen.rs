@@ -1,7 +1,8 @@
 //! Random labs for differential testing: one switch (a bridge), 1–3
 //! servers whose NIC is a veth to the switch, 1–6 macvlans on those NICs
 //! each in a namespace of its own — random modes, flags, source lists,
-//! hairpin, devices down, MAC collisions, live mode changes, static
+//! hairpin, devices down, MAC collisions, live mode changes, changes a
+//! person makes with `ip` to a macvlan (down and up again, MTU, MAC), static
 //! neighbour entries — and the shapes people build next: macvlans on the
 //! bridge itself and on such a macvlan, a bridge without ports, carrier
 //! flaps, renames, iproute2's own refusals, captures inside namespaces;
@@ -222,6 +223,30 @@ pub fn random_lab(seed: u64) -> String {
         let (c, _) = *r.pick(&child_modes);
         let mode = r.pick(&["private", "vepa", "bridge", "source"]);
         let _ = writeln!(s, "ip -n h{c} link set m{c} type macvlan mode {mode}");
+    }
+    // What a person does to a macvlan with `ip`: down (and up again), an
+    // MTU (one the lower allows, or one it refuses), a MAC (a new one, a
+    // sibling's or the lower's).
+    for c in 1..=children {
+        let i = child_macs[c as usize - 1].0;
+        if r.chance(12) {
+            let _ = writeln!(s, "ip -n h{c} link set m{c} down");
+            if r.chance(50) {
+                let _ = writeln!(s, "ip -n h{c} link set m{c} up");
+            }
+        }
+        if r.chance(10) {
+            let mtu = r.pick(&[1280, 1400, 1500, 9000]);
+            let _ = writeln!(s, "ip -n h{c} link set m{c} mtu {mtu}");
+        }
+        if r.chance(10) {
+            let mac = match r.range(0, 2) {
+                0 => format!("02:00:00:01:0{i}:{c:02x}"),
+                1 => r.pick(&child_macs).1.clone(),
+                _ => format!("02:ff:00:00:0{i}:02"),
+            };
+            let _ = writeln!(s, "ip -n h{c} link set m{c} address {mac}");
+        }
     }
     if r.chance(15) {
         let i = r.range(1, lowers);

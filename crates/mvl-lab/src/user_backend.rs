@@ -1,10 +1,15 @@
 //! The user backend: the kernel backend's sandbox, with every macvlan
-//! command served by the userspace datapath (`mvl-datapath`) instead of
-//! the kernel's driver — creating a macvlan, changing or deleting one,
-//! bringing one up — and everything else run for real. After each real
-//! command the engine reconciles with what exists (a lower moved, renamed,
-//! deleted or without carrier), so the next line sees the result. A lower
-//! that has children cannot join a bridge (EBUSY), as with the kernel.
+//! served by the userspace datapath (`mvl-datapath`) instead of the
+//! kernel's driver. Only what makes a macvlan a macvlan goes to the engine —
+//! creating one, deleting one, changing its macvlan options — and `link
+//! show` of one; everything else runs for real, as a person would run it:
+//! `ip link set ... up|down|mtu|address|name|netns` on a child is the real
+//! `ip` on its TAP. Where the kernel would refuse such a change (and a TAP
+//! would not), the engine's rules are asked first and the kernel's error is
+//! printed instead. After each real command the engine reconciles with what
+//! exists (a child's TAP changed, a lower moved, renamed, deleted or without
+//! carrier), so the next line sees the result. A lower that has children
+//! cannot join a bridge (EBUSY), as with the kernel.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -105,13 +110,14 @@ impl UserBackend {
         }
     }
 
-    fn set(&self, netns: &Option<String>, s: &LinkSet) -> Outcome {
+    fn set(&mut self, line: &Line, s: &LinkSet) -> Outcome {
         if s.master.is_some() || s.promisc.is_some() || s.allmulti.is_some() || s.fdb_flush {
             return Outcome::error(format!(
                 "{}: master, promisc and allmulticast on a macvlan are not served by the user backend",
                 s.dev
             ));
         }
+        let netns = &line.netns;
         let req = SetRequest {
             dev: DevSpec {
                 netns: netns.clone(),
@@ -125,9 +131,20 @@ impl UserBackend {
             macvlan: s.macvlan.as_ref().map(|o| MacvlanSpec::from_change(&o.change())),
             spoofchk: None,
         };
-        match self.on_sandbox(move |e| e.set(&req)) {
-            Ok(()) => Outcome::ok(String::new()),
-            Err(e) => refused(e),
+        if req.macvlan.is_some() {
+            return match self.on_sandbox(move |e| e.set(&req)) {
+                Ok(()) => Outcome::ok(String::new()),
+                Err(e) => refused(e),
+            };
+        }
+        // A device change: the real `ip` on the TAP, unless the kernel's
+        // macvlan would refuse it, which a TAP cannot.
+        match self.on_sandbox(move |e| e.check_set(&req)) {
+            Ok(()) => self.real(line),
+            Err(e) => match e.errno() {
+                Some(n) => Outcome::error(format!("RTNETLINK answers: {}", errno_text(n))),
+                None => refused(e),
+            },
         }
     }
 
@@ -184,7 +201,7 @@ impl Backend for UserBackend {
         let ns = &line.netns;
         match &line.command {
             Command::LinkAdd(a) if matches!(a.kind, NewKind::Macvlan { .. }) => self.add(ns, a),
-            Command::LinkSet(s) if self.is_child(ns, &s.dev) => self.set(ns, s),
+            Command::LinkSet(s) if self.is_child(ns, &s.dev) => self.set(line, s),
             Command::LinkShow(s)
                 if s.dev.as_ref().is_some_and(|d| self.is_child(ns, d))
                     || (s.dev.is_none() && s.kind.as_deref() == Some("macvlan")) =>

@@ -189,3 +189,71 @@ fn carrier_flapping_under_traffic() {
     assert!(lab.ping("g1", "10.5.0.254"), "forwarding after the flaps");
     assert_eq!(lab.children(), 1);
 }
+
+/// A lab driving userspace children with `ip` only, as a person does: the
+/// user backend runs the real commands on the TAPs and gives the kernel's
+/// results, refusals printed as the kernel prints them.
+#[test]
+fn a_lab_drives_userspace_children_with_ip_as_on_the_kernel() {
+    if !root() {
+        return;
+    }
+    let text = "\
+ip netns add sw
+ip netns add h1
+ip netns add h2
+ip link add lower type veth peer wire netns sw
+ip -n sw addr add 10.6.0.254/24 dev wire
+ip -n sw link set wire up
+ip link set lower up
+ip link add m1 link lower address 02:00:00:00:06:01 type macvlan mode bridge
+ip link add m2 link lower address 02:00:00:00:06:02 type macvlan mode bridge
+ip link set m1 netns h1
+ip link set m2 netns h2
+ip -n h1 addr add 10.6.0.1/24 dev m1
+ip -n h2 addr add 10.6.0.2/24 dev m2
+ip -n h1 link set m1 up
+ip netns exec h1 ping -c 1 -W 1 10.6.0.254 # expect: ok
+ip -n h2 link set m2 up
+ip netns exec h1 ping -c 1 -W 1 10.6.0.2 # expect: ok
+ip -n h2 link set m2 down
+ip netns exec h1 ping -c 1 -W 1 10.6.0.2 # expect: fail
+ip -n h2 link set m2 address 02:00:00:00:06:01 # expect: error
+ip -n h2 link set m2 up
+ip -n h2 link set m2 address 02:00:00:00:06:22
+ip -n h1 link set m1 mtu 9000 # expect: error
+ip -n h1 link set m1 mtu 1400
+ip -n h1 link set m1 name eth0
+ip -n h1 neigh flush all
+ip netns exec h1 ping -c 1 -W 1 10.6.0.2 # expect: ok
+ip -n h1 link set eth0 down
+ip -n h1 link set eth0 up
+ip netns exec h2 ping -c 1 -W 1 10.6.0.1 # expect: ok
+";
+    let lab = mvl_lab::parse(text).unwrap();
+    let mut user = mvl_lab::UserBackend::new(".".into()).unwrap();
+    let rep = mvl_lab::run(&lab, &mut user, mvl_lab::RunOptions::default(), |_| {}).unwrap();
+    let bad: Vec<_> = rep.lines.iter().filter(|l| !l.holds()).collect();
+    assert!(bad.is_empty(), "{bad:#?}");
+    let refused: Vec<_> = rep
+        .lines
+        .iter()
+        .filter_map(|l| l.message.as_deref().filter(|m| m.starts_with("RTNETLINK")))
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            "RTNETLINK answers: Address already in use",
+            "RTNETLINK answers: Invalid argument"
+        ],
+        "the kernel's lines"
+    );
+    let mut kernel = mvl_lab::KernelBackend::new(".".into()).unwrap();
+    let rep = mvl_lab::run(&lab, &mut kernel, mvl_lab::RunOptions::default(), |_| {}).unwrap();
+    let on_kernel: Vec<_> = rep
+        .lines
+        .iter()
+        .filter_map(|l| l.message.as_deref().filter(|m| m.starts_with("RTNETLINK")))
+        .collect();
+    assert_eq!(on_kernel, refused, "as the kernel prints them");
+}

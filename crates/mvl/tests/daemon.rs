@@ -59,7 +59,39 @@ fn tmp(name: &str) -> PathBuf {
     d
 }
 
-fn start(host: &Ns, dir: &Path) -> Child {
+/// The daemon's log, kept across restarts.
+fn log(dir: &Path) -> std::fs::File {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("daemon.log"))
+        .unwrap()
+}
+
+/// A running daemon, killed when dropped (a failed test leaves none behind).
+struct Daemon(Child);
+
+impl std::ops::Deref for Daemon {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Daemon {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(host: &Ns, dir: &Path) -> Daemon {
     let sock = dir.join("mvl.sock");
     let child = host
         .ns
@@ -69,7 +101,8 @@ fn start(host: &Ns, dir: &Path) -> Child {
                 .arg(&sock)
                 .arg("--state-dir")
                 .arg(dir.join("state"))
-                .stderr(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(log(dir))
                 .spawn()
                 .unwrap()
         })
@@ -79,7 +112,7 @@ fn start(host: &Ns, dir: &Path) -> Child {
         assert!(t.elapsed() < Duration::from_secs(10), "the daemon did not start");
         std::thread::sleep(Duration::from_millis(20));
     }
-    child
+    Daemon(child)
 }
 
 fn mvl(host: &Ns, dir: &Path, args: &str) -> (i32, String) {
@@ -288,5 +321,227 @@ fn logs_as_json_lines_with_dash_j() {
         "{last}"
     );
     assert!(d.wait().unwrap().success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `mvl -n NS [-s] link show NAME` through the daemon.
+fn show(host: &Ns, dir: &Path, ns: &Ns, args: &str) -> String {
+    let (code, out) = mvl(host, dir, &format!("-n {} {args}", ns.path));
+    assert_eq!(code, 0, "{out}");
+    out
+}
+
+/// Retries `f` a bounded number of times: the daemon follows a device
+/// change when its link event arrives.
+fn eventually(mut f: impl FnMut() -> bool) -> bool {
+    (0..100).any(|_| {
+        let ok = f();
+        if !ok {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        ok
+    })
+}
+
+#[test]
+fn children_driven_only_with_ip_are_followed() {
+    if !root() {
+        return;
+    }
+    let (host, _sw) = topology();
+    let (g1, g2) = (Ns::new(), Ns::new());
+    let dir = tmp("ip");
+    let mut d = start(&host, &dir);
+    for (c, g) in [("c1", &g1), ("c2", &g2)] {
+        let (code, out) = mvl(
+            &host,
+            &dir,
+            &format!(
+                "link add {c} link lower netns {} type macvlan mode bridge",
+                g.path
+            ),
+        );
+        assert_eq!(code, 0, "{out}");
+    }
+    // Up with `ip`, as the tutorial does it: the first frames are forwarded.
+    assert_eq!(g1.sh("ip addr add 10.7.0.1/24 dev c1 && ip link set c1 up").0, 0);
+    assert_eq!(g2.sh("ip addr add 10.7.0.2/24 dev c2 && ip link set c2 up").0, 0);
+    assert!(wait_ping(&g1, "10.7.0.254"), "to the wire");
+    assert!(wait_ping(&g1, "10.7.0.2"), "to a sibling");
+    let out = show(&host, &dir, &g1, "-s link show c1");
+    assert!(out.contains(",UP,LOWER_UP>"), "{out}");
+    assert!(
+        !out.contains("sender_down"),
+        "no frame sent after `ip link set up` was lost: {out}"
+    );
+
+    // Down with `ip`: shown DOWN, and nothing reaches it.
+    assert_eq!(g1.sh("ip link set c1 down").0, 0);
+    assert!(eventually(
+        || show(&host, &dir, &g1, "link show c1").contains("state DOWN")
+    ));
+    assert_ne!(g2.sh("ping -c 1 -W 1 10.7.0.1").0, 0, "a down child gets nothing");
+    assert_eq!(g1.sh("ip link set c1 up").0, 0);
+    assert!(wait_ping(&g2, "10.7.0.1"), "up again");
+
+    // MTU: above the lower's, the kernel would refuse; the TAP keeps it, so
+    // the child forwards nothing, says why, and counts the drops.
+    assert_eq!(g1.sh("ip link set c1 mtu 9000").0, 0);
+    assert!(eventually(
+        || show(&host, &dir, &g1, "link show c1").contains("forwards nothing")
+    ));
+    assert_ne!(g1.sh("ping -c 1 -W 1 10.7.0.254").0, 0);
+    let out = show(&host, &dir, &g1, "-s link show c1");
+    assert!(
+        out.contains("mtu 9000") && out.contains("mtu_above_lower"),
+        "{out}"
+    );
+    assert_eq!(g1.sh("ip link set c1 mtu 1400").0, 0);
+    assert!(
+        wait_ping(&g1, "10.7.0.254"),
+        "an MTU the lower allows forwards again"
+    );
+    let out = show(&host, &dir, &g1, "-j link show c1");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["mtu"], 1400);
+    assert_eq!(v[0]["mvl"]["conflict"], serde_json::Value::Null);
+
+    // MAC with `ip`: followed; the same MAC on an up sibling is a conflict.
+    assert_eq!(g1.sh("ip link set c1 address 02:00:00:00:00:aa").0, 0);
+    assert!(wait_ping(&g1, "10.7.0.254"), "with its new MAC");
+    assert!(show(&host, &dir, &g1, "link show c1").contains("02:00:00:00:00:aa"));
+    assert_eq!(g2.sh("ip link set c2 address 02:00:00:00:00:aa").0, 0);
+    assert!(eventually(
+        || show(&host, &dir, &g2, "link show c2").contains("forwards nothing")
+    ));
+    let out = show(&host, &dir, &g2, "link show c2");
+    assert!(out.contains("c1") && out.contains("mac_conflict"), "{out}");
+    assert_ne!(
+        g2.sh("ping -c 1 -W 1 10.7.0.254").0,
+        0,
+        "the second holder forwards nothing"
+    );
+    assert!(wait_ping(&g1, "10.7.0.254"), "the first keeps forwarding");
+    assert_eq!(g2.sh("ip link set c2 address 02:00:00:00:00:bb").0, 0);
+    assert!(wait_ping(&g2, "10.7.0.254"), "conflict gone");
+
+    // kill -9 and a restart: a child brought up with `ip` forwards again.
+    d.kill().unwrap();
+    d.wait().unwrap();
+    let mut d = start(&host, &dir);
+    assert!(wait_ping(&g1, "10.7.0.254"), "forwarding resumes after a restart");
+    let out = show(&host, &dir, &g1, "link show c1");
+    assert!(
+        out.contains("mtu 1400") && out.contains("02:00:00:00:00:aa"),
+        "{out}"
+    );
+    for (c, g) in [("c1", &g1), ("c2", &g2)] {
+        assert_eq!(mvl(&host, &dir, &format!("-n {} link del {c}", g.path)).0, 0);
+    }
+    d.kill().unwrap();
+    let _ = d.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn state_is_never_lost() {
+    if !root() {
+        return;
+    }
+    let (host, _sw) = topology();
+    let (g1, g2) = (Ns::new(), Ns::new());
+    let dir = tmp("state");
+    let mut d = start(&host, &dir);
+    for (c, g, ip) in [("c1", &g1, "10.7.0.1"), ("c2", &g2, "10.7.0.2")] {
+        let (code, out) = mvl(
+            &host,
+            &dir,
+            &format!(
+                "link add {c} link lower netns {} type macvlan mode bridge",
+                g.path
+            ),
+        );
+        assert_eq!(code, 0, "{out}");
+        assert_eq!(
+            g.sh(&format!("ip addr add {ip}/24 dev {c} && ip link set {c} up"))
+                .0,
+            0
+        );
+    }
+    assert!(wait_ping(&g1, "10.7.0.254"));
+
+    // `-n NS` lists that namespace's children only.
+    let out = show(&host, &dir, &g1, "link show");
+    assert!(out.contains("c1@") && !out.contains("c2@"), "{out}");
+    let out = show(&host, &dir, &g2, "link show c2");
+    assert!(out.contains("c2@"), "{out}");
+
+    // A second daemon on the same state directory (another socket) is
+    // refused and changes nothing.
+    let state = dir.join("state/children.json");
+    let before = std::fs::read(&state).unwrap();
+    let other = dir.join("other.sock");
+    let (code, out) = host.sh(&format!(
+        "{} daemon --socket {} --state-dir {}",
+        env!("CARGO_BIN_EXE_mvl"),
+        other.display(),
+        dir.join("state").display()
+    ));
+    assert_ne!(code, 0);
+    assert!(
+        out.contains("another mvl daemon uses this state directory"),
+        "{out}"
+    );
+    assert!(!other.exists(), "no second socket");
+    assert_eq!(std::fs::read(&state).unwrap(), before, "the state is untouched");
+    assert!(wait_ping(&g1, "10.7.0.254"), "the first daemon still serves");
+
+    // A lower missing at start-up: its children are kept as pending, and
+    // served as soon as a lower of that name appears.
+    d.kill().unwrap();
+    d.wait().unwrap();
+    assert_eq!(
+        host.sh("ip link set lower down && ip link set lower name eth9").0,
+        0
+    );
+    let mut d = start(&host, &dir);
+    let out = show(&host, &dir, &g1, "link show c1");
+    assert!(out.contains("pending") && out.contains("lower"), "{out}");
+    let (code, out) = mvl(&host, &dir, "link show");
+    assert!(
+        code == 0 && out.contains("c1: pending") && out.contains("c2: pending"),
+        "{out}"
+    );
+    let saved = std::fs::read_to_string(&state).unwrap();
+    assert!(
+        saved.contains("\"c1\"") && saved.contains("\"c2\""),
+        "still saved: {saved}"
+    );
+    assert_eq!(
+        host.sh("ip link set eth9 name lower && ip link set lower up").0,
+        0
+    );
+    assert!(
+        eventually(|| !show(&host, &dir, &g1, "link show c1").contains("pending")),
+        "served when the lower appears"
+    );
+    assert!(wait_ping(&g1, "10.7.0.254"), "forwarding again");
+
+    // A child deleted because its lower went is named in the log.
+    assert_eq!(host.sh("ip link del lower").0, 0);
+    let logged = || std::fs::read_to_string(dir.join("daemon.log")).unwrap_or_default();
+    assert!(
+        eventually(|| logged().contains("c1: its lower lower is gone: deleting the child")),
+        "{}",
+        logged()
+    );
+    assert!(
+        eventually(|| logged().contains("c2: its lower lower is gone")),
+        "{}",
+        logged()
+    );
+    assert_ne!(g1.sh("ip link show c1").0, 0, "the child went with its lower");
+    d.kill().unwrap();
+    let _ = d.wait();
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -51,7 +51,10 @@ fn words_to_request(opts: &Options, cmd: Command) -> Result<Request> {
             })
         }
         Command::LinkDel(d) => Request::Del { dev: dev(d) },
-        Command::LinkShow(s) => Request::Show { dev: s.dev.map(dev) },
+        Command::LinkShow(s) => Request::Show {
+            netns: ns.clone().filter(|_| s.dev.is_none()),
+            dev: s.dev.map(dev),
+        },
         _ => bail!("link takes add, set, del or show"),
     })
 }
