@@ -336,7 +336,11 @@ impl ChildStatus {
 
     /// The child as `ip -j -d -s link show` prints a kernel macvlan, with the
     /// datapath's own fields (`spoofchk`, drops by reason) under `mvl`.
-    pub fn to_ip_json(&self) -> serde_json::Value {
+    /// The child as `ip -j [-d] [-s] link show` prints a kernel macvlan
+    /// (iproute2's field names: `link` for a lower beside it, else
+    /// `link_index` and, when the caller knows it, `link_netnsid`; `stats64`
+    /// only with `stats`), with our own details under `mvl`.
+    pub fn to_ip_json(&self, stats: bool, link_netnsid: Option<i32>) -> serde_json::Value {
         let mut data = serde_json::json!({
             "mode": self.mode,
             "bcqueuelen": self.bcqueuelen,
@@ -357,7 +361,6 @@ impl ChildStatus {
         }
         let mut v = serde_json::json!({
             "ifindex": self.ifindex,
-            "link": self.link_name(),
             "ifname": self.name,
             "flags": self.flags(),
             "mtu": self.mtu,
@@ -370,16 +373,27 @@ impl ChildStatus {
             "address": self.address,
             "broadcast": "ff:ff:ff:ff:ff:ff",
             "linkinfo": { "info_kind": "macvlan", "info_data": data },
-            "stats64": {
-                "rx": { "bytes": self.stats.rx_bytes, "packets": self.stats.rx_packets, "errors": 0, "dropped": 0 },
-                "tx": { "bytes": self.stats.tx_bytes, "packets": self.stats.tx_packets, "errors": self.stats.errors,
-                        "dropped": self.stats.drops.values().sum::<u64>() },
-            },
             "mvl": { "spoofchk": self.spoofchk, "drops": self.stats.drops, "conflict": self.conflict,
-                     "pending": self.pending },
+                     "pending": self.pending, "lower_netns": self.lower.netns },
         });
-        if let (Some(n), false) = (&self.lower.netns, self.lower_same_netns) {
-            v["link_netns"] = n.clone().into();
+        let o = v.as_object_mut().expect("built as an object");
+        if self.lower_same_netns {
+            o.insert("link".into(), self.lower.name.clone().into());
+        } else {
+            o.insert("link_index".into(), self.lower_ifindex.into());
+            if let Some(id) = link_netnsid {
+                o.insert("link_netnsid".into(), id.into());
+            }
+        }
+        if stats {
+            o.insert(
+                "stats64".into(),
+                serde_json::json!({
+                    "rx": { "bytes": self.stats.rx_bytes, "packets": self.stats.rx_packets, "errors": 0, "dropped": 0 },
+                    "tx": { "bytes": self.stats.tx_bytes, "packets": self.stats.tx_packets, "errors": self.stats.errors,
+                            "dropped": self.stats.drops.values().sum::<u64>() },
+                }),
+            );
         }
         v
     }

@@ -183,6 +183,15 @@ fn children_through_the_daemon_survive_kill_and_sigterm() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v[0]["linkinfo"]["info_kind"], "macvlan");
     assert_eq!(v[0]["linkinfo"]["info_data"]["mode"], "bridge");
+    // iproute2's names for a lower in another namespace; counters only with -s.
+    assert!(v[0]["link_index"].is_u64() && v[0].get("link").is_none(), "{v}");
+    // (`link_netnsid` only where the child's namespace has given the
+    // lower's an id; a TAP does not make the kernel give one.)
+    assert!(v[0].get("link_netnsid").is_none_or(|id| id.is_i64()), "{v}");
+    assert!(v[0].get("stats64").is_none(), "{v}");
+    let (code, out) = mvl(&host, &dir, &format!("-n {} -j -s link show c1", guest.path));
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert!(v[0]["stats64"]["tx"]["packets"].as_u64().unwrap() > 0);
 
     // kill -9: the TAP and its address stay; a restart forwards again.
