@@ -215,7 +215,8 @@ fn serve(ready: mpsc::Sender<Result<(), String>>, rx: mpsc::Receiver<Req>) {
                         let err = thread::spawn(move || {
                             let mut all = String::new();
                             for l in std::io::BufRead::lines(se).map_while(Result::ok) {
-                                if l.starts_with("listening on") {
+                                // "listening on ...", or with -w "tcpdump: listening on ...".
+                                if l.contains("listening on") {
                                     let _ = ready_tx.send(());
                                 }
                                 all.push_str(&l);
