@@ -210,16 +210,14 @@ pub fn text(l: &Link, ns: &Ns, how: How) -> String {
 /// `print_stats64` of iproute2 6.1: the counters in columns as wide as the
 /// widest of header and number; with `errors`, the error breakdown lines.
 fn stats_text(st: &Stats64, carrier_changes: Option<u32>, errors: bool) -> String {
-    fn width(v: u64) -> usize {
-        v.to_string().len()
-    }
     let mut cols = [10usize, 7, 6, 7, 7, 7, 10];
     let mut size = |vals: [u64; 7]| {
         for (c, v) in cols.iter_mut().zip(vals) {
-            *c = (*c).max(width(v));
+            *c = (*c).max(v.to_string().len());
         }
     };
     let transns = u64::from(carrier_changes.unwrap_or(0));
+    let (rxc, txc) = (st.rx_compressed, st.tx_compressed);
     size([
         st.rx_bytes,
         st.rx_packets,
@@ -227,7 +225,7 @@ fn stats_text(st: &Stats64, carrier_changes: Option<u32>, errors: bool) -> Strin
         st.rx_dropped,
         st.rx_missed_errors,
         st.multicast,
-        st.rx_compressed,
+        rxc,
     ]);
     if errors {
         size([
@@ -247,7 +245,7 @@ fn stats_text(st: &Stats64, carrier_changes: Option<u32>, errors: bool) -> Strin
         st.tx_dropped,
         st.tx_carrier_errors,
         st.collisions,
-        st.tx_compressed,
+        txc,
     ]);
     if errors {
         size([
@@ -260,28 +258,36 @@ fn stats_text(st: &Stats64, carrier_changes: Option<u32>, errors: bool) -> Strin
             0,
         ]);
     }
-    let nums =
-        |vals: &[(usize, u64)]| -> String { vals.iter().map(|(c, v)| format!("{v:>c$} ", c = *c)).collect() };
     let c = cols;
-    let mut s = String::new();
-    s.push_str(&format!(
-        "    RX: {:>w0$} {:>w1$} {:>w2$} {:>w3$} {:>w4$} {:>w5$} {:>w6$}\n",
-        "bytes",
-        "packets",
-        "errors",
-        "dropped",
-        "missed",
-        "mcast",
-        if st.rx_compressed != 0 { "compressed" } else { "" },
-        w0 = c[0] - 4,
-        w1 = c[1],
-        w2 = c[2],
-        w3 = c[3],
-        w4 = c[4],
-        w5 = c[5],
-        w6 = c[6]
-    ));
-    let mut rx = vec![
+    // A line of titles, each right-aligned in its column, after `label`.
+    let heads = |label: &str, titles: &[(usize, &str)]| -> String {
+        let t: Vec<String> = titles.iter().map(|(w, t)| format!("{t:>w$}")).collect();
+        format!("    {label}{}\n", t.join(" "))
+    };
+    // A line of numbers (each followed by a space) after `pad` spaces;
+    // an optional last column only when its value is set.
+    let nums = |pad: usize, vals: &[(usize, u64)], last: Option<(usize, u64)>| -> String {
+        let mut s = " ".repeat(pad);
+        for (w, v) in vals.iter().chain(last.filter(|&(_, v)| v != 0).as_ref()) {
+            s.push_str(&format!("{v:>w$} "));
+        }
+        s.push('\n');
+        s
+    };
+    let opt = |v: u64, title: &'static str| if v != 0 { title } else { "" };
+    let mut s = heads(
+        "RX: ",
+        &[
+            (c[0] - 4, "bytes"),
+            (c[1], "packets"),
+            (c[2], "errors"),
+            (c[3], "dropped"),
+            (c[4], "missed"),
+            (c[5], "mcast"),
+            (c[6], opt(rxc, "compressed")),
+        ],
+    );
+    let rx = [
         (c[0], st.rx_bytes),
         (c[1], st.rx_packets),
         (c[2], st.rx_errors),
@@ -289,61 +295,42 @@ fn stats_text(st: &Stats64, carrier_changes: Option<u32>, errors: bool) -> Strin
         (c[4], st.rx_missed_errors),
         (c[5], st.multicast),
     ];
-    if st.rx_compressed != 0 {
-        rx.push((c[6], st.rx_compressed));
-    }
-    s.push_str(&format!("    {}\n", nums(&rx)));
+    s.push_str(&nums(4, &rx, Some((c[6], rxc))));
     if errors {
-        let nohandler = if st.rx_nohandler != 0 {
-            format!(" {:>w$}", "nohandler", w = c[6])
-        } else {
-            String::new()
-        };
-        s.push_str(&format!(
-            "    RX errors:{:>w0$} {:>w1$} {:>w2$} {:>w3$} {:>w4$} {:>w5$}{nohandler}\n",
-            "",
-            "length",
-            "crc",
-            "frame",
-            "fifo",
-            "overrun",
-            w0 = c[0] - 10,
-            w1 = c[1],
-            w2 = c[2],
-            w3 = c[3],
-            w4 = c[4],
-            w5 = c[5]
-        ));
-        let mut e = vec![
+        let mut titles = vec![
+            (c[0] - 10, ""),
+            (c[1], "length"),
+            (c[2], "crc"),
+            (c[3], "frame"),
+            (c[4], "fifo"),
+            (c[5], "overrun"),
+        ];
+        if st.rx_nohandler != 0 {
+            titles.push((c[6], "nohandler"));
+        }
+        s.push_str(&heads("RX errors:", &titles));
+        let e = [
             (c[1], st.rx_length_errors),
             (c[2], st.rx_crc_errors),
             (c[3], st.rx_frame_errors),
             (c[4], st.rx_fifo_errors),
             (c[5], st.rx_over_errors),
         ];
-        if st.rx_nohandler != 0 {
-            e.push((c[6], st.rx_nohandler));
-        }
-        s.push_str(&format!("{:w$}{}\n", "", nums(&e), w = c[0] + 5));
+        s.push_str(&nums(c[0] + 5, &e, Some((c[6], st.rx_nohandler))));
     }
-    s.push_str(&format!(
-        "    TX: {:>w0$} {:>w1$} {:>w2$} {:>w3$} {:>w4$} {:>w5$} {:>w6$}\n",
-        "bytes",
-        "packets",
-        "errors",
-        "dropped",
-        "carrier",
-        "collsns",
-        if st.tx_compressed != 0 { "compressed" } else { "" },
-        w0 = c[0] - 4,
-        w1 = c[1],
-        w2 = c[2],
-        w3 = c[3],
-        w4 = c[4],
-        w5 = c[5],
-        w6 = c[6]
+    s.push_str(&heads(
+        "TX: ",
+        &[
+            (c[0] - 4, "bytes"),
+            (c[1], "packets"),
+            (c[2], "errors"),
+            (c[3], "dropped"),
+            (c[4], "carrier"),
+            (c[5], "collsns"),
+            (c[6], opt(txc, "compressed")),
+        ],
     ));
-    let mut tx = vec![
+    let tx = [
         (c[0], st.tx_bytes),
         (c[1], st.tx_packets),
         (c[2], st.tx_errors),
@@ -351,37 +338,33 @@ fn stats_text(st: &Stats64, carrier_changes: Option<u32>, errors: bool) -> Strin
         (c[4], st.tx_carrier_errors),
         (c[5], st.collisions),
     ];
-    if st.tx_compressed != 0 {
-        tx.push((c[6], st.tx_compressed));
-    }
-    s.push_str(&format!("    {}\n", nums(&tx)));
+    s.push_str(&nums(4, &tx, Some((c[6], txc))));
     if errors {
         let transns_head = if carrier_changes.is_some() { "transns" } else { "" };
-        s.push_str(&format!(
-            "    TX errors:{:>w0$} {:>w1$} {:>w2$} {:>w3$} {:>w4$} {:>w5$}\n",
-            "",
-            "aborted",
-            "fifo",
-            "window",
-            "heartbt",
-            transns_head,
-            w0 = c[0] - 10,
-            w1 = c[1],
-            w2 = c[2],
-            w3 = c[3],
-            w4 = c[4],
-            w5 = c[5]
+        s.push_str(&heads(
+            "TX errors:",
+            &[
+                (c[0] - 10, ""),
+                (c[1], "aborted"),
+                (c[2], "fifo"),
+                (c[3], "window"),
+                (c[4], "heartbt"),
+                (c[5], transns_head),
+            ],
         ));
-        let mut e = vec![
+        let e = [
             (c[1], st.tx_aborted_errors),
             (c[2], st.tx_fifo_errors),
             (c[3], st.tx_window_errors),
             (c[4], st.tx_heartbeat_errors),
         ];
+        // The carrier changes show whenever the kernel sent them, 0 included.
+        let mut line = nums(c[0] + 5, &e, None);
         if carrier_changes.is_some() {
-            e.push((c[5], transns));
+            line.pop();
+            line.push_str(&format!("{transns:>w$} \n", w = c[5]));
         }
-        s.push_str(&format!("{:w$}{}\n", "", nums(&e), w = c[0] + 5));
+        s.push_str(&line);
     }
     s
 }
