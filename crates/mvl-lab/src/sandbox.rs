@@ -224,8 +224,13 @@ fn serve(ready: mpsc::Sender<Result<(), String>>, rx: mpsc::Receiver<Req>) {
                             }
                             all
                         });
-                        // Ended without listening: the channel closes at once.
-                        let _ = ready_rx.recv_timeout(LISTEN_TIMEOUT);
+                        // Ended without listening: its stderr, and so the
+                        // channel, closed; reap it, so that `ended` knows.
+                        if let Err(mpsc::RecvTimeoutError::Disconnected) =
+                            ready_rx.recv_timeout(LISTEN_TIMEOUT)
+                        {
+                            let _ = c.wait();
+                        }
                         children.push((c, out, err));
                         id
                     })
