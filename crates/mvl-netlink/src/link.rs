@@ -15,7 +15,7 @@ use netlink_packet_route::RouteNetlinkMessage;
 
 use crate::error::{Cause, Error, KernelError, Result};
 use crate::explain::Ctx;
-use crate::macvlan::{macvlan_info_data, MacvlanInfo};
+use crate::macvlan::{macvlan_link_info, MacvlanInfo};
 use crate::netns::NetNs;
 use crate::socket::{Fail, Netlink};
 
@@ -434,17 +434,13 @@ fn change_message(target: &LinkRef, change: &LinkChange) -> LinkMessage {
         m.attributes.push(LinkAttribute::IfName(n.clone()));
     }
     if let Some(mv) = &change.macvlan {
-        let data = macvlan_info_data(
+        m.attributes.push(macvlan_link_info(
             mv.mode,
             mv.flags,
             mv.macaddr.as_ref(),
             mv.bc_queue_len,
             mv.bc_cutoff,
-        );
-        m.attributes.push(LinkAttribute::LinkInfo(vec![
-            LinkInfo::Kind(InfoKind::MacVlan),
-            LinkInfo::Data(InfoData::MacVlan(data)),
-        ]));
+        ));
     }
     m
 }

@@ -236,6 +236,23 @@ pub(crate) fn macvlan_info_data(
     d
 }
 
+/// `IFLA_LINKINFO` of kind macvlan with [`macvlan_info_data`], for a
+/// request that creates or changes one.
+pub(crate) fn macvlan_link_info(
+    mode: Option<Mode>,
+    flags: Option<Flags>,
+    macaddr: Option<&MacaddrOp>,
+    bcq: Option<u32>,
+    bclim: Option<i32>,
+) -> LinkAttribute {
+    LinkAttribute::LinkInfo(vec![
+        LinkInfo::Kind(InfoKind::MacVlan),
+        LinkInfo::Data(InfoData::MacVlan(macvlan_info_data(
+            mode, flags, macaddr, bcq, bclim,
+        ))),
+    ])
+}
+
 /// The macvlan attributes of a dump, decoded.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MacvlanInfo {
@@ -327,17 +344,13 @@ impl Netlink {
         if let Some(g) = req.group {
             m.attributes.push(LinkAttribute::Group(g.get()));
         }
-        let data = macvlan_info_data(
+        m.attributes.push(macvlan_link_info(
             req.mode,
             req.flags,
             req.macaddr.as_ref(),
             req.bc_queue_len,
             req.bc_cutoff,
-        );
-        m.attributes.push(LinkAttribute::LinkInfo(vec![
-            LinkInfo::Kind(InfoKind::MacVlan),
-            LinkInfo::Data(InfoData::MacVlan(data)),
-        ]));
+        ));
         match self.exchange(&RouteNetlinkMessage::NewLink(m), NLM_F_CREATE | NLM_F_EXCL) {
             Ok(_) => Ok(()),
             Err(f) => Err(self.explain(&ctx, f)),
