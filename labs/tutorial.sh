@@ -53,16 +53,19 @@ ip netns exec ns3 ip link show type veth
 ip netns exec ns1 ping -c 1 -W 1 192.168.0.12     # expect: fail
 ip link set veth11 up
 sleep 1
+# Cable back; this also refreshes ns1's ARP entry for ns2, used just below
+ip netns exec ns1 ping -c 1 -W 1 192.168.0.12     # expect: ok
 
-# 2. vepa: everything goes out to the switch, which does not hairpin
+# 2. vepa: everything goes out to the switch, which does not hairpin.
+# The echo requests to ns2 are on the wire: ns1's ARP entry is fresh. (An
+# entry that went stale would be probed by unicast, unanswered in vepa, and
+# fail; the capture comes first so that a slow machine cannot get there.)
 ip netns exec ns1 ip link set eth0 type macvlan mode vepa
 ip netns exec ns2 ip link set eth0 type macvlan mode vepa
-ip netns exec ns1 ping -c 1 -W 1 192.168.0.1      # expect: ok
-ip netns exec ns1 ping -c 1 -W 1 192.168.0.12     # expect: fail
-ip netns exec ns1 ping -c 1 -W 1 192.168.0.254    # expect: fail
-# The echo requests to ns2 are on the wire (the ARP entry is still cached)
 tcpdump -i veth11 icmp &
 ip netns exec ns1 ping -c 3 -W 1 192.168.0.12     # expect: fail
+ip netns exec ns1 ping -c 1 -W 1 192.168.0.1      # expect: ok
+ip netns exec ns1 ping -c 1 -W 1 192.168.0.254    # expect: fail
 
 # 3. private: no sibling traffic even through a hairpin
 ip netns exec ns1 ip link set eth0 type macvlan mode private
@@ -70,8 +73,12 @@ ip netns exec ns2 ip link set eth0 type macvlan mode private
 ip netns exec ns1 ping -c 1 -W 1 192.168.0.1      # expect: ok
 ip netns exec ns1 ping -c 1 -W 1 192.168.0.12     # expect: fail
 ip netns exec ns1 ping -c 1 -W 1 192.168.0.254    # expect: fail
-# Once the ARP entry is forgotten, ARP requests repeat on the wire
+# Once the ARP entry is forgotten, ARP requests repeat on the wire. Every
+# station forgets, so that no probe of an entry confirmed long ago (its
+# lifetime is random, 15 to 45 s) lands in the capture.
 ip netns exec ns1 ip neigh flush all
+ip netns exec ns2 ip neigh flush all
+ip neigh flush all
 tcpdump -i veth11 arp &
 ip netns exec ns1 ping -c 1 -W 3 192.168.0.12     # expect: fail
 
@@ -92,6 +99,7 @@ ip netns exec ns3 ip link add eth0.12 link eth0 type macvlan mode bridge   # exp
 
 # 5. source: receives only from the MACs on its list (here br0's)
 ip netns exec ns1 ip link delete eth0
+ip neigh flush all    # br0 forgets the passthru macvlan: no probe of it after 5 s
 ip netns exec ns3 ip link add eth0.11 link eth0 type macvlan mode source macaddr add 36:50:43:11:71:c0
 ip netns exec ns3 ip link set eth0.11 netns ns1
 ip netns exec ns1 ip link set eth0.11 name eth0

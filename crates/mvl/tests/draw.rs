@@ -103,7 +103,7 @@ fn draws_one_ping_into_a_file() {
         "draw",
         "labs/tutorial.sh",
         "--ping",
-        "61",
+        "66",
         "-o",
         out.to_str().unwrap(),
     ]);
@@ -125,7 +125,7 @@ fn bad_input_is_refused_clearly() {
     let cases = [
         (
             vec!["--at", "500"],
-            "--at 500: past the end of the lab, whose last command is on line 102",
+            "--at 500: past the end of the lab, whose last command is on line 110",
         ),
         (vec!["--ping", "500"], "--ping 500: past the end"),
         (
@@ -287,15 +287,15 @@ fn html_report_in_a_real_browser() {
         let start = dom.find("<aside id=\"view\">").expect("the view");
         dom[start..].to_string()
     };
-    let view = click(61);
+    let view = click(66);
     assert!(
-        view.contains("Line 61: the frames of this ping"),
+        view.contains("Line 66: the frames of this ping"),
         "{}",
         &view[..200]
     );
     assert!(view.contains("class=\"drop\""));
     assert!(
-        view.contains("url(#mvl-v61-arrow-request)"),
+        view.contains("url(#mvl-v66-arrow-request)"),
         "the copy has its own marker ids"
     );
     let view = click(51);
