@@ -7,9 +7,16 @@
 //! mounts inside the private tmpfs. When the sandbox is dropped the thread
 //! exits, its children are killed, and everything the lab made vanishes
 //! with its namespaces.
+//!
+//! Every command also runs in a PID namespace of its own, where it is PID 1:
+//! a line that names a process (`netns 1`, `netns PID`) can reach only the
+//! command itself, never the host's init or another program. (The thread
+//! cannot take a PID namespace itself: a thread whose children would be in
+//! another PID namespace may not start threads.)
 
 use std::io::Read;
 use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command as Proc, Stdio};
 use std::sync::mpsc;
@@ -110,14 +117,69 @@ enum Req {
     Call(Call),
 }
 
-fn run_command(argv: &[String], dir: &Path) -> Done {
-    let child = Proc::new(&argv[0])
-        .args(&argv[1..])
+/// A command of the lab: run from `dir`, in a PID namespace of its own and
+/// in a process group of its own (so that a stop reaches the command and not
+/// only the process that waits for it there), with its output piped.
+fn command(argv: &[String], dir: &Path) -> Proc {
+    let mut c = Proc::new(&argv[0]);
+    c.args(&argv[1..])
         .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .spawn();
+        .process_group(0);
+    // SAFETY: `own_pid_namespace` runs between fork and exec in a process
+    // with other threads, so it makes only async-signal-safe calls and
+    // allocates nothing.
+    unsafe { c.pre_exec(own_pid_namespace) };
+    c
+}
+
+/// In the forked child, before exec: a new PID namespace, then one more
+/// fork. The grandchild, PID 1 there, goes on to exec the command; the child
+/// stays outside, waits for it and exits as it did, so the pid the sandbox
+/// holds is a stand-in for the command (stopped through the group).
+fn own_pid_namespace() -> std::io::Result<()> {
+    use nix::libc;
+    // SAFETY: plain system calls on no memory of ours but `status`; all are
+    // async-signal-safe (see `command`).
+    unsafe {
+        if libc::unshare(libc::CLONE_NEWPID) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let pid = libc::fork();
+        if pid < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        if pid == 0 {
+            // The command dies with its stand-in (killed after a timeout).
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            return Ok(());
+        }
+        // The stand-in: a stop (SIGINT to the group) is for the command;
+        // other descriptors (the one that tells the spawner exec happened)
+        // must close now, not when the command ends.
+        libc::signal(libc::SIGINT, libc::SIG_IGN);
+        libc::signal(libc::SIGTERM, libc::SIG_IGN);
+        libc::close_range(3, libc::c_uint::MAX, 0);
+        let mut status = 0;
+        while libc::waitpid(pid, &mut status, 0) < 0 {
+            if *libc::__errno_location() != libc::EINTR {
+                libc::_exit(127);
+            }
+        }
+        if libc::WIFSIGNALED(status) {
+            let sig = libc::WTERMSIG(status);
+            libc::signal(sig, libc::SIG_DFL);
+            libc::kill(libc::getpid(), sig);
+            libc::_exit(128 + sig);
+        }
+        libc::_exit(libc::WEXITSTATUS(status))
+    }
+}
+
+fn run_command(argv: &[String], dir: &Path) -> Done {
+    let child = command(argv, dir).spawn();
     let mut child = match child {
         Ok(c) => c,
         Err(e) => {
@@ -148,7 +210,7 @@ fn run_command(argv: &[String], dir: &Path) -> Done {
         match child.try_wait() {
             Ok(Some(st)) => break Some(st),
             Ok(None) if start.elapsed() > LINE_TIMEOUT => {
-                let _ = child.kill();
+                signal_group(child.id(), nix::sys::signal::SIGKILL);
                 timed_out = true;
                 break child.wait().ok();
             }
@@ -162,6 +224,11 @@ fn run_command(argv: &[String], dir: &Path) -> Done {
         stderr: t2.join().unwrap_or_default(),
         timed_out,
     }
+}
+
+/// Sends `sig` to the process group of the command whose stand-in is `pid`.
+fn signal_group(pid: u32, sig: nix::sys::signal::Signal) {
+    let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid as i32), sig);
 }
 
 /// Applies the lab's sysctls inside the named namespace `ns`, then returns
@@ -193,12 +260,7 @@ fn serve(ready: mpsc::Sender<Result<(), String>>, rx: mpsc::Receiver<Req>) {
                 let _ = reply.send(run_command(&argv, &dir));
             }
             Req::Spawn(argv, dir, reply) => {
-                let r = Proc::new(&argv[0])
-                    .args(&argv[1..])
-                    .current_dir(&dir)
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped())
+                let r = command(&argv, &dir)
                     .spawn()
                     .map(|mut c| {
                         let id = c.id();
@@ -241,10 +303,7 @@ fn serve(ready: mpsc::Sender<Result<(), String>>, rx: mpsc::Receiver<Req>) {
                 let mut out = String::new();
                 if let Some(pos) = children.iter().position(|(c, _, _)| c.id() == pid) {
                     let (mut c, reader, errors) = children.remove(pos);
-                    let _ = nix::sys::signal::kill(
-                        nix::unistd::Pid::from_raw(pid as i32),
-                        nix::sys::signal::SIGINT,
-                    );
+                    signal_group(pid, nix::sys::signal::SIGINT);
                     let _ = c.wait();
                     out = reader.join().unwrap_or_default();
                     let _ = errors.join();
@@ -271,7 +330,7 @@ fn serve(ready: mpsc::Sender<Result<(), String>>, rx: mpsc::Receiver<Req>) {
         }
     }
     for (mut c, reader, errors) in children {
-        let _ = c.kill();
+        signal_group(c.id(), nix::sys::signal::SIGKILL);
         let _ = c.wait();
         let _ = reader.join();
         let _ = errors.join();

@@ -101,3 +101,64 @@ fn devices_stay_in_the_lab_and_captures_under_its_folder() {
     }
     let _ = std::fs::remove_dir_all(&outside);
 }
+
+/// Beneath the parser's refusals: whatever the sandbox runs is PID 1 of a
+/// PID namespace of its own, so even a `netns PID` that got through would
+/// find no other process.
+#[test]
+fn commands_see_no_process_but_themselves() {
+    if !is_root() {
+        eprintln!("skipped: needs root (the sandbox's namespaces; CI runs it as root)");
+        return;
+    }
+    let holder = Throwaway(
+        Command::new("unshare")
+            .args(["--net", "sleep", "600"])
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("unshare"),
+    );
+    let pid = holder.0.id();
+    while devices_of(pid) != ["lo"] {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let sandbox = mvl_lab::sandbox::Sandbox::new().unwrap();
+    let dir = temp_dir("pid");
+    let run = |words: &[&str]| sandbox.run(words.iter().map(|w| w.to_string()).collect(), dir.clone());
+
+    let me = run(&["sh", "-c", "echo $$"]);
+    assert_eq!((me.code, me.stdout.trim()), (Some(0), "1"), "{me:?}");
+    assert_eq!(
+        run(&["ip", "link", "add", "v0", "type", "veth", "peer", "v1"]).code,
+        Some(0)
+    );
+    let moved = run(&["ip", "link", "set", "v0", "netns", &pid.to_string()]);
+    assert_ne!(moved.code, Some(0), "{moved:?}");
+    assert!(moved.stderr.contains("No such process"), "{moved:?}");
+    assert_eq!(devices_of(pid), ["lo"], "the throwaway namespace is untouched");
+    assert_eq!(
+        run(&["ip", "link", "show", "v0"]).code,
+        Some(0),
+        "v0 is still in the lab"
+    );
+    // Exit codes come through the process that waits for the command.
+    assert_eq!(run(&["sh", "-c", "exit 3"]).code, Some(3));
+    // A background command is stopped by SIGINT and says what it printed.
+    let id = sandbox
+        .spawn(
+            [
+                "sh",
+                "-c",
+                "trap 'echo stopped; exit 0' INT; echo listening on x >&2; while :; do sleep 0.05; done",
+            ]
+            .iter()
+            .map(|w| w.to_string())
+            .collect(),
+            dir.clone(),
+        )
+        .unwrap();
+    assert_eq!(sandbox.ended(id), None, "it runs");
+    assert_eq!(sandbox.stop(id).trim(), "stopped");
+    drop(sandbox);
+    let _ = std::fs::remove_dir_all(&dir);
+}
