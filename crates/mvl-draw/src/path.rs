@@ -301,9 +301,9 @@ mod tests {
 
     #[test]
     fn vepa_dies_at_the_bridge_without_hairpin() {
-        // Line 61: vepa sends ns1's request to the switch, which will not
+        // Line 66: vepa sends ns1's request to the switch, which will not
         // send it back out of the port it came in on.
-        let p = ping(TUTORIAL, 61);
+        let p = ping(TUTORIAL, 66);
         assert!(p.why.as_deref().is_some_and(|w| w.contains("hairpin off")));
         let req = &p.frames[0];
         assert_eq!(req.kind, FrameKind::Request);

@@ -33,7 +33,7 @@ fn tutorial_cable_cut_svg() {
 #[test]
 fn vepa_ping_svg() {
     let rec = record("tutorial.sh");
-    let (s, p) = rec.ping(61).expect("a ping");
+    let (s, p) = rec.ping(66).expect("a ping");
     insta::assert_snapshot!(svg(&s.topology, Some(&p), "p"));
 }
 
