@@ -4,7 +4,8 @@
 # tcpdump for captures, the reference CNI plugins for mvl-cni's comparison,
 # podman, runc and busybox-static for mvl-cni under a container engine,
 # Chromium to open the HTML report of a lab in a real browser).
-# Without root the privileged tests skip and say so.
+# As root the privileged tests run too (--include-ignored); without root
+# they are listed as ignored, "needs root".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,4 +31,12 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
+# The tests that need root are #[ignore = "needs root"]: as root, run them
+# too (after any test-binary arguments the caller gave behind "--").
+if [ "$(id -u)" = 0 ]; then
+  case " $* " in
+    *" -- "*) set -- "$@" --include-ignored ;;
+    *) set -- "$@" -- --include-ignored ;;
+  esac
+fi
 cargo test --workspace --release "$@"

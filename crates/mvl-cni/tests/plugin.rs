@@ -1,6 +1,7 @@
 //! The plugin binary against the real kernel, hermetically: private
-//! namespaces, a veth master, a scriptable fake IPAM plugin. Needs root;
-//! without it every test says it skips and returns.
+//! namespaces, a veth master, a scriptable fake IPAM plugin. Needs root: the
+//! tests are ignored ("needs root") unless run with `--include-ignored`,
+//! as `scripts/test.sh` does as root.
 
 #[macro_use]
 mod common;
@@ -16,8 +17,8 @@ fn mac(s: &str) -> MacAddr {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn every_version_add_check_del_del() {
-    need_root!();
     let lab = Lab::new();
     for v in mvl_cni::Version::ALL {
         let v = v.as_str();
@@ -101,8 +102,8 @@ fn every_version_add_check_del_del() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn l2_only() {
-    need_root!();
     let lab = Lab::new();
     for v in ["0.3.1", "0.4.0", "1.0.0", "1.1.0"] {
         let c = Container::new();
@@ -126,8 +127,8 @@ fn l2_only() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn refusals_leave_nothing() {
-    need_root!();
     let lab = Lab::new();
     let c = Container::new();
     let cases: Vec<(Value, u64, &[&str])> = vec![
@@ -237,8 +238,8 @@ fn refusals_leave_nothing() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn mac_precedence_mtu_and_broadcast_knobs() {
-    need_root!();
     let lab = Lab::new();
     let c = Container::new();
     let cf = conf(
@@ -284,8 +285,8 @@ fn mac_precedence_mtu_and_broadcast_knobs() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn every_mode_and_flag() {
-    need_root!();
     let lab = Lab::new();
     let c = Container::new();
     let cases = [
@@ -329,8 +330,8 @@ fn every_mode_and_flag() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn rollback_leaves_nothing_and_releases_the_lease() {
-    need_root!();
     let lab = Lab::new();
     let c = Container::new();
     let cf = conf("1.0.0", json!({}));
@@ -364,8 +365,8 @@ fn rollback_leaves_nothing_and_releases_the_lease() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn del_succeeds_when_things_are_gone() {
-    need_root!();
     let lab = Lab::new();
     let cf = conf("1.0.0", json!({}));
     // The link is gone (deleted by someone else).
@@ -408,8 +409,8 @@ fn del_succeeds_when_things_are_gone() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn del_is_done_when_it_returns() {
-    need_root!();
     let lab = Lab::new();
     let c = Container::new();
     // `syncDelete` (from versions whose DEL finished in the background) is
@@ -431,8 +432,8 @@ fn del_is_done_when_it_returns() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn default_master_in_host_and_container() {
-    need_root!();
     let lab = Lab::new();
     let c = Container::new();
     let cf = conf("1.0.0", json!({"master": null, "ipam": {}}));
@@ -477,8 +478,8 @@ fn default_master_in_host_and_container() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn master_match_by_mac_and_altname() {
-    need_root!();
     let lab = Lab::new();
     let c = Container::new();
     let mut hnl = lab.host_nl();
@@ -521,8 +522,8 @@ fn master_match_by_mac_and_altname() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn status_gc_and_ipam_versions() {
-    need_root!();
     let lab = Lab::new();
     let bin = Path::new(common::BIN);
     let cf = conf("1.1.0", json!({}));
@@ -594,8 +595,8 @@ fn status_gc_and_ipam_versions() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn chained_prev_result_and_check_drift() {
-    need_root!();
     let lab = Lab::new();
     let c = Container::new();
     let prev = json!({"cniVersion": "1.0.0",
@@ -659,8 +660,8 @@ fn chained_prev_result_and_check_drift() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn ipv6_addresses_and_routes() {
-    need_root!();
     let lab = Lab::new();
     let c = Container::new();
     lab.set_ipam_result(&json!({"cniVersion": "1.0.0",
@@ -679,8 +680,8 @@ fn ipv6_addresses_and_routes() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn add_right_after_del() {
-    need_root!();
     let lab = Lab::new();
     let c = Container::new();
     // The same MAC, address and routes each time, no pause in between: DEL
@@ -740,8 +741,8 @@ fn run_by_hand_it_says_what_it_is() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn passthru_conflicts_name_the_master_and_the_rule() {
-    need_root!();
     let lab = Lab::new();
     let pt = conf("1.0.0", json!({"mode": "passthru"}));
     let br = conf("1.0.0", json!({"mode": "bridge"}));

@@ -14,26 +14,6 @@ use serde_json::Value;
 
 const IP: &str = "/usr/sbin/ip";
 
-fn can_run() -> bool {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!("skipped: needs root (network namespaces and macvlans)");
-        return false;
-    }
-    if !std::path::Path::new(IP).exists() {
-        eprintln!("skipped: {IP} is not installed");
-        return false;
-    }
-    true
-}
-
-macro_rules! need_root {
-    () => {
-        if !can_run() {
-            return;
-        }
-    };
-}
-
 /// A private namespace with a veth pair `veth0` — `veth1` (down).
 struct Lab {
     ns: NetNs,
@@ -152,8 +132,8 @@ fn same_as_ip(lab: &mut Lab, dev: &str) {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn create_with_every_attribute_then_show() {
-    need_root!();
     let mut lab = Lab::new();
     let req = NewMacvlan::new("mv0", "veth0")
         .mode(Mode::Source)
@@ -206,8 +186,8 @@ fn create_with_every_attribute_then_show() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn each_attribute_round_trips_against_ip() {
-    need_root!();
     let mut lab = Lab::new();
     // Ours, read by ip.
     let cases: Vec<(&str, NewMacvlan)> = vec![
@@ -328,8 +308,8 @@ fn change(mv: MacvlanChange) -> LinkChange {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn every_change() {
-    need_root!();
     let mut lab = Lab::new();
     lab.nl
         .create_macvlan(&NewMacvlan::new("mv0", "veth0").mode(Mode::Bridge))
@@ -448,8 +428,8 @@ fn every_change() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn delete() {
-    need_root!();
     let mut lab = Lab::new();
     lab.nl.create_macvlan(&NewMacvlan::new("mv0", "veth0")).unwrap();
     let idx = lab.nl.index_of("mv0").unwrap();
@@ -470,8 +450,8 @@ fn delete() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn eaddrinuse_names_the_holder() {
-    need_root!();
     let mut lab = Lab::new();
     let m = mac("02:00:00:00:00:01");
     lab.nl
@@ -540,8 +520,8 @@ fn eaddrinuse_names_the_holder() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn einval_on_passthru_names_the_other_macvlans() {
-    need_root!();
     let mut lab = Lab::new();
     lab.nl.create_macvlan(&NewMacvlan::new("mv0", "veth0")).unwrap();
     lab.nl.create_macvlan(&NewMacvlan::new("mv1", "veth0")).unwrap();
@@ -629,8 +609,8 @@ fn einval_on_passthru_names_the_other_macvlans() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn ebusy_names_the_master() {
-    need_root!();
     let mut lab = Lab::new();
     lab.ip_ok(&["link", "add", "br0", "type", "bridge"]);
     lab.ip_ok(&["link", "set", "veth0", "master", "br0"]);
@@ -665,8 +645,8 @@ fn ebusy_names_the_master() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn refused_macs_say_why() {
-    need_root!();
     let mut lab = Lab::new();
     let e = lab
         .nl
@@ -737,8 +717,8 @@ fn refused_macs_say_why() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn mtu_refusals_give_both_numbers() {
-    need_root!();
     let mut lab = Lab::new();
     let e = lab
         .nl
@@ -797,8 +777,8 @@ fn mtu_refusals_give_both_numbers() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn enodev_and_eexist_name_the_device() {
-    need_root!();
     let mut lab = Lab::new();
     let e = lab
         .nl
@@ -841,8 +821,8 @@ fn enodev_and_eexist_name_the_device() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn netns_move_rename_and_create_elsewhere() {
-    need_root!();
     let mut lab = Lab::new();
     let other = NetNs::new_private().unwrap();
     let mut there = Netlink::open_in(&other).unwrap();
@@ -923,8 +903,8 @@ fn netns_move_rename_and_create_elsewhere() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn eaddrinuse_across_namespaces() {
-    need_root!();
     let mut lab = Lab::new();
     let other = NetNs::new_private().unwrap();
     let mut there = Netlink::open_in(&other).unwrap();
@@ -945,8 +925,8 @@ fn eaddrinuse_across_namespaces() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn dump_of_many_links() {
-    need_root!();
     let mut lab = Lab::new();
     for i in 0..300 {
         lab.nl
@@ -971,8 +951,8 @@ fn dump_of_many_links() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn dumps_stay_whole_while_links_change() {
-    need_root!();
     let mut lab = Lab::new();
     for i in 0..100 {
         lab.nl
@@ -1005,8 +985,8 @@ fn dumps_stay_whole_while_links_change() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn addresses_and_routes() {
-    need_root!();
     let mut lab = Lab::new();
     lab.nl
         .create_macvlan(&NewMacvlan::new("mv0", "veth0").mode(Mode::Bridge))
@@ -1060,8 +1040,8 @@ fn addresses_and_routes() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn requests_of_the_generic_layer() {
-    need_root!();
     use mvl_netlink::packet::link::LinkMessage;
     use mvl_netlink::packet::RouteNetlinkMessage;
     let mut lab = Lab::new();
@@ -1080,8 +1060,8 @@ fn requests_of_the_generic_layer() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn delete_a_group_at_once() {
-    need_root!();
     let mut lab = Lab::new();
     let g = std::num::NonZeroU32::new(9).unwrap();
     for i in 0..40 {
@@ -1103,10 +1083,8 @@ fn delete_a_group_at_once() {
 /// taken, the MTU refused after it) is set back: the device keeps its
 /// address, MTU and mode.
 #[test]
+#[ignore = "needs root"]
 fn a_refused_change_is_set_back() {
-    if !can_run() {
-        return;
-    }
     let mut lab = Lab::new();
     lab.nl
         .create_macvlan(&NewMacvlan::new("mv0", "veth0").mode(Mode::Bridge))

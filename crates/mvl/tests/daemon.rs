@@ -2,7 +2,7 @@
 //! created through the daemon forwards like a kernel macvlan, survives
 //! `kill -9` and a restart with its address, stops cleanly on SIGTERM, and
 //! the control socket answers garbage with errors without dying. Needs root
-//! (CI is root); elsewhere each test says it skips. Everything runs in
+//! (CI is root); elsewhere each test is ignored ("needs root"). Everything runs in
 //! private network namespaces.
 
 use std::io::{BufRead, BufReader, Write};
@@ -12,15 +12,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use mvl_netlink::{NetNs, Netlink};
-
-fn root() -> bool {
-    if nix::unistd::geteuid().is_root() {
-        true
-    } else {
-        eprintln!("skipped: the daemon tests need root (CI runs them as root)");
-        false
-    }
-}
 
 struct Ns {
     ns: NetNs,
@@ -151,10 +142,8 @@ fn wait_ping(from: &Ns, to: &str) -> bool {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn children_through_the_daemon_survive_kill_and_sigterm() {
-    if !root() {
-        return;
-    }
     let (host, sw) = topology();
     let guest = Ns::new();
     let dir = tmp("life");
@@ -223,10 +212,8 @@ fn children_through_the_daemon_survive_kill_and_sigterm() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn refusals_name_the_rule_and_bad_requests_get_error_replies() {
-    if !root() {
-        return;
-    }
     let (host, _sw) = topology();
     let dir = tmp("bad");
     let mut d = start(&host, &dir);
@@ -293,10 +280,8 @@ fn refusals_name_the_rule_and_bad_requests_get_error_replies() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn logs_as_json_lines_with_dash_j() {
-    if !root() {
-        return;
-    }
     let host = Ns::new();
     let dir = tmp("json");
     let sock = dir.join("mvl.sock");
@@ -353,10 +338,8 @@ fn eventually(mut f: impl FnMut() -> bool) -> bool {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn children_driven_only_with_ip_are_followed() {
-    if !root() {
-        return;
-    }
     let (host, _sw) = topology();
     let (g1, g2) = (Ns::new(), Ns::new());
     let dir = tmp("ip");
@@ -453,10 +436,8 @@ fn children_driven_only_with_ip_are_followed() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn state_is_never_lost() {
-    if !root() {
-        return;
-    }
     let (host, _sw) = topology();
     let (g1, g2) = (Ns::new(), Ns::new());
     let dir = tmp("state");

@@ -21,20 +21,6 @@ use serde_json::{json, Value};
 pub const BIN: &str = env!("CARGO_BIN_EXE_mvl-cni");
 pub const REF_DIR: &str = "/usr/lib/cni";
 
-pub fn is_root() -> bool {
-    nix::unistd::geteuid().is_root()
-}
-
-/// Returns from the test, saying so, when not root.
-macro_rules! need_root {
-    () => {
-        if !common::is_root() {
-            eprintln!("skipped: needs root (network namespaces, macvlans)");
-            return;
-        }
-    };
-}
-
 /// A directory removed with the value.
 pub struct TempDir(pub PathBuf);
 
