@@ -45,6 +45,8 @@
 //! Errors carry the spec's codes (1, 4, 5, 6, 7, 11, 50) and ours from
 //! 100 on (107: a lasting conflict with the master's other macvlans); the table is in [`error`]. Logs go to stderr only.
 
+#![forbid(unsafe_code)]
+
 pub mod cmd;
 pub mod config;
 pub mod env;

@@ -1,5 +1,7 @@
 //! `mvl-cni`: the CNI plugin binary. See the `mvl_cni` crate doc.
 
+#![forbid(unsafe_code)]
+
 use std::io::{Read, Write};
 
 use anyhow::Context;

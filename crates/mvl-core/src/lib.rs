@@ -40,6 +40,8 @@
 //! `bcqueuelen 0`, which drops queued floods); IPv4 fragments in multicast
 //! frames are not reassembled before the fan-out.
 
+#![forbid(unsafe_code)]
+
 mod decision;
 mod error;
 mod forward;
@@ -47,6 +49,8 @@ mod mac;
 mod mode;
 mod port;
 mod registry;
+#[cfg(feature = "serde")]
+mod serde_impls;
 pub mod wire;
 
 pub use decision::{Decision, Delivery, Reason, Via};

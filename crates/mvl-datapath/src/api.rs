@@ -4,7 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use mvl_core::{Flags, MacAddr, MacaddrOp, MacvlanChange, Mode};
+#[cfg(test)]
+use mvl_core::{Flags, MacaddrOp, Mode};
+use mvl_core::{MacAddr, MacvlanChange};
 
 use crate::counters::CounterSnapshot;
 use crate::error::{Error, Result};
@@ -39,106 +41,9 @@ impl std::fmt::Display for DevSpec {
     }
 }
 
-/// A source-list operation: `add`/`del` one address, `set` a list, `flush`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MacaddrSpec {
-    /// `add`, `del`, `set` or `flush`.
-    pub op: String,
-    /// The addresses (one for add/del, any number for set).
-    #[serde(default)]
-    pub addrs: Vec<String>,
-}
-
-/// The options of `type macvlan ...`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MacvlanSpec {
-    /// `private`, `vepa`, `bridge`, `passthru` or `source`.
-    #[serde(default)]
-    pub mode: Option<String>,
-    /// The flags as the kernel's number (1 nopromisc, 2 nodst), when given.
-    #[serde(default)]
-    pub flags: Option<u16>,
-    /// A source-list operation.
-    #[serde(default)]
-    pub macaddr: Option<MacaddrSpec>,
-    /// `bcqueuelen`.
-    #[serde(default)]
-    pub bcqueuelen: Option<u32>,
-    /// `bclim`.
-    #[serde(default)]
-    pub bclim: Option<i32>,
-}
-
 pub(crate) fn parse_mac(s: &str) -> Result<MacAddr> {
     s.parse()
         .map_err(|e: mvl_core::ParseMacError| Error::Invalid(e.to_string()))
-}
-
-impl MacvlanSpec {
-    /// From the core's typed options.
-    pub fn from_change(c: &MacvlanChange) -> MacvlanSpec {
-        MacvlanSpec {
-            mode: c.mode.map(|m| m.as_str().to_string()),
-            flags: c.flags.map(Flags::bits),
-            macaddr: c.macaddr.as_ref().map(|op| MacaddrSpec {
-                op: match op {
-                    MacaddrOp::Add(_) => "add",
-                    MacaddrOp::Del(_) => "del",
-                    MacaddrOp::Flush => "flush",
-                    MacaddrOp::Set(_) => "set",
-                }
-                .to_string(),
-                addrs: op.addrs().iter().map(MacAddr::to_string).collect(),
-            }),
-            bcqueuelen: c.bc_queue_len,
-            bclim: c.bc_cutoff,
-        }
-    }
-
-    /// The core's typed options; a bad word is an error naming it.
-    pub fn to_change(&self) -> Result<MacvlanChange> {
-        let mode = match &self.mode {
-            Some(m) => Some(m.parse::<Mode>().map_err(|e| Error::Invalid(e.to_string()))?),
-            None => None,
-        };
-        let flags = match self.flags {
-            Some(v) => Some(Flags::from_bits(v).ok_or_else(|| {
-                Error::Invalid(format!("flags {v:#x}: only nopromisc (1) and nodst (2) exist"))
-            })?),
-            None => None,
-        };
-        let macaddr = match &self.macaddr {
-            None => None,
-            Some(s) => {
-                let addrs = s.addrs.iter().map(|a| parse_mac(a)).collect::<Result<Vec<_>>>()?;
-                let one = || {
-                    addrs
-                        .first()
-                        .copied()
-                        .filter(|_| addrs.len() == 1)
-                        .ok_or_else(|| Error::Invalid(format!("macaddr {} takes exactly one address", s.op)))
-                };
-                Some(match s.op.as_str() {
-                    "add" => MacaddrOp::Add(one()?),
-                    "del" => MacaddrOp::Del(one()?),
-                    "flush" => MacaddrOp::Flush,
-                    "set" => MacaddrOp::Set(addrs.clone()),
-                    o => {
-                        return Err(Error::Invalid(format!(
-                            "macaddr operation {o:?}: add, del, set or flush"
-                        )))
-                    }
-                })
-            }
-        };
-        Ok(MacvlanChange {
-            mode,
-            flags,
-            macaddr,
-            bc_queue_len: self.bcqueuelen,
-            bc_cutoff: self.bclim,
-        })
-    }
 }
 
 /// Create a child: `link add NAME link PARENT [netns NS] [address M] [mtu N] type macvlan ...`.
@@ -159,7 +64,7 @@ pub struct AddRequest {
     pub mtu: Option<u32>,
     /// Macvlan options.
     #[serde(default)]
-    pub macvlan: MacvlanSpec,
+    pub macvlan: MacvlanChange,
     /// Drop frames the child sends with a source MAC not its own.
     #[serde(default)]
     pub spoofchk: bool,
@@ -187,7 +92,7 @@ pub struct SetRequest {
     pub netns: Option<String>,
     /// Macvlan options.
     #[serde(default)]
-    pub macvlan: Option<MacvlanSpec>,
+    pub macvlan: Option<MacvlanChange>,
     /// Anti-spoofing on or off.
     #[serde(default)]
     pub spoofchk: Option<bool>,
@@ -404,47 +309,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn macvlan_spec_round_trips_through_the_core_types() {
-        let c = MacvlanChange {
-            mode: Some(Mode::Source),
-            flags: Some(Flags::NODST),
-            macaddr: Some(MacaddrOp::Set(vec![MacAddr([2, 0, 0, 0, 0, 1])])),
-            bc_queue_len: Some(0),
-            bc_cutoff: Some(-1),
-        };
-        let s = MacvlanSpec::from_change(&c);
-        assert_eq!(s.to_change().unwrap(), c);
-        let json = serde_json::to_string(&s).unwrap();
-        assert_eq!(serde_json::from_str::<MacvlanSpec>(&json).unwrap(), s);
-    }
-
-    #[test]
-    fn bad_words_are_errors_naming_them() {
-        let s = MacvlanSpec {
-            mode: Some("bridg".into()),
+    fn requests_carry_the_core_options_in_iproute2_words() {
+        let add = AddRequest {
+            name: "c1".into(),
+            link: DevSpec::new(None, "eth0"),
+            macvlan: MacvlanChange {
+                mode: Some(Mode::Source),
+                flags: Some(Flags::NODST),
+                macaddr: Some(MacaddrOp::Set(vec![MacAddr([2, 0, 0, 0, 0, 1])])),
+                bc_queue_len: Some(0),
+                bc_cutoff: Some(-1),
+            },
             ..Default::default()
         };
-        assert!(s.to_change().unwrap_err().to_string().contains("bridg"));
-        let s = MacvlanSpec {
-            flags: Some(4),
-            ..Default::default()
-        };
-        assert!(s.to_change().is_err());
-        let s = MacvlanSpec {
-            macaddr: Some(MacaddrSpec {
-                op: "add".into(),
-                addrs: vec![],
-            }),
-            ..Default::default()
-        };
-        assert!(s.to_change().unwrap_err().to_string().contains("exactly one"));
-        let s = MacvlanSpec {
-            macaddr: Some(MacaddrSpec {
-                op: "set".into(),
-                addrs: vec!["zz".into()],
-            }),
-            ..Default::default()
-        };
-        assert!(s.to_change().is_err());
+        let json = serde_json::to_value(&add).unwrap();
+        assert_eq!(json["macvlan"]["mode"], "source");
+        assert_eq!(json["macvlan"]["macaddr"]["addrs"][0], "02:00:00:00:00:01");
+        assert_eq!(serde_json::from_value::<AddRequest>(json).unwrap(), add);
+        // A bad word is refused with the request, naming itself.
+        let e =
+            serde_json::from_str::<SetRequest>(r#"{"dev": {"name": "c1"}, "macvlan": {"mode": "bridg"}}"#)
+                .unwrap_err();
+        assert!(e.to_string().contains("\"bridg\""), "{e}");
     }
 }

@@ -186,7 +186,7 @@ fn lower_present(spec: &DevSpec) -> bool {
 
 /// A saved child waiting for its lower, as `link show` lists it.
 fn pending_status(s: &SavedChild) -> ChildStatus {
-    let change = s.macvlan.to_change().unwrap_or_default();
+    let change = &s.macvlan;
     let flags = change.flags.unwrap_or_default();
     ChildStatus {
         name: s.name.clone(),
@@ -207,6 +207,7 @@ fn pending_status(s: &SavedChild) -> ChildStatus {
         nodst: flags.contains(Flags::NODST),
         macaddr_data: change
             .macaddr
+            .as_ref()
             .map(|op| op.addrs().iter().map(MacAddr::to_string).collect())
             .unwrap_or_default(),
         bcqueuelen: change.bc_queue_len.unwrap_or(mvl_core::DEFAULT_BC_QUEUE_LEN),
@@ -500,13 +501,13 @@ impl Inner {
                 address: i.mac.to_string(),
                 mtu: i.mtu,
                 up: i.up,
-                macvlan: crate::api::MacvlanSpec::from_change(&MacvlanChange {
+                macvlan: MacvlanChange {
                     mode: Some(i.mode),
                     flags: Some(i.flags),
                     macaddr: (i.mode == Mode::Source).then(|| mvl_core::MacaddrOp::Set(i.sources.clone())),
                     bc_queue_len: Some(i.bc_queue_len),
                     bc_cutoff: (i.bc_cutoff != mvl_core::DEFAULT_BC_CUTOFF).then_some(i.bc_cutoff),
-                }),
+                },
                 spoofchk: c.shared.spoofchk.load(std::sync::atomic::Ordering::Relaxed),
             });
         }
@@ -623,7 +624,7 @@ impl Engine {
     }
 
     fn add_locked(g: &mut Inner, req: &AddRequest, reattach: bool) -> Result<Key> {
-        let change = req.macvlan.to_change()?;
+        let change = &req.macvlan;
         let address = req.address.as_deref().map(parse_mac).transpose()?;
         let parent_ns = open_ns(req.link.netns.as_deref())?;
         // Stacking: on one of our children, the new child joins its lower.
@@ -801,9 +802,8 @@ impl Engine {
     fn set_locked(g: &mut Inner, k: Key, req: &SetRequest) -> Result<()> {
         let (lower, id) = k;
         if let Some(spec) = &req.macvlan {
-            let change = spec.to_change()?;
             let before = g.read_port(lower).info(id)?;
-            let r = g.write_port(lower).change(id, &change);
+            let r = g.write_port(lower).change(id, spec);
             g.sync_filters(lower, Some((before.mac, before.up)), k);
             r?;
         }
@@ -916,7 +916,7 @@ impl Engine {
         let (lower, id) = g.find(&req.dev)?;
         let mut p = g.read_port(lower).clone();
         if let Some(spec) = &req.macvlan {
-            p.change(id, &spec.to_change()?)?;
+            p.change(id, spec)?;
         }
         if req.netns.is_some() {
             // A moved device arrives down.

@@ -55,7 +55,7 @@ mod sys;
 pub mod tap;
 mod worker;
 
-pub use api::{AddRequest, ChildStatus, DevSpec, MacaddrSpec, MacvlanSpec, SetRequest};
+pub use api::{AddRequest, ChildStatus, DevSpec, SetRequest};
 pub use counters::CounterSnapshot;
 pub use engine::{Engine, Options};
 pub use error::{Error, Result};

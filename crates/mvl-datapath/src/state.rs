@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::{DevSpec, MacvlanSpec};
+use mvl_core::MacvlanChange;
+
+use crate::api::DevSpec;
 use crate::error::{Error, Result};
 
 /// A child as saved.
@@ -25,7 +27,7 @@ pub struct SavedChild {
     /// Administratively up.
     pub up: bool,
     /// Mode, flags, source list, queue length, cutoff.
-    pub macvlan: MacvlanSpec,
+    pub macvlan: MacvlanChange,
     /// Anti-spoofing.
     pub spoofchk: bool,
 }
@@ -129,8 +131,8 @@ mod tests {
             address: "02:00:00:00:00:01".into(),
             mtu: 1500,
             up: true,
-            macvlan: MacvlanSpec {
-                mode: Some("bridge".into()),
+            macvlan: MacvlanChange {
+                mode: Some(mvl_core::Mode::Bridge),
                 ..Default::default()
             },
             spoofchk: false,

@@ -1,20 +1,12 @@
 //! The userspace datapath on real devices, in private network namespaces.
-//! Needs root (CI is root); elsewhere each test says it skips.
+//! Needs root (CI is root); elsewhere each test is ignored ("needs root").
 
 use std::process::Command;
 use std::sync::Arc;
 
-use mvl_datapath::{AddRequest, DevSpec, Engine, MacvlanSpec, Monitor, Options, SetRequest};
+use mvl_core::{MacaddrOp, MacvlanChange, Mode};
+use mvl_datapath::{AddRequest, DevSpec, Engine, Monitor, Options, SetRequest};
 use mvl_netlink::{NetNs, Netlink};
-
-fn root() -> bool {
-    if nix::unistd::geteuid().is_root() {
-        true
-    } else {
-        eprintln!("skipped: the datapath tests need root (CI runs them as root)");
-        false
-    }
-}
 
 /// A private namespace and the path that names it to the engine.
 struct Ns {
@@ -83,8 +75,8 @@ fn add(engine: &Engine, host: &Ns, name: &str, guest: &Ns, mode: &str, ip: &str)
             name: name.into(),
             link: host.spec("lower"),
             netns: Some(guest.path.clone()),
-            macvlan: MacvlanSpec {
-                mode: Some(mode.into()),
+            macvlan: MacvlanChange {
+                mode: Some(mode.parse::<Mode>().unwrap()),
                 ..Default::default()
             },
             ..Default::default()
@@ -105,10 +97,8 @@ fn ping(from: &Ns, to: &str) -> bool {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn children_reach_the_wire_and_bridge_siblings_reach_each_other() {
-    if !root() {
-        return;
-    }
     let (host, sw) = topology();
     let (g1, g2, g3) = (Ns::new(), Ns::new(), Ns::new());
     let engine = Arc::new(Engine::new(Options::default()).unwrap());
@@ -143,10 +133,8 @@ fn children_reach_the_wire_and_bridge_siblings_reach_each_other() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn the_kernels_rules_and_errors_apply() {
-    if !root() {
-        return;
-    }
     let (host, _sw) = topology();
     let g1 = Ns::new();
     let engine = Engine::new(Options::default()).unwrap();
@@ -238,10 +226,8 @@ fn the_kernels_rules_and_errors_apply() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn carrier_follows_the_lower_and_a_deleted_lower_takes_its_children() {
-    if !root() {
-        return;
-    }
     let (host, sw) = topology();
     let g1 = Ns::new();
     let engine = Arc::new(Engine::new(Options::default()).unwrap());
@@ -279,10 +265,8 @@ fn carrier_follows_the_lower_and_a_deleted_lower_takes_its_children() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_restart_finds_the_children_again() {
-    if !root() {
-        return;
-    }
     let (host, _sw) = topology();
     let g1 = Ns::new();
     let dir = std::env::temp_dir().join(format!("mvl-dp-restart-{}", std::process::id()));
@@ -312,10 +296,8 @@ fn a_restart_finds_the_children_again() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn spoofchk_drops_and_counts_frames_with_a_foreign_source() {
-    if !root() {
-        return;
-    }
     let (host, _sw) = topology();
     let g1 = Ns::new();
     let engine = Engine::new(Options::default()).unwrap();
@@ -376,10 +358,8 @@ fn spoofchk_drops_and_counts_frames_with_a_foreign_source() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn deleting_a_passthru_child_restores_the_lowers_mac() {
-    if !root() {
-        return;
-    }
     let (host, _sw) = topology();
     let g1 = Ns::new();
     assert_eq!(host.sh("ip link set lower address 02:aa:00:00:00:01"), 0);
@@ -392,8 +372,8 @@ fn deleting_a_passthru_child_restores_the_lowers_mac() {
         name: name.into(),
         link: host.spec("lower"),
         netns: Some(g1.path.clone()),
-        macvlan: MacvlanSpec {
-            mode: Some("passthru".into()),
+        macvlan: MacvlanChange {
+            mode: Some(Mode::Passthru),
             ..Default::default()
         },
         ..Default::default()
@@ -443,10 +423,8 @@ fn deleting_a_passthru_child_restores_the_lowers_mac() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_source_child_gets_frames_from_a_listed_mac_sent_to_the_lowers_mac() {
-    if !root() {
-        return;
-    }
     let (host, sw) = topology();
     let g1 = Ns::new();
     let mac_of = |ns: &Ns, dev: &str| {
@@ -460,12 +438,9 @@ fn a_source_child_gets_frames_from_a_listed_mac_sent_to_the_lowers_mac() {
             name: "s1".into(),
             link: host.spec("lower"),
             netns: Some(g1.path.clone()),
-            macvlan: MacvlanSpec {
-                mode: Some("source".into()),
-                macaddr: Some(mvl_datapath::MacaddrSpec {
-                    op: "add".into(),
-                    addrs: vec![wire_mac],
-                }),
+            macvlan: MacvlanChange {
+                mode: Some(Mode::Source),
+                macaddr: Some(MacaddrOp::Add(wire_mac.parse().unwrap())),
                 ..Default::default()
             },
             ..Default::default()

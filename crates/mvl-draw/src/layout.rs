@@ -319,7 +319,7 @@ mod tests {
     #[test]
     fn random_labs() {
         for seed in 0..20 {
-            for t in &states(&mvl_lab::gen::random_lab(seed)) {
+            for t in &states(&mvl_lab::generate::random_lab(seed)) {
                 check(t);
             }
         }

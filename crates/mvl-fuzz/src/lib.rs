@@ -7,6 +7,8 @@
 //! `fuzz/corpus/TARGET/` on every `cargo test`, so CI exercises them too.
 //! None of them touches the network.
 
+#![forbid(unsafe_code)]
+
 use mvl_core::{
     wire, ChildId, Decision, Flags, LowerInfo, MacAddr, MacaddrOp, MacvlanChange, Mode, NewMacvlan, Port,
 };
@@ -196,9 +198,9 @@ pub fn lab_parse(data: &[u8]) {
     }
 }
 
-/// Parses arbitrary text as a daemon request, the way the daemon does, and
-/// checks that a request that parses survives a JSON round trip and that
-/// its macvlan options either convert or are refused with a message.
+/// Parses arbitrary text as a daemon request, the way the daemon does
+/// (macvlan options are checked while parsing), and checks that a request
+/// that parses survives a JSON round trip.
 pub fn control_line(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
@@ -210,16 +212,6 @@ pub fn control_line(data: &[u8]) {
         serde_json::from_str(&serde_json::to_string(&req).expect("requests serialize"))
             .expect("and parse back");
     assert_eq!(again, req);
-    let spec = match &req {
-        mvl_datapath::control::Request::Add(a) => Some(&a.macvlan),
-        mvl_datapath::control::Request::Set(s) => s.macvlan.as_ref(),
-        _ => None,
-    };
-    if let Some(s) = spec {
-        if let Err(e) = s.to_change() {
-            assert!(!e.to_string().is_empty());
-        }
-    }
 }
 
 /// Parses a CNI invocation: the bytes before the first NUL are the

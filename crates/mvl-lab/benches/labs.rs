@@ -6,7 +6,7 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicIsize, Ordering};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use mvl_lab::{gen, parse, run, RunOptions, SimBackend};
+use mvl_lab::{generate, parse, run, RunOptions, SimBackend};
 
 struct Counting;
 static LIVE: AtomicIsize = AtomicIsize::new(0);
@@ -42,7 +42,7 @@ fn labs(c: &mut Criterion) {
     let mut g = c.benchmark_group("lab");
     g.sample_size(20);
     g.bench_function("tutorial", |b| b.iter(|| black_box(run_text(&tutorial))));
-    let big = gen::scale_lab(10, 1000, 100);
+    let big = generate::scale_lab(10, 1000, 100);
     g.bench_function("scale_1000_macvlans_10_lowers_100_pings", |b| {
         b.iter(|| black_box(run_text(&big)))
     });
@@ -50,7 +50,7 @@ fn labs(c: &mut Criterion) {
 
     // Memory of the emulator's state after the setup, by size.
     for n in [250u32, 500, 1000] {
-        let text = gen::scale_lab(10, n, 0);
+        let text = generate::scale_lab(10, n, 0);
         let before = LIVE.load(Ordering::SeqCst);
         let b = run_text(&text);
         let bytes = LIVE.load(Ordering::SeqCst) - before;

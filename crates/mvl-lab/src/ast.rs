@@ -5,25 +5,25 @@ use mvl_sim::packet::Filter;
 
 use crate::lex::Grep;
 
-/// What a line expects of itself.
+/// The result of a line, and what a line expects (`# expect: ok|fail|error`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Expect {
-    /// The command succeeds / the ping gets a reply.
+pub enum Res {
+    /// The command succeeded, or the ping got a reply.
     Ok,
-    /// The ping gets no reply.
+    /// The ping got no reply.
     Fail,
-    /// The command is refused.
+    /// The command was refused (or the ping could not start).
     Error,
 }
 
-impl Expect {
+impl Res {
     /// The word used in labs and reports.
     pub fn as_str(self) -> &'static str {
         match self {
-            Expect::Ok => "ok",
-            Expect::Fail => "fail",
-            Expect::Error => "error",
+            Res::Ok => "ok",
+            Res::Fail => "fail",
+            Res::Error => "error",
         }
     }
 }
@@ -139,7 +139,7 @@ pub struct Line {
     /// `| grep WORD`.
     pub grep: Option<Grep>,
     /// The expectation, if any.
-    pub expect: Option<Expect>,
+    pub expect: Option<Res>,
 }
 
 /// A whole lab.

@@ -1,9 +1,13 @@
 //! Differential runs: the same lab on two backends, line by line, and the
 //! smallest lab that still shows a difference.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
 use crate::ast::{Command, Lab};
 use crate::error::LabError;
 use crate::run::{run, Backend, Res, RunOptions};
+use crate::{KernelBackend, SimBackend, UserBackend};
 
 /// A line whose result differs between two backends.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,6 +143,95 @@ pub fn capture(output: &str) -> Vec<String> {
             text.join(" ")
         })
         .collect()
+}
+
+/// What the kernel is compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Against {
+    /// The emulator.
+    Sim,
+    /// The userspace datapath.
+    User,
+}
+
+impl Against {
+    /// Its name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Against::Sim => "sim",
+            Against::User => "user",
+        }
+    }
+}
+
+/// Runs the lab `text` on `against` and on the kernel (each in a sandbox
+/// of its own) and lists the lines that differ.
+pub fn against_kernel(text: &str, against: Against) -> Result<Vec<Mismatch>, LabError> {
+    let lab = crate::parse(text)?;
+    let dir = std::env::temp_dir();
+    let mut other: Box<dyn Backend> = match against {
+        Against::Sim => Box::new(SimBackend::new(1, dir.clone(), None)),
+        Against::User => Box::new(UserBackend::new(dir.clone())?),
+    };
+    let mut kernel = KernelBackend::new(dir)?;
+    compare(&lab, other.as_mut(), &mut kernel)
+}
+
+/// One lab of [`against_kernel_all`], compared.
+#[derive(Debug)]
+pub struct Compared<'a> {
+    /// The lab's name, as given.
+    pub name: &'a str,
+    /// The lines that differ.
+    pub mismatches: Vec<Mismatch>,
+    /// When asked for and the lab differs: the smallest lab that still does.
+    pub smallest: Option<String>,
+}
+
+/// Compares many `(name, text)` labs with the kernel, `jobs` at once (a
+/// kernel lab mostly waits on pings). `each` sees every lab as it ends,
+/// with how many have ended; the first lab that cannot run is the error.
+pub fn against_kernel_all(
+    labs: &[(String, String)],
+    against: Against,
+    jobs: usize,
+    minimize_differing: bool,
+    each: impl Fn(usize, Compared<'_>) + Sync,
+) -> Result<(), LabError> {
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let first_error = Mutex::new(None);
+    std::thread::scope(|s| {
+        for _ in 0..jobs.max(1) {
+            s.spawn(|| {
+                while let Some((name, text)) = labs.get(next.fetch_add(1, Ordering::SeqCst)) {
+                    let mismatches = match against_kernel(text, against) {
+                        Ok(m) => m,
+                        Err(e) => {
+                            let mut first = first_error.lock().unwrap_or_else(|p| p.into_inner());
+                            first.get_or_insert(e);
+                            continue;
+                        }
+                    };
+                    let smallest = (minimize_differing && !mismatches.is_empty())
+                        .then(|| minimize(text, |t| against_kernel(t, against).is_ok_and(|m| !m.is_empty())));
+                    let n = done.fetch_add(1, Ordering::SeqCst) + 1;
+                    each(
+                        n,
+                        Compared {
+                            name,
+                            mismatches,
+                            smallest,
+                        },
+                    );
+                }
+            });
+        }
+    });
+    match first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
 /// The smallest lab (by greedy removal of ever smaller chunks of lines)

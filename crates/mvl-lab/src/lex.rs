@@ -2,7 +2,7 @@
 //! `#` comments, the trailing `# expect: ...`, a `| grep WORD` pipe and a
 //! trailing `&`.
 
-use crate::ast::Expect;
+use crate::ast::Res;
 use crate::error::ParseError;
 
 /// One non-empty line of a lab, split into words.
@@ -19,7 +19,7 @@ pub struct RawLine {
     /// Ends with `&`.
     pub background: bool,
     /// `# expect: ok|fail|error`.
-    pub expect: Option<Expect>,
+    pub expect: Option<Res>,
 }
 
 /// A `grep` filter on a command's output.
@@ -131,7 +131,7 @@ fn split(line: &str, number: usize) -> Result<(Vec<String>, Option<String>), Par
     Ok((words, None))
 }
 
-fn parse_expect(comment: &str, number: usize) -> Result<Option<Expect>, ParseError> {
+fn parse_expect(comment: &str, number: usize) -> Result<Option<Res>, ParseError> {
     // `# Expect: OK` is what a person means too: case does not matter.
     let lower = comment.to_ascii_lowercase();
     let Some(rest) = lower
@@ -142,9 +142,9 @@ fn parse_expect(comment: &str, number: usize) -> Result<Option<Expect>, ParseErr
     };
     let word = rest.split_whitespace().next().unwrap_or("");
     match word {
-        "ok" => Ok(Some(Expect::Ok)),
-        "fail" => Ok(Some(Expect::Fail)),
-        "error" => Ok(Some(Expect::Error)),
+        "ok" => Ok(Some(Res::Ok)),
+        "fail" => Ok(Some(Res::Fail)),
+        "error" => Ok(Some(Res::Error)),
         w => Err(ParseError::new(
             number,
             Some(w.to_string()),
@@ -288,7 +288,7 @@ mod tests {
             l[0].words,
             vec!["ip", "link", "add", "name", "br0", "type", "bridge"]
         );
-        assert_eq!(l[1].expect, Some(Expect::Fail));
+        assert_eq!(l[1].expect, Some(Res::Fail));
         assert_eq!(l[1].text, "ping -c 1 10.0.0.1");
     }
 
@@ -308,10 +308,10 @@ mod tests {
         assert_eq!(l[1].words, vec!["tcpdump", "-i", "veth11", "icmp"]);
         let l = lines("ip link \\\n  show # expect: ok").unwrap();
         assert_eq!(l[0].words, vec!["ip", "link", "show"]);
-        assert_eq!(l[0].expect, Some(Expect::Ok));
+        assert_eq!(l[0].expect, Some(Res::Ok));
         let l = lines("ping -c 1 10.0.0.1 # Expect: FAIL\nping -c 1 10.0.0.1 #EXPECT: ok\n").unwrap();
-        assert_eq!(l[0].expect, Some(Expect::Fail));
-        assert_eq!(l[1].expect, Some(Expect::Ok));
+        assert_eq!(l[0].expect, Some(Res::Fail));
+        assert_eq!(l[1].expect, Some(Res::Ok));
     }
 
     #[test]

@@ -17,20 +17,20 @@
 pub mod ast;
 pub mod diff;
 mod error;
-pub mod gen;
-mod kernel_backend;
+pub mod generate;
 pub mod lex;
 mod parse;
+mod real;
 pub mod report;
 mod run;
 pub mod sandbox;
 mod sim_backend;
 mod user_backend;
 
-pub use ast::{Command, Expect, Lab, Line};
+pub use ast::{Command, Lab, Line};
 pub use error::{LabError, ParseError};
-pub use kernel_backend::KernelBackend;
 pub use parse::{matches, parse, parse_command, parse_line};
+pub use real::KernelBackend;
 pub use run::{run, Backend, LineReport, Outcome, Report, Res, RunOptions};
 pub use sim_backend::SimBackend;
 pub use user_backend::UserBackend;

@@ -6,7 +6,7 @@ use std::net::Ipv4Addr;
 
 use mvl_core::{Flags, MacAddr, MacaddrOp, Mode};
 use mvl_sim::cmd::{
-    AddrShow, Cidr, LinkAdd, LinkSet, LinkShow, MacvlanOpts, NeighNud, NeighOp, NeighSet, NewKind, Ping,
+    AddrShow, Cidr, LinkAdd, LinkSet, LinkShow, MacvlanChange, NeighNud, NeighOp, NeighSet, NewKind, Ping,
 };
 use mvl_sim::packet::Filter;
 
@@ -564,13 +564,13 @@ impl<'a> Cursor<'a> {
     }
 
     /// `macvlan_parse_opt` from iproute2's `ip/iplink_macvlan.c`.
-    fn macvlan_opts(&self, words: &[String]) -> Result<MacvlanOpts, ParseError> {
+    fn macvlan_opts(&self, words: &[String]) -> Result<MacvlanChange, ParseError> {
         let mut c = Cursor {
             words,
             pos: 0,
             line: self.line,
         };
-        let mut o = MacvlanOpts::default();
+        let mut o = MacvlanChange::default();
         let mut flags = Flags::NONE;
         let mut has_flags = false;
         while let Some(w) = c.next() {
@@ -1028,7 +1028,7 @@ fn parse_int<T: std::str::FromStr>(v: &str) -> Option<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ast::Expect;
+    use crate::ast::Res;
 
     fn one(src: &str) -> Line {
         let lab = parse(src).unwrap_or_else(|e| panic!("{src}: {e}"));
@@ -1074,7 +1074,7 @@ mod tests {
                     a.kind,
                     NewKind::Macvlan {
                         link: Some("veth12".into()),
-                        opts: MacvlanOpts {
+                        opts: MacvlanChange {
                             mode: Some(Mode::Bridge),
                             ..Default::default()
                         }
@@ -1109,7 +1109,7 @@ mod tests {
         );
         let l = one("ip netns exec ns1 ping -c 1 192.168.0.1 # expect: ok");
         assert!(l.command.is_ping());
-        assert_eq!(l.expect, Some(Expect::Ok));
+        assert_eq!(l.expect, Some(Res::Ok));
         let l = one("ip netns exec ns1 ip link | grep ether");
         assert!(matches!(l.command, Command::LinkShow(_)));
         assert!(l.grep.is_some());
@@ -1130,7 +1130,7 @@ mod tests {
                 a.kind,
                 NewKind::Macvlan {
                     link: Some("eth0".into()),
-                    opts: MacvlanOpts {
+                    opts: MacvlanChange {
                         mode: Some(Mode::Source),
                         macaddr: Some(MacaddrOp::Add("36:50:43:11:71:c0".parse().unwrap())),
                         ..Default::default()
@@ -1143,7 +1143,7 @@ mod tests {
             one("ip netns exec ns1 ip link set eth0 type macvlan mode vepa").command,
             Command::LinkSet(LinkSet {
                 dev: "eth0".into(),
-                macvlan: Some(MacvlanOpts {
+                macvlan: Some(MacvlanChange {
                     mode: Some(Mode::Vepa),
                     ..Default::default()
                 }),
@@ -1201,7 +1201,7 @@ mod tests {
                 a.kind,
                 NewKind::Macvlan {
                     link: Some("eth0".into()),
-                    opts: MacvlanOpts {
+                    opts: MacvlanChange {
                         mode: Some(Mode::Source),
                         flags: Some(Flags::NODST),
                         macaddr: Some(MacaddrOp::Set(vec![

@@ -1,6 +1,8 @@
-//! The kernel backend: every line runs for real — the Linux macvlan driver,
-//! iproute2, ping, tcpdump — inside a [`Sandbox`], so the host is never
-//! touched. A line's words run as a process (no shell); `| grep` is applied
+//! Lines run for real, for two backends: [`RealRunner`] runs a line's
+//! words — iproute2, ping, tcpdump — inside a [`Sandbox`], so the host is
+//! never touched; the kernel backend is that runner over the Linux macvlan
+//! driver, and the user backend (`user_backend.rs`) is the same runner with
+//! our datapath serving the macvlans. A line's words run as a process (no shell); `| grep` is applied
 //! to its output as the emulator does; a ping's result is its exit status.
 
 use std::path::PathBuf;

@@ -2,39 +2,9 @@
 
 use serde::Serialize;
 
-use crate::ast::{Expect, Lab, Line};
+pub use crate::ast::Res;
+use crate::ast::{Lab, Line};
 use crate::error::LabError;
-
-/// The result of one line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Res {
-    /// The command succeeded, or the ping got a reply.
-    Ok,
-    /// The ping got no reply.
-    Fail,
-    /// The command was refused.
-    Error,
-}
-
-impl Res {
-    /// The word used in reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Res::Ok => "ok",
-            Res::Fail => "fail",
-            Res::Error => "error",
-        }
-    }
-
-    /// Whether this result is what `e` expects.
-    pub fn meets(self, e: Expect) -> bool {
-        matches!(
-            (self, e),
-            (Res::Ok, Expect::Ok) | (Res::Fail, Expect::Fail) | (Res::Error, Expect::Error)
-        )
-    }
-}
 
 /// What a backend reports for one line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,7 +65,7 @@ pub struct LineReport {
     /// The result.
     pub result: Res,
     /// The expectation.
-    pub expect: Option<Expect>,
+    pub expect: Option<Res>,
     /// The error, a ping's statistics, or what a capture saw.
     pub message: Option<String>,
     /// What the command printed (a show command's output, a capture's lines).
@@ -109,7 +79,7 @@ impl LineReport {
     /// The expectation holds; without one, the line must not fail.
     pub fn holds(&self) -> bool {
         match self.expect {
-            Some(e) => self.result.meets(e),
+            Some(e) => self.result == e,
             None => self.result == Res::Ok,
         }
     }

@@ -14,12 +14,12 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use mvl_datapath::{AddRequest, DevSpec, Engine, MacvlanSpec, Options, SetRequest};
+use mvl_datapath::{AddRequest, DevSpec, Engine, Options, SetRequest};
 use mvl_sim::cmd::{LinkAdd, LinkSet, LinkShow, NewKind};
 
 use crate::ast::{Command, Line};
 use crate::error::LabError;
-use crate::kernel_backend::RealRunner;
+use crate::real::RealRunner;
 use crate::run::{Backend, Outcome};
 
 /// Runs lab lines with macvlans served by the userspace datapath.
@@ -86,7 +86,7 @@ impl UserBackend {
             netns: a.netns.clone().or_else(|| netns.clone()),
             address: a.address.map(|m| m.to_string()),
             mtu: a.mtu,
-            macvlan: MacvlanSpec::from_change(&opts.change()),
+            macvlan: opts.clone(),
             spoofchk: false,
         };
         let name = a.name.clone();
@@ -128,7 +128,7 @@ impl UserBackend {
             mtu: s.mtu,
             name: s.name.clone(),
             netns: s.netns.clone(),
-            macvlan: s.macvlan.as_ref().map(|o| MacvlanSpec::from_change(&o.change())),
+            macvlan: s.macvlan.clone(),
             spoofchk: None,
         };
         if req.macvlan.is_some() {

@@ -366,13 +366,7 @@ impl LinkChange {
         let mut w: Vec<String> = Vec::new();
         if let Some(m) = &self.macvlan {
             w.push("type macvlan".into());
-            w.extend(crate::macvlan::opts_words(
-                m.mode,
-                m.flags,
-                m.macaddr.as_ref(),
-                m.bc_queue_len,
-                m.bc_cutoff,
-            ));
+            w.extend(crate::macvlan::opts_words(m));
         }
         if let Some(ns) = &self.netns {
             w.push(format!("netns {}", ns.label()));
@@ -434,13 +428,7 @@ fn change_message(target: &LinkRef, change: &LinkChange) -> LinkMessage {
         m.attributes.push(LinkAttribute::IfName(n.clone()));
     }
     if let Some(mv) = &change.macvlan {
-        m.attributes.push(macvlan_link_info(
-            mv.mode,
-            mv.flags,
-            mv.macaddr.as_ref(),
-            mv.bc_queue_len,
-            mv.bc_cutoff,
-        ));
+        m.attributes.push(macvlan_link_info(mv));
     }
     m
 }

@@ -4,7 +4,7 @@
 use std::num::NonZeroU32;
 use std::os::fd::AsRawFd;
 
-use mvl_core::{Flags, MacAddr, MacaddrOp, Mode};
+use mvl_core::{Flags, MacAddr, MacaddrOp, MacvlanChange, Mode};
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
 use netlink_packet_route::link::{
     InfoData, InfoKind, InfoMacVlan, LinkAttribute, LinkInfo, LinkMessage, MacVlanFlags,
@@ -20,7 +20,7 @@ use crate::socket::Netlink;
 
 /// The kernel's default `bclim` (`IFLA_MACVLAN_BC_CUTOFF`); dumps leave the
 /// attribute out while the port has this value.
-pub const DEFAULT_BC_CUTOFF: i32 = 1;
+pub use mvl_core::DEFAULT_BC_CUTOFF;
 
 /// A macvlan to create. Options left `None` are not sent, so the kernel's
 /// defaults apply (mode vepa, no flags, bcqueuelen 1000, the lower's MTU, a
@@ -32,17 +32,9 @@ pub struct NewMacvlan {
     /// The lower ("parent") device; a name is looked up in the socket's
     /// namespace.
     pub lower: LinkRef,
-    /// `IFLA_MACVLAN_MODE`.
-    pub mode: Option<Mode>,
-    /// `IFLA_MACVLAN_FLAGS` (a whole value).
-    pub flags: Option<Flags>,
-    /// `IFLA_MACVLAN_MACADDR_MODE` with `MACADDR` (add/del) or
-    /// `MACADDR_DATA` (set); source mode only.
-    pub macaddr: Option<MacaddrOp>,
-    /// `IFLA_MACVLAN_BC_QUEUE_LEN`.
-    pub bc_queue_len: Option<u32>,
-    /// `IFLA_MACVLAN_BC_CUTOFF` (`bclim`, for the whole port).
-    pub bc_cutoff: Option<i32>,
+    /// The macvlan options (`IFLA_MACVLAN_*`): mode, flags, source list,
+    /// `bcqueuelen` and `bclim` (for the whole port).
+    pub macvlan: MacvlanChange,
     /// `IFLA_ADDRESS`.
     pub address: Option<MacAddr>,
     /// `IFLA_MTU`.
@@ -61,11 +53,7 @@ impl NewMacvlan {
         NewMacvlan {
             name: name.into(),
             lower: lower.into(),
-            mode: None,
-            flags: None,
-            macaddr: None,
-            bc_queue_len: None,
-            bc_cutoff: None,
+            macvlan: MacvlanChange::default(),
             address: None,
             mtu: None,
             netns: None,
@@ -75,31 +63,31 @@ impl NewMacvlan {
 
     /// With `mode`.
     pub fn mode(mut self, mode: Mode) -> Self {
-        self.mode = Some(mode);
+        self.macvlan.mode = Some(mode);
         self
     }
 
     /// With `flags`.
     pub fn flags(mut self, flags: Flags) -> Self {
-        self.flags = Some(flags);
+        self.macvlan.flags = Some(flags);
         self
     }
 
     /// With a source-list operation.
     pub fn macaddr(mut self, op: MacaddrOp) -> Self {
-        self.macaddr = Some(op);
+        self.macvlan.macaddr = Some(op);
         self
     }
 
     /// With `bcqueuelen`.
     pub fn bc_queue_len(mut self, n: u32) -> Self {
-        self.bc_queue_len = Some(n);
+        self.macvlan.bc_queue_len = Some(n);
         self
     }
 
     /// With `bclim`.
     pub fn bc_cutoff(mut self, n: i32) -> Self {
-        self.bc_cutoff = Some(n);
+        self.macvlan.bc_cutoff = Some(n);
         self
     }
 
@@ -143,30 +131,18 @@ impl NewMacvlan {
             w.push(format!("group {g}"));
         }
         w.push("type macvlan".into());
-        w.extend(opts_words(
-            self.mode,
-            self.flags,
-            self.macaddr.as_ref(),
-            self.bc_queue_len,
-            self.bc_cutoff,
-        ));
+        w.extend(opts_words(&self.macvlan));
         w.join(" ")
     }
 }
 
 /// The macvlan options as iproute2 words.
-pub(crate) fn opts_words(
-    mode: Option<Mode>,
-    flags: Option<Flags>,
-    macaddr: Option<&MacaddrOp>,
-    bcq: Option<u32>,
-    bclim: Option<i32>,
-) -> Vec<String> {
+pub(crate) fn opts_words(c: &MacvlanChange) -> Vec<String> {
     let mut w = Vec::new();
-    if let Some(m) = mode {
+    if let Some(m) = c.mode {
         w.push(format!("mode {m}"));
     }
-    if let Some(f) = flags {
+    if let Some(f) = c.flags {
         if f == Flags::NONE {
             w.push("flag null".into());
         }
@@ -177,7 +153,7 @@ pub(crate) fn opts_words(
             w.push("nodst".into());
         }
     }
-    match macaddr {
+    match &c.macaddr {
         Some(MacaddrOp::Add(m)) => w.push(format!("macaddr add {m}")),
         Some(MacaddrOp::Del(m)) => w.push(format!("macaddr del {m}")),
         Some(MacaddrOp::Flush) => w.push("macaddr flush".into()),
@@ -190,10 +166,10 @@ pub(crate) fn opts_words(
         }
         None => {}
     }
-    if let Some(n) = bcq {
+    if let Some(n) = c.bc_queue_len {
         w.push(format!("bcqueuelen {n}"));
     }
-    if let Some(n) = bclim {
+    if let Some(n) = c.bc_cutoff {
         w.push(format!("bclim {n}"));
     }
     w
@@ -201,21 +177,15 @@ pub(crate) fn opts_words(
 
 /// `IFLA_INFO_DATA` for the given options: ADD/DEL carry one `MACADDR`,
 /// SET a `MACADDR_DATA` nest (as iproute2 sends it), FLUSH nothing more.
-pub(crate) fn macvlan_info_data(
-    mode: Option<Mode>,
-    flags: Option<Flags>,
-    macaddr: Option<&MacaddrOp>,
-    bcq: Option<u32>,
-    bclim: Option<i32>,
-) -> Vec<InfoMacVlan> {
+pub(crate) fn macvlan_info_data(c: &MacvlanChange) -> Vec<InfoMacVlan> {
     let mut d = Vec::new();
-    if let Some(m) = mode {
+    if let Some(m) = c.mode {
         d.push(InfoMacVlan::Mode(MacVlanMode::from(m.to_kernel())));
     }
-    if let Some(f) = flags {
+    if let Some(f) = c.flags {
         d.push(InfoMacVlan::Flags(MacVlanFlags::from_bits_retain(f.bits())));
     }
-    if let Some(op) = macaddr {
+    if let Some(op) = &c.macaddr {
         d.push(InfoMacVlan::MacAddrMode(MacVlanMacAddressMode::from(
             op.kernel_mode(),
         )));
@@ -227,10 +197,10 @@ pub(crate) fn macvlan_info_data(
             MacaddrOp::Flush => {}
         }
     }
-    if let Some(n) = bcq {
+    if let Some(n) = c.bc_queue_len {
         d.push(InfoMacVlan::BcQueueLen(n));
     }
-    if let Some(n) = bclim {
+    if let Some(n) = c.bc_cutoff {
         d.push(InfoMacVlan::BcCutoff(n));
     }
     d
@@ -238,18 +208,10 @@ pub(crate) fn macvlan_info_data(
 
 /// `IFLA_LINKINFO` of kind macvlan with [`macvlan_info_data`], for a
 /// request that creates or changes one.
-pub(crate) fn macvlan_link_info(
-    mode: Option<Mode>,
-    flags: Option<Flags>,
-    macaddr: Option<&MacaddrOp>,
-    bcq: Option<u32>,
-    bclim: Option<i32>,
-) -> LinkAttribute {
+pub(crate) fn macvlan_link_info(c: &MacvlanChange) -> LinkAttribute {
     LinkAttribute::LinkInfo(vec![
         LinkInfo::Kind(InfoKind::MacVlan),
-        LinkInfo::Data(InfoData::MacVlan(macvlan_info_data(
-            mode, flags, macaddr, bcq, bclim,
-        ))),
+        LinkInfo::Data(InfoData::MacVlan(macvlan_info_data(c))),
     ])
 }
 
@@ -344,13 +306,7 @@ impl Netlink {
         if let Some(g) = req.group {
             m.attributes.push(LinkAttribute::Group(g.get()));
         }
-        m.attributes.push(macvlan_link_info(
-            req.mode,
-            req.flags,
-            req.macaddr.as_ref(),
-            req.bc_queue_len,
-            req.bc_cutoff,
-        ));
+        m.attributes.push(macvlan_link_info(&req.macvlan));
         match self.exchange(&RouteNetlinkMessage::NewLink(m), NLM_F_CREATE | NLM_F_EXCL) {
             Ok(_) => Ok(()),
             Err(f) => Err(self.explain(&ctx, f)),
@@ -392,13 +348,13 @@ mod tests {
 
     #[test]
     fn every_option_is_encoded_once() {
-        let d = macvlan_info_data(
-            Some(Mode::Source),
-            Some(Flags::NODST),
-            Some(&MacaddrOp::Set(vec![m(1), m(2)])),
-            Some(5000),
-            Some(-1),
-        );
+        let d = macvlan_info_data(&MacvlanChange {
+            mode: Some(Mode::Source),
+            flags: Some(Flags::NODST),
+            macaddr: Some(MacaddrOp::Set(vec![m(1), m(2)])),
+            bc_queue_len: Some(5000),
+            bc_cutoff: Some(-1),
+        });
         assert_eq!(
             d,
             vec![
@@ -410,7 +366,10 @@ mod tests {
                 InfoMacVlan::BcCutoff(-1),
             ]
         );
-        let d = macvlan_info_data(None, None, Some(&MacaddrOp::Add(m(3))), None, None);
+        let d = macvlan_info_data(&MacvlanChange {
+            macaddr: Some(MacaddrOp::Add(m(3))),
+            ..Default::default()
+        });
         assert_eq!(
             d,
             vec![
@@ -418,15 +377,22 @@ mod tests {
                 InfoMacVlan::MacAddr(m(3).0)
             ]
         );
-        let d = macvlan_info_data(None, None, Some(&MacaddrOp::Flush), None, None);
+        let d = macvlan_info_data(&MacvlanChange {
+            macaddr: Some(MacaddrOp::Flush),
+            ..Default::default()
+        });
         assert_eq!(d, vec![InfoMacVlan::MacAddrMode(MacVlanMacAddressMode::Flush)]);
-        assert!(macvlan_info_data(None, None, None, None, None).is_empty());
+        assert!(macvlan_info_data(&MacvlanChange::default()).is_empty());
     }
 
     #[test]
     fn kernel_numbers_on_the_wire() {
         // MODE=bridge (4), BC_CUTOFF=-1: checked byte for byte.
-        let d = macvlan_info_data(Some(Mode::Bridge), None, None, None, Some(-1));
+        let d = macvlan_info_data(&MacvlanChange {
+            mode: Some(Mode::Bridge),
+            bc_cutoff: Some(-1),
+            ..Default::default()
+        });
         let mut buf = vec![0u8; d.as_slice().buffer_len()];
         d.as_slice().emit(&mut buf);
         assert_eq!(&buf[..8], &[8, 0, 1, 0, 4, 0, 0, 0]);

@@ -3,35 +3,11 @@
 
 use std::net::Ipv4Addr;
 
-use mvl_core::{Flags, MacAddr, MacaddrOp, MacvlanChange, Mode};
+use mvl_core::MacAddr;
 
-/// The macvlan options of `ip link add|set ... type macvlan ...`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct MacvlanOpts {
-    /// `mode M`.
-    pub mode: Option<Mode>,
-    /// Flags, only when a flag keyword appeared (a whole replacement).
-    pub flags: Option<Flags>,
-    /// `macaddr add|del|set|flush`.
-    pub macaddr: Option<MacaddrOp>,
-    /// `bcqueuelen N`.
-    pub bc_queue_len: Option<u32>,
-    /// `bclim N`.
-    pub bc_cutoff: Option<i32>,
-}
-
-impl MacvlanOpts {
-    /// The change request for an existing macvlan.
-    pub fn change(&self) -> MacvlanChange {
-        MacvlanChange {
-            mode: self.mode,
-            flags: self.flags,
-            macaddr: self.macaddr.clone(),
-            bc_queue_len: self.bc_queue_len,
-            bc_cutoff: self.bc_cutoff,
-        }
-    }
-}
+/// The macvlan options of `ip link add|set ... type macvlan ...`: the
+/// core's change request, from parser to port.
+pub use mvl_core::MacvlanChange;
 
 /// The kind of a new link.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +30,7 @@ pub enum NewKind {
         /// The parent device (the kernel refuses a macvlan without one).
         link: Option<String>,
         /// Its options.
-        opts: MacvlanOpts,
+        opts: MacvlanChange,
     },
 }
 
@@ -95,7 +71,7 @@ pub struct LinkSet {
     /// `allmulticast on|off`.
     pub allmulti: Option<bool>,
     /// `type macvlan ...`.
-    pub macvlan: Option<MacvlanOpts>,
+    pub macvlan: Option<MacvlanChange>,
     /// `type bridge fdb_flush`.
     pub fdb_flush: bool,
 }

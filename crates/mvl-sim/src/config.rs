@@ -7,7 +7,7 @@ use std::net::Ipv4Addr;
 use mvl_core::{Errno, MacChange, MacvlanRef, NewMacvlan, Parent, Ports};
 
 use crate::capture::{Capture, CaptureId, Captured};
-use crate::cmd::{Cidr, LinkAdd, LinkSet, MacvlanOpts, NeighSet, NewKind};
+use crate::cmd::{Cidr, LinkAdd, LinkSet, MacvlanChange, NeighSet, NewKind};
 use crate::device::{Bridge, DevId, Device, Kind, NsId, Stats};
 use crate::error::SimError;
 use crate::packet::Filter;
@@ -245,7 +245,7 @@ impl Sim {
         target: NsId,
         req: &LinkAdd,
         link: &Option<String>,
-        opts: &MacvlanOpts,
+        opts: &MacvlanChange,
     ) -> Result<(), SimError> {
         let link = link
             .as_deref()
@@ -425,7 +425,7 @@ impl Sim {
                 .ports
                 .port_mut(r.lower)
                 .expect("a macvlan has a port")
-                .change(r.id, &opts.change());
+                .change(r.id, opts);
             res?;
         }
         if req.fdb_flush {

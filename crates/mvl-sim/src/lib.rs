@@ -25,6 +25,8 @@
 //! macvlans; deleting a namespace deletes its devices and their veth peers.
 //! `show` methods print what iproute2 prints.
 
+#![forbid(unsafe_code)]
+
 pub mod capture;
 pub mod cmd;
 mod config;

@@ -2,7 +2,7 @@
 
 use mvl_core::{Errno, MacAddr, Mode};
 use mvl_sim::cmd::{
-    Cidr, LinkAdd, LinkSet, LinkShow, MacvlanOpts, NeighNud, NeighOp, NeighSet, NewKind, Ping,
+    Cidr, LinkAdd, LinkSet, LinkShow, MacvlanChange, NeighNud, NeighOp, NeighSet, NewKind, Ping,
 };
 use mvl_sim::time::Duration;
 use mvl_sim::{NsId, Sim};
@@ -24,7 +24,7 @@ fn veth(sim: &mut Sim, ns: NsId, a: &str, b: &str) {
 }
 
 fn macvlan(sim: &mut Sim, ns: NsId, name: &str, link: &str, mode: Mode) -> Result<(), mvl_sim::SimError> {
-    let opts = MacvlanOpts {
+    let opts = MacvlanChange {
         mode: Some(mode),
         ..Default::default()
     };
@@ -442,7 +442,7 @@ fn refusals_change_nothing_and_name_the_rule() {
     );
     let e = macvlan(&mut sim, root, "mv", "nosuch", Mode::Bridge).unwrap_err();
     assert_eq!(e.to_string(), "Cannot find device \"nosuch\"");
-    let opts = MacvlanOpts {
+    let opts = MacvlanChange {
         mode: Some(Mode::Bridge),
         macaddr: Some(mvl_core::MacaddrOp::Add("02:00:00:00:00:01".parse().unwrap())),
         ..Default::default()
@@ -469,7 +469,7 @@ fn refusals_change_nothing_and_name_the_rule() {
             netns: None,
             kind: NewKind::Macvlan {
                 link: None,
-                opts: MacvlanOpts::default(),
+                opts: MacvlanChange::default(),
             },
         },
     );

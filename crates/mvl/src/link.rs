@@ -194,11 +194,7 @@ fn add(nl: &mut Netlink, a: LinkAdd) -> Result<()> {
     let req = NewMacvlan {
         name,
         lower: LinkRef::Name(lower),
-        mode: opts.mode,
-        flags: opts.flags,
-        macaddr: opts.macaddr,
-        bc_queue_len: opts.bc_queue_len,
-        bc_cutoff: opts.bc_cutoff,
+        macvlan: opts,
         address: a.address,
         mtu: a.mtu,
         netns,
@@ -270,7 +266,7 @@ fn set(nl: &mut Netlink, s: LinkSet) -> Result<()> {
             .map(NetNs::from_arg)
             .transpose()
             .context("netns")?,
-        macvlan: s.macvlan.as_ref().map(|o| o.change()),
+        macvlan: s.macvlan.clone(),
     };
     if change.is_empty() {
         bail!("link set {dev}: nothing to change (see mvl link set help)");

@@ -1,6 +1,8 @@
 //! `mvl`: run macvlan labs on the emulator, the real kernel or the
 //! userspace datapath; create and manage macvlans.
 
+#![forbid(unsafe_code)]
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -174,11 +176,11 @@ enum Against {
     User,
 }
 
-impl Against {
-    fn name(self) -> &'static str {
-        match self {
-            Against::Sim => "sim",
-            Against::User => "user",
+impl From<Against> for mvl_lab::diff::Against {
+    fn from(a: Against) -> Self {
+        match a {
+            Against::Sim => mvl_lab::diff::Against::Sim,
+            Against::User => mvl_lab::diff::Against::User,
         }
     }
 }
@@ -373,16 +375,6 @@ fn lab_draw(a: LabDraw) -> i32 {
     }
 }
 
-fn mismatches(text: &str, against: Against) -> Result<Vec<mvl_lab::diff::Mismatch>, LabError> {
-    let lab = mvl_lab::parse(text)?;
-    let mut other: Box<dyn Backend> = match against {
-        Against::Sim => Box::new(SimBackend::new(1, std::env::temp_dir(), None)),
-        Against::User => Box::new(UserBackend::new(std::env::temp_dir())?),
-    };
-    let mut kernel = KernelBackend::new(std::env::temp_dir())?;
-    mvl_lab::diff::compare(&lab, other.as_mut(), &mut kernel)
-}
-
 fn lab_diff(a: LabDiff) -> Result<i32, LabError> {
     let json = a.json || a.format == Format::Json;
     let mut jobs: Vec<(String, String)> = Vec::new();
@@ -394,55 +386,29 @@ fn lab_diff(a: LabDiff) -> Result<i32, LabError> {
         jobs.push((f.display().to_string(), text));
     }
     for seed in a.from..a.from + a.seeds {
-        jobs.push((format!("random lab {seed}"), mvl_lab::gen::random_lab(seed)));
+        jobs.push((format!("random lab {seed}"), mvl_lab::generate::random_lab(seed)));
     }
     let total = jobs.len();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let done = std::sync::atomic::AtomicUsize::new(0);
     let differing = std::sync::atomic::AtomicUsize::new(0);
-    let first_error = std::sync::Mutex::new(None);
-    std::thread::scope(|s| {
-        for _ in 0..a.jobs.max(1) {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                let Some((name, text)) = jobs.get(i) else { break };
-                let res = mismatches(text, a.against);
-                let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-                match res {
-                    Ok(m) => {
-                        if !m.is_empty() {
-                            differing.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                        }
-                        let smallest = (a.minimize && !m.is_empty()).then(|| {
-                            mvl_lab::diff::minimize(text, |t| {
-                                mismatches(t, a.against).is_ok_and(|m| !m.is_empty())
-                            })
-                        });
-                        let out = if json {
-                            diff_json(name, a.against, &m, smallest.as_deref())
-                        } else {
-                            diff_text(name, a.against, &m, smallest.as_deref())
-                        };
-                        eprintln!(
-                            "[{n}/{total}] {name}: {}",
-                            if m.is_empty() {
-                                "the same on both"
-                            } else {
-                                "differs"
-                            }
-                        );
-                        emit(&out);
-                    }
-                    Err(e) => {
-                        first_error.lock().expect("no panics hold it").get_or_insert(e);
-                    }
-                }
-            });
+    let against = a.against.into();
+    mvl_lab::diff::against_kernel_all(&jobs, against, a.jobs, a.minimize, |n, c| {
+        let m = &c.mismatches;
+        if !m.is_empty() {
+            differing.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
-    });
-    if let Some(e) = first_error.into_inner().expect("no panics hold it") {
-        return Err(e);
-    }
+        let out = if json {
+            diff_json(c.name, against, m, c.smallest.as_deref())
+        } else {
+            diff_text(c.name, against, m, c.smallest.as_deref())
+        };
+        let verdict = if m.is_empty() {
+            "the same on both"
+        } else {
+            "differs"
+        };
+        eprintln!("[{n}/{total}] {}: {verdict}", c.name);
+        emit(&out);
+    })?;
     let d = differing.into_inner();
     if json {
         emit(&format!(
@@ -456,7 +422,12 @@ fn lab_diff(a: LabDiff) -> Result<i32, LabError> {
 }
 
 /// A lab that differs, for people: its lines side by side, and the smallest lab.
-fn diff_text(name: &str, against: Against, m: &[mvl_lab::diff::Mismatch], smallest: Option<&str>) -> String {
+fn diff_text(
+    name: &str,
+    against: mvl_lab::diff::Against,
+    m: &[mvl_lab::diff::Mismatch],
+    smallest: Option<&str>,
+) -> String {
     if m.is_empty() {
         return String::new();
     }
@@ -475,7 +446,12 @@ fn diff_text(name: &str, against: Against, m: &[mvl_lab::diff::Mismatch], smalle
 }
 
 /// One JSON line per lab compared, the same or not.
-fn diff_json(name: &str, against: Against, m: &[mvl_lab::diff::Mismatch], smallest: Option<&str>) -> String {
+fn diff_json(
+    name: &str,
+    against: mvl_lab::diff::Against,
+    m: &[mvl_lab::diff::Mismatch],
+    smallest: Option<&str>,
+) -> String {
     let side = |r: &(mvl_lab::Res, Option<String>)| serde_json::json!({"result": r.0, "message": r.1});
     let lines: Vec<serde_json::Value> = m
         .iter()
@@ -665,7 +641,7 @@ fn run(cli: Cli) -> Result<i32, String> {
             cmd: LabCmd::Random { seed, format, json },
         } => {
             refuse_globals(&cli, "lab random", &[], "it only prints a lab")?;
-            let text = mvl_lab::gen::random_lab(*seed);
+            let text = mvl_lab::generate::random_lab(*seed);
             if *json || cli.json || *format == Format::Json {
                 emit(&format!("{}\n", serde_json::json!({"seed": seed, "lab": text})));
             } else {

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::{anyhow, bail, Result};
 use mvl_datapath::control::{Client, Request};
-use mvl_datapath::{AddRequest, ChildStatus, DevSpec, MacvlanSpec, SetRequest};
+use mvl_datapath::{AddRequest, ChildStatus, DevSpec, SetRequest};
 use mvl_lab::Command;
 use mvl_sim::cmd::NewKind;
 
@@ -31,7 +31,7 @@ fn words_to_request(opts: &Options, cmd: Command) -> Result<Request> {
                 netns: a.netns.or_else(|| opts.netns.clone()),
                 address: a.address.map(|m| m.to_string()),
                 mtu: a.mtu,
-                macvlan: MacvlanSpec::from_change(&m.change()),
+                macvlan: m,
                 spoofchk: false,
             })
         }
@@ -46,7 +46,7 @@ fn words_to_request(opts: &Options, cmd: Command) -> Result<Request> {
                 mtu: s.mtu,
                 name: s.name,
                 netns: s.netns,
-                macvlan: s.macvlan.as_ref().map(|o| MacvlanSpec::from_change(&o.change())),
+                macvlan: s.macvlan,
                 spoofchk: None,
             })
         }
@@ -163,7 +163,7 @@ mod tests {
                     (a.name.as_str(), a.link.name.as_str(), a.netns.as_deref()),
                     ("c1", "eth0", Some("ns1"))
                 );
-                assert_eq!(a.macvlan.mode.as_deref(), Some("bridge"));
+                assert_eq!(a.macvlan.mode, Some(mvl_core::Mode::Bridge));
             }
             r => panic!("{r:?}"),
         }
