@@ -5,8 +5,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicIsize, Ordering};
 
-use criterion::{criterion_group, criterion_main, Criterion};
-use mvl_lab::{generate, parse, run, RunOptions, SimBackend};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use mvl_lab::{generate, parse, run, Backend, Res, RunOptions, SimBackend};
 
 struct Counting;
 static LIVE: AtomicIsize = AtomicIsize::new(0);
@@ -62,5 +62,42 @@ fn labs(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, labs);
+/// The cost of one ping as the network grows: a ping between neighbours
+/// already resolved (its unicast hops only), and one after its sender
+/// forgot its neighbours (plus an ARP broadcast that reaches every macvlan).
+/// The emulator is set up once per size; only the ping lines are timed.
+fn pings(c: &mut Criterion) {
+    let mut g = c.benchmark_group("ping");
+    g.sample_size(20);
+    for n in [500u32, 2000, 8000] {
+        let mut setup = generate::scale_lab(10, n, 1);
+        let ping = setup.lines().last().expect("one ping").to_string();
+        let sender = ping
+            .split_whitespace()
+            .nth(3)
+            .expect("ip netns exec NS")
+            .to_string();
+        let flush = format!("ip -n {sender} neigh flush all");
+        let lab = parse(&setup).unwrap();
+        let mut b = SimBackend::new(1, std::env::temp_dir(), None);
+        for l in &lab.lines {
+            assert_eq!(b.run(l, false).result, Res::Ok, "{}", l.text);
+        }
+        setup.clear();
+        let one = |text: &str| parse(text).unwrap().lines.remove(0);
+        let (ping, flush) = (one(&ping), one(&flush));
+        g.bench_with_input(BenchmarkId::new("resolved", n), &n, |bench, _| {
+            bench.iter(|| assert_eq!(b.run(&ping, false).result, Res::Ok))
+        });
+        g.bench_with_input(BenchmarkId::new("with_arp", n), &n, |bench, _| {
+            bench.iter(|| {
+                b.run(&flush, false);
+                assert_eq!(b.run(&ping, false).result, Res::Ok)
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, labs, pings);
 criterion_main!(benches);

@@ -55,6 +55,7 @@ impl Sim {
             .map_err(|_| SimError::NoNetnsToDelete(name.to_string()))?;
         let devs: Vec<DevId> = self.devices_in(ns).collect();
         self.delete_devices(devs);
+        self.ns_by_name.remove(name);
         let n = &mut self.nss[ns.0 as usize];
         n.alive = false;
         n.neigh.clear();
@@ -93,7 +94,6 @@ impl Sim {
         Device {
             ns,
             ifindex: 0,
-            order: 0,
             name,
             mac,
             mac_set: false,
@@ -344,6 +344,7 @@ impl Sim {
                 Kind::Bridge(b) => {
                     for p in b.ports {
                         if self.exists(p) {
+                            self.bridge_ports.remove(&p);
                             let d = self.dev_mut(p);
                             d.master = None;
                             d.hairpin = false;
@@ -358,6 +359,11 @@ impl Sim {
                 self.release_port(id);
             }
             self.flush_neigh_dev(id);
+            let ns = self.dev(id).ns;
+            self.nss[ns.0 as usize].devs.retain(|&d| d != id);
+            if let Kind::Macvlan { lower, id: child } = self.dev(id).kind {
+                self.children.remove(&(lower, child));
+            }
             self.devs[id.0 as usize] = None;
         }
     }
@@ -368,6 +374,7 @@ impl Sim {
         if let Kind::Bridge(b) = &mut self.dev_mut(br).kind {
             b.ports.retain(|&p| p != port);
         }
+        self.bridge_ports.remove(&port);
         let d = self.dev_mut(port);
         d.master = None;
         d.hairpin = false;
@@ -517,11 +524,12 @@ impl Sim {
         self.flush_neigh_dev(id);
         let want = self.dev(id).ifindex;
         let ifindex = self.alloc_ifindex(target, Some(want));
-        let order = self.next_order();
+        let from = self.dev(id).ns;
+        self.nss[from.0 as usize].devs.retain(|&d| d != id);
+        self.nss[target.0 as usize].devs.push(id);
         let d = self.dev_mut(id);
         d.ns = target;
         d.ifindex = ifindex;
-        d.order = order;
         d.addrs.clear();
         d.addr_since.clear();
         Ok(())
@@ -671,6 +679,7 @@ impl Sim {
             b.had_port = true;
         }
         self.dev_mut(id).master = Some(br);
+        self.bridge_ports.insert(id);
         self.recalc_bridge_mac(br);
         Ok(())
     }

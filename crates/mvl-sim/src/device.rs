@@ -73,8 +73,6 @@ pub struct Stats {
 pub(crate) struct Device {
     pub ns: NsId,
     pub ifindex: u32,
-    /// Position in its namespace's device list (registration or arrival order).
-    pub order: u64,
     pub name: String,
     pub mac: MacAddr,
     /// The address was chosen by the user (a bridge then keeps it).
@@ -159,6 +157,10 @@ pub(crate) struct Netns {
     /// `None` for the lab's root namespace.
     pub name: Option<String>,
     pub alive: bool,
+    /// Its devices in listing order (creation, or arrival by a move): so
+    /// that what a host does costs the size of its own namespace, not the
+    /// whole emulation's.
+    pub devs: Vec<DevId>,
     pub next_ifindex: u32,
     pub neigh: BTreeMap<(DevId, Ipv4Addr), Neigh>,
     /// Peer namespaces in the order this one gave them a netnsid.

@@ -58,10 +58,7 @@ impl Sim {
 
     /// The macvlan device of a port's child.
     pub(crate) fn child_dev(&self, lower: DevId, id: ChildId) -> Option<DevId> {
-        (0..self.devs.len() as u32).map(DevId).find(|&d| {
-            self.exists(d)
-                && matches!(self.dev(d).kind, Kind::Macvlan { lower: l, id: i } if l == lower && i == id)
-        })
+        self.children.get(&(lower, id)).copied()
     }
 
     pub(crate) fn macvlan_ref(&self, dev: DevId) -> Option<MacvlanRef<DevId>> {

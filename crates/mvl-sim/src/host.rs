@@ -911,9 +911,12 @@ impl Sim {
 
     fn ping_reply(&mut self, ns: NsId, from: Ipv4Addr, ttl: u8, echo: &Echo) {
         let now = self.now;
+        // The newest first: a lab's ping runs to its end before the next
+        // line, so the one replied to is the last (past pings stay listed).
         let Some(p) = self
             .pings
             .iter_mut()
+            .rev()
             .find(|p| !p.done && p.ns == ns && p.id == echo.id)
         else {
             return;

@@ -2,10 +2,10 @@
 //! event queue and virtual clock.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 use std::net::Ipv4Addr;
 
-use mvl_core::{LowerInfo, LowerKind, MacAddr, PktType, Ports};
+use mvl_core::{ChildId, LowerInfo, LowerKind, MacAddr, PktType, Ports};
 
 use crate::capture::Captures;
 use crate::device::{DevId, Device, Kind, Netns, NsId, Stats};
@@ -76,6 +76,13 @@ pub struct Sim {
     pub(crate) nss: Vec<Netns>,
     pub(crate) devs: Vec<Option<Device>>,
     pub(crate) ports: Ports<DevId>,
+    /// The device of each macvlan of a port, so that a delivery finds its
+    /// receiver without walking every device.
+    pub(crate) children: HashMap<(DevId, ChildId), DevId>,
+    /// Live namespaces by name, so that a command finds its own at once.
+    pub(crate) ns_by_name: HashMap<String, NsId>,
+    /// Every device that is a bridge port (`master` set).
+    pub(crate) bridge_ports: BTreeSet<DevId>,
     queue: BinaryHeap<Reverse<Scheduled>>,
     seq: u64,
     order_seq: u64,
@@ -102,6 +109,9 @@ impl Sim {
             nss: Vec::new(),
             devs: Vec::new(),
             ports: Ports::new(),
+            children: HashMap::new(),
+            ns_by_name: HashMap::new(),
+            bridge_ports: BTreeSet::new(),
             queue: BinaryHeap::new(),
             seq: 0,
             order_seq: 0,
@@ -139,9 +149,13 @@ impl Sim {
 
     pub(crate) fn new_netns(&mut self, name: Option<String>) -> NsId {
         let id = NsId(self.nss.len() as u32);
+        if let Some(n) = &name {
+            self.ns_by_name.insert(n.clone(), id);
+        }
         self.nss.push(Netns {
             name,
             alive: true,
+            devs: Vec::new(),
             next_ifindex: 1,
             neigh: BTreeMap::new(),
             peer_ids: Vec::new(),
@@ -151,7 +165,6 @@ impl Sim {
         let lo = Device {
             ns: id,
             ifindex: 0,
-            order: 0,
             name: "lo".into(),
             mac: MacAddr::ZERO,
             mac_set: true,
@@ -178,9 +191,11 @@ impl Sim {
     /// Adds a device to its namespace with the next free ifindex.
     pub(crate) fn register(&mut self, mut d: Device) -> DevId {
         d.ifindex = self.alloc_ifindex(d.ns, None);
-        self.order_seq += 1;
-        d.order = self.order_seq;
         let id = DevId(self.devs.len() as u32);
+        self.nss[d.ns.0 as usize].devs.push(id);
+        if let Kind::Macvlan { lower, id: child } = d.kind {
+            self.children.insert((lower, child), id);
+        }
         self.devs.push(Some(d));
         id
     }
@@ -211,10 +226,9 @@ impl Sim {
         match name {
             None => Ok(self.root()),
             Some(n) => self
-                .nss
-                .iter()
-                .position(|ns| ns.alive && ns.name.as_deref() == Some(n))
-                .map(|i| NsId(i as u32))
+                .ns_by_name
+                .get(n)
+                .copied()
                 .ok_or_else(|| SimError::NoNetns(n.to_string())),
         }
     }
@@ -238,26 +252,13 @@ impl Sim {
 
     /// Devices of `ns` in their listing order.
     pub(crate) fn devices_in(&self, ns: NsId) -> impl Iterator<Item = DevId> + '_ {
-        let mut v: Vec<(u64, DevId)> = self
-            .devs
-            .iter()
-            .enumerate()
-            .filter_map(|(i, d)| {
-                d.as_ref()
-                    .filter(|d| d.ns == ns)
-                    .map(|d| (d.order, DevId(i as u32)))
-            })
-            .collect();
-        v.sort();
-        v.into_iter().map(|(_, id)| id)
+        self.nss[ns.0 as usize].devs.iter().copied()
     }
 
     /// The device called `name` in `ns`.
     pub fn find(&self, ns: NsId, name: &str) -> Result<DevId, SimError> {
-        self.devs
-            .iter()
-            .position(|d| d.as_ref().is_some_and(|d| d.ns == ns && d.name == name))
-            .map(|i| DevId(i as u32))
+        self.devices_in(ns)
+            .find(|&id| self.dev(id).name == name)
             .ok_or_else(|| SimError::NoDevice(name.to_string()))
     }
 
@@ -351,10 +352,7 @@ impl Sim {
                 p.rename_lower(&info.name);
             }
         }
-        let ports: Vec<DevId> = (0..self.devs.len() as u32)
-            .map(DevId)
-            .filter(|&id| self.exists(id) && self.dev(id).master.is_some())
-            .collect();
+        let ports: Vec<DevId> = self.bridge_ports.iter().copied().collect();
         for p in ports {
             let fwd = self.port_forwarding(p);
             if self.dev(p).port_enabled && !fwd {

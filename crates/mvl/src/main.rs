@@ -99,11 +99,24 @@ enum LabCmd {
     Diff(LabDiff),
     /// Draw a lab on the emulator: its topology after a line, or one ping's frames.
     Draw(LabDraw),
-    /// Print the random lab of a seed (the ones `mvl lab diff --seeds` runs).
+    /// Print the random lab of a seed (the ones `mvl lab diff --seeds` runs),
+    /// or with --macvlans a lab of any size.
     Random {
         /// The seed.
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, default_value_t = 0, conflicts_with = "macvlans")]
         seed: u64,
+        /// Instead, a lab of this size: this many bridge-mode macvlans, each
+        /// in a namespace of its own, spread over --lowers servers on one
+        /// switch, and --pings pings between them (half within a server,
+        /// half across the switch). For measuring the emulator or the kernel.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(2..=1_000_000))]
+        macvlans: Option<u32>,
+        /// With --macvlans: the servers (lowers), fewer than the macvlans.
+        #[arg(long, default_value_t = 10, requires = "macvlans", value_parser = clap::value_parser!(u32).range(1..))]
+        lowers: u32,
+        /// With --macvlans: the pings.
+        #[arg(long, default_value_t = 100, requires = "macvlans")]
+        pings: u32,
         /// Output format: the lab's text, or a JSON object with the seed and the text.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
@@ -638,12 +651,36 @@ fn run(cli: Cli) -> Result<i32, String> {
             0
         }
         Cmd::Lab {
-            cmd: LabCmd::Random { seed, format, json },
+            cmd:
+                LabCmd::Random {
+                    seed,
+                    macvlans,
+                    lowers,
+                    pings,
+                    format,
+                    json,
+                },
         } => {
             refuse_globals(&cli, "lab random", &[], "it only prints a lab")?;
-            let text = mvl_lab::generate::random_lab(*seed);
+            let (text, about) = match *macvlans {
+                Some(n) if *lowers >= n => {
+                    return Err(format!(
+                        "--lowers {lowers}: there must be fewer servers than --macvlans {n}"
+                    ))
+                }
+                Some(n) => (
+                    mvl_lab::generate::scale_lab(*lowers, n, *pings),
+                    serde_json::json!({"macvlans": n, "lowers": lowers, "pings": pings}),
+                ),
+                None => (
+                    mvl_lab::generate::random_lab(*seed),
+                    serde_json::json!({"seed": seed}),
+                ),
+            };
             if *json || cli.json || *format == Format::Json {
-                emit(&format!("{}\n", serde_json::json!({"seed": seed, "lab": text})));
+                let mut v = about;
+                v["lab"] = text.into();
+                emit(&format!("{v}\n"));
             } else {
                 emit(&text);
             }

@@ -158,6 +158,65 @@ fn random_labs_as_json() {
 }
 
 #[test]
+fn labs_of_any_size() {
+    let (code, text, err) = mvl(&[
+        "lab",
+        "random",
+        "--macvlans",
+        "30",
+        "--lowers",
+        "3",
+        "--pings",
+        "6",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(text.matches("ip netns add ").count(), 30);
+    assert_eq!(text.matches("type macvlan mode bridge").count(), 30);
+    assert_eq!(text.matches(" ping ").count(), 6);
+    // It runs, and every ping gets its reply.
+    let (code, out, err) = mvl_stdin(&["lab", "run", "-"], &text);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("6 pings (6 ok, 0 failed) — every expectation holds"),
+        "{out}"
+    );
+    let (code, j, _) = mvl(&[
+        "-j",
+        "lab",
+        "random",
+        "--macvlans",
+        "30",
+        "--lowers",
+        "3",
+        "--pings",
+        "6",
+    ]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&j).unwrap();
+    assert_eq!(
+        (v["macvlans"].as_u64(), v["lowers"].as_u64()),
+        (Some(30), Some(3))
+    );
+    assert_eq!(v["lab"], text.as_str());
+    for (args, want) in [
+        (
+            &["lab", "random", "--macvlans", "3", "--lowers", "3"][..],
+            "fewer servers",
+        ),
+        (&["lab", "random", "--macvlans", "1"], "--macvlans"),
+        (
+            &["lab", "random", "--seed", "2", "--macvlans", "5"],
+            "cannot be used with",
+        ),
+        (&["lab", "random", "--pings", "5"], "--macvlans"),
+    ] {
+        let (code, out, err) = mvl(args);
+        assert_eq!(code, 2, "{args:?}");
+        assert!(out.is_empty() && err.contains(want), "{args:?}: {err}");
+    }
+}
+
+#[test]
 fn a_reader_that_goes_away_ends_the_output_quietly() {
     // As `mvl ... | head` with head gone: every write fails with EPIPE.
     let (reader, writer) = std::io::pipe().unwrap();
