@@ -7,7 +7,7 @@
 //! engine also reconciles with what exists, so a missed message only delays
 //! convergence.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -19,7 +19,7 @@ use netlink_packet_route::link::LinkAttribute;
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
 
-use crate::engine::Engine;
+use crate::engine::{Engine, Key};
 
 const RTNLGRP_LINK: u32 = 1;
 
@@ -125,20 +125,30 @@ fn run(engine: &Engine, stop: &AtomicBool) {
     while !stop.load(Ordering::SeqCst) {
         let lowers = engine.lowers();
         let children = engine.children_watch();
-        let namespaces: Vec<&NetNs> = lowers
+        // Each namespace's identity once per turn (not per child per event).
+        let lower_ids: Vec<String> = lowers.iter().map(|(_, ns, _, _)| ns.id()).collect();
+        let child_ids: Vec<String> = children.iter().map(|(_, ns, _)| ns.id()).collect();
+        let mut wanted: BTreeMap<&str, &NetNs> = BTreeMap::new();
+        let all = lower_ids
             .iter()
-            .map(|(_, ns, _, _)| ns)
-            .chain(children.iter().map(|(_, ns, _)| ns))
-            .collect();
-        for ns in &namespaces {
-            let id = ns.id();
-            if let std::collections::btree_map::Entry::Vacant(v) = socks.entry(id) {
+            .zip(lowers.iter().map(|(_, ns, _, _)| ns))
+            .chain(child_ids.iter().zip(children.iter().map(|(_, ns, _)| ns)));
+        for (id, ns) in all {
+            wanted.entry(id.as_str()).or_insert(ns);
+        }
+        for (id, ns) in &wanted {
+            if !socks.contains_key(*id) {
                 if let Some(s) = listener(ns) {
-                    v.insert(((*ns).clone(), s));
+                    socks.insert(id.to_string(), ((*ns).clone(), s));
                 }
             }
         }
-        socks.retain(|id, _| namespaces.iter().any(|ns| ns.id() == *id));
+        socks.retain(|id, _| wanted.contains_key(id.as_str()));
+        // The children by where they are: (namespace, ifindex).
+        let mut by_index: HashMap<(&str, u32), Vec<Key>> = HashMap::new();
+        for ((key, _, ifindex), id) in children.iter().zip(&child_ids) {
+            by_index.entry((id.as_str(), *ifindex)).or_default().push(*key);
+        }
         let mut fds: Vec<nix::poll::PollFd> = socks
             .values()
             .map(|(_, s)| nix::poll::PollFd::new(s.as_fd(), nix::poll::PollFlags::POLLIN))
@@ -159,21 +169,18 @@ fn run(engine: &Engine, stop: &AtomicBool) {
                         Event::Changed(i) | Event::Deleted(i) => i,
                         Event::Moved { index, .. } => index,
                     };
-                    for (lower, ns, ifindex) in &children {
-                        if ns.id() != *id || *ifindex != index {
-                            continue;
-                        }
+                    for &k in by_index.get(&(id.as_str(), index)).into_iter().flatten() {
                         match ev {
                             Event::Deleted(_) => {
                                 if let Err(e) = engine.reconcile() {
                                     tracing::warn!("following a deleted child: {e}");
                                 }
                             }
-                            _ => engine.follow(*lower),
+                            _ => engine.follow(k),
                         }
                     }
-                    for (key, ns, ifindex, mac) in &lowers {
-                        if ns.id() != *id {
+                    for ((key, _, ifindex, mac), lower_id) in lowers.iter().zip(&lower_ids) {
+                        if lower_id != id {
                             continue;
                         }
                         let r = match ev {

@@ -39,15 +39,22 @@ struct File {
 }
 
 /// The state file of a state directory.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Store {
     dir: PathBuf,
+    /// What was last written: a save that would write the same is skipped
+    /// (the engine saves after every look at its children, most of which
+    /// change nothing).
+    last: std::sync::Mutex<Vec<u8>>,
 }
 
 impl Store {
     /// The store in `dir` (created on first save).
     pub fn new(dir: PathBuf) -> Store {
-        Store { dir }
+        Store {
+            dir,
+            last: std::sync::Mutex::new(Vec::new()),
+        }
     }
 
     fn path(&self) -> PathBuf {
@@ -110,8 +117,14 @@ impl Store {
             children: children.to_vec(),
         })
         .map_err(|e| self.err(e))?;
-        std::fs::write(&tmp, body).map_err(|e| self.err(e))?;
-        std::fs::rename(&tmp, self.path()).map_err(|e| self.err(e))
+        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        if *last == body && self.path().exists() {
+            return Ok(());
+        }
+        std::fs::write(&tmp, &body).map_err(|e| self.err(e))?;
+        std::fs::rename(&tmp, self.path()).map_err(|e| self.err(e))?;
+        *last = body;
+        Ok(())
     }
 }
 

@@ -22,6 +22,9 @@ use crate::error::{Error, Result};
 #[derive(Clone)]
 pub struct NetNs {
     fd: Arc<OwnedFd>,
+    /// `net:[INODE]`, read once: a descriptor never changes namespace, and
+    /// a daemon asks for it per child per event.
+    id: Arc<str>,
     label: String,
 }
 
@@ -97,6 +100,7 @@ impl NetNs {
         Ok(NetNs {
             fd: Arc::new(fd),
             label: format!("private network namespace {id}"),
+            id: id.into(),
         })
     }
 
@@ -107,8 +111,9 @@ impl NetNs {
         })?;
         let fd = OwnedFd::from(f);
         match ns_id(fd.as_fd()) {
-            Some(_) => Ok(NetNs {
+            Some(id) => Ok(NetNs {
                 fd: Arc::new(fd),
+                id: id.into(),
                 label,
             }),
             None => Err(Error::Netns {
@@ -145,13 +150,12 @@ impl NetNs {
 
     /// The kernel's identity of the namespace (`net:[INODE]`).
     pub fn id(&self) -> String {
-        ns_id(self.fd.as_fd()).unwrap_or_default()
+        self.id.to_string()
     }
 
     /// Whether both descriptors refer to the same namespace.
     pub fn same_as(&self, other: &NetNs) -> bool {
-        let a = self.id();
-        !a.is_empty() && a == other.id()
+        !self.id.is_empty() && self.id == other.id
     }
 
     /// Runs `f` on a new thread that first enters this namespace; the thread
