@@ -435,19 +435,20 @@ impl Inner {
     /// they live in (not a socket and a request per child): following a
     /// port costs about the same per child at 10 children or 1,000.
     fn tap_states(&self, keys: &[Key]) -> Vec<(Key, TapState)> {
-        let mut by_ns: Vec<(NetNs, Vec<(Key, String)>)> = Vec::new();
+        let mut by_ns: HashMap<String, (NetNs, Vec<(Key, String)>)> = HashMap::new();
         for &k in keys {
             let Some(c) = self.children.get(&k) else { continue };
             let (Ok(name), Some(netns)) = (c.ctl.current_name(), tap_netns(&c.ctl)) else {
                 continue;
             };
-            match by_ns.iter_mut().find(|(ns, _)| ns.same_as(&netns)) {
-                Some((_, v)) => v.push((k, name)),
-                None => by_ns.push((netns, vec![(k, name)])),
-            }
+            by_ns
+                .entry(netns.id())
+                .or_insert_with(|| (netns, Vec::new()))
+                .1
+                .push((k, name));
         }
         let mut out = Vec::with_capacity(keys.len());
-        for (netns, taps) in by_ns {
+        for (netns, taps) in by_ns.into_values() {
             let Ok(mut nl) = Netlink::open_in(&netns) else {
                 continue;
             };

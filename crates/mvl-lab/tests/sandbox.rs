@@ -29,6 +29,23 @@ fn temp_dir(name: &str) -> PathBuf {
 /// A process in a network namespace of its own, killed on drop.
 struct Throwaway(std::process::Child);
 
+impl Throwaway {
+    /// Started, and in its own namespace (its `lo` only) when this returns.
+    fn new() -> Throwaway {
+        let t = Throwaway(
+            Command::new("unshare")
+                .args(["--net", "sleep", "600"])
+                .stdin(Stdio::null())
+                .spawn()
+                .expect("unshare"),
+        );
+        while devices_of(t.0.id()) != ["lo"] {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        t
+    }
+}
+
 impl Drop for Throwaway {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -39,18 +56,8 @@ impl Drop for Throwaway {
 #[test]
 #[ignore = "needs root"]
 fn devices_stay_in_the_lab_and_captures_under_its_folder() {
-    let holder = Throwaway(
-        Command::new("unshare")
-            .args(["--net", "sleep", "600"])
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("unshare"),
-    );
+    let holder = Throwaway::new();
     let pid = holder.0.id();
-    // Wait until the child is in its own namespace (its `lo` only).
-    while devices_of(pid) != ["lo"] {
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
     let outside = temp_dir("outside");
     let escapes = [
         format!("ip link set v0 netns {pid}"),
@@ -102,17 +109,8 @@ fn devices_stay_in_the_lab_and_captures_under_its_folder() {
 #[test]
 #[ignore = "needs root"]
 fn commands_see_no_process_but_themselves() {
-    let holder = Throwaway(
-        Command::new("unshare")
-            .args(["--net", "sleep", "600"])
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("unshare"),
-    );
+    let holder = Throwaway::new();
     let pid = holder.0.id();
-    while devices_of(pid) != ["lo"] {
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
     let sandbox = mvl_lab::sandbox::Sandbox::new().unwrap();
     let dir = temp_dir("pid");
     let run = |words: &[&str]| sandbox.run(words.iter().map(|w| w.to_string()).collect(), dir.clone());

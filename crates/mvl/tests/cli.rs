@@ -159,7 +159,7 @@ fn random_labs_as_json() {
 
 #[test]
 fn labs_of_any_size() {
-    let (code, text, err) = mvl(&[
+    let args = [
         "lab",
         "random",
         "--macvlans",
@@ -168,7 +168,8 @@ fn labs_of_any_size() {
         "3",
         "--pings",
         "6",
-    ]);
+    ];
+    let (code, text, err) = mvl(&args);
     assert_eq!(code, 0, "{err}");
     assert_eq!(text.matches("ip netns add ").count(), 30);
     assert_eq!(text.matches("type macvlan mode bridge").count(), 30);
@@ -180,17 +181,7 @@ fn labs_of_any_size() {
         out.contains("6 pings (6 ok, 0 failed) — every expectation holds"),
         "{out}"
     );
-    let (code, j, _) = mvl(&[
-        "-j",
-        "lab",
-        "random",
-        "--macvlans",
-        "30",
-        "--lowers",
-        "3",
-        "--pings",
-        "6",
-    ]);
+    let (code, j, _) = mvl(&[&["-j"][..], &args].concat());
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&j).unwrap();
     assert_eq!(
