@@ -4,44 +4,30 @@
 //! `"bcqueuelen"`, `"bclim"` — and the flags as the kernel's number. Words
 //! are read through `FromStr`, so a bad one is refused naming itself.
 
-use std::fmt::Display;
-use std::str::FromStr;
-
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::{Flags, MacAddr, MacaddrOp, MacvlanChange, Mode};
 
-fn via_str<'de, D: Deserializer<'de>, T: FromStr>(d: D) -> Result<T, D::Error>
-where
-    T::Err: Display,
-{
-    String::deserialize(d)?.parse().map_err(D::Error::custom)
+/// Types that travel as their text: written with `Display`, read with
+/// `FromStr` (whose error names the bad word).
+macro_rules! as_text {
+    ($($t:ty),*) => {$(
+        impl Serialize for $t {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                String::deserialize(d)?.parse().map_err(D::Error::custom)
+            }
+        }
+    )*};
 }
 
-impl Serialize for MacAddr {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for MacAddr {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        via_str(d)
-    }
-}
-
-impl Serialize for Mode {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for Mode {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        via_str(d)
-    }
-}
+as_text!(MacAddr, Mode);
 
 impl Serialize for Flags {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

@@ -482,18 +482,7 @@ impl Inner {
     }
 
     fn tap_state(&self, k: Key) -> Option<TapState> {
-        let c = self.children.get(&k)?;
-        let name = c.ctl.current_name().ok()?;
-        let netns = tap_netns(&c.ctl)?;
-        let link = Netlink::open_in(&netns).ok()?.link(name.as_str()).ok()?;
-        Some(TapState {
-            name,
-            netns,
-            ifindex: link.index,
-            up: link.flags & IFF_UP != 0,
-            mtu: link.mtu.unwrap_or(1500),
-            mac: link.address.unwrap_or_default(),
-        })
+        self.tap_states(&[k]).pop().map(|(_, t)| t)
     }
 
     fn status(&self, k: Key) -> Result<ChildStatus> {

@@ -70,7 +70,7 @@ fn pings(c: &mut Criterion) {
     let mut g = c.benchmark_group("ping");
     g.sample_size(20);
     for n in [500u32, 2000, 8000] {
-        let mut setup = generate::scale_lab(10, n, 1);
+        let setup = generate::scale_lab(10, n, 1);
         let ping = setup.lines().last().expect("one ping").to_string();
         let sender = ping
             .split_whitespace()
@@ -83,7 +83,6 @@ fn pings(c: &mut Criterion) {
         for l in &lab.lines {
             assert_eq!(b.run(l, false).result, Res::Ok, "{}", l.text);
         }
-        setup.clear();
         let one = |text: &str| parse(text).unwrap().lines.remove(0);
         let (ping, flush) = (one(&ping), one(&flush));
         g.bench_with_input(BenchmarkId::new("resolved", n), &n, |bench, _| {

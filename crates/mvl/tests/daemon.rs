@@ -115,6 +115,17 @@ fn mvl(host: &Ns, dir: &Path, args: &str) -> (i32, String) {
     ))
 }
 
+/// `mvl link add NAME link lower netns GUEST type macvlan mode bridge`
+/// through the daemon; it must succeed.
+fn add_child(host: &Ns, dir: &Path, name: &str, guest: &Ns) {
+    let add = format!(
+        "link add {name} link lower netns {} type macvlan mode bridge",
+        guest.path
+    );
+    let (code, out) = mvl(host, dir, &add);
+    assert_eq!(code, 0, "{out}");
+}
+
 /// The host namespace with `lower`, cabled to `wire` (10.7.0.254) in a switch namespace.
 fn topology() -> (Ns, Ns) {
     let host = Ns::new();
@@ -148,15 +159,7 @@ fn children_through_the_daemon_survive_kill_and_sigterm() {
     let guest = Ns::new();
     let dir = tmp("life");
     let mut d = start(&host, &dir);
-    let (code, out) = mvl(
-        &host,
-        &dir,
-        &format!(
-            "link add c1 link lower netns {} type macvlan mode bridge",
-            guest.path
-        ),
-    );
-    assert_eq!(code, 0, "{out}");
+    add_child(&host, &dir, "c1", &guest);
     assert_eq!(guest.sh("ip addr add 10.7.0.1/24 dev c1").0, 0);
     let (code, out) = mvl(&host, &dir, &format!("-n {} link set c1 up", guest.path));
     assert_eq!(code, 0, "{out}");
@@ -345,15 +348,7 @@ fn children_driven_only_with_ip_are_followed() {
     let dir = tmp("ip");
     let mut d = start(&host, &dir);
     for (c, g) in [("c1", &g1), ("c2", &g2)] {
-        let (code, out) = mvl(
-            &host,
-            &dir,
-            &format!(
-                "link add {c} link lower netns {} type macvlan mode bridge",
-                g.path
-            ),
-        );
-        assert_eq!(code, 0, "{out}");
+        add_child(&host, &dir, c, g);
     }
     // Up with `ip`, as the tutorial does it: the first frames are forwarded.
     assert_eq!(g1.sh("ip addr add 10.7.0.1/24 dev c1 && ip link set c1 up").0, 0);
@@ -443,15 +438,7 @@ fn state_is_never_lost() {
     let dir = tmp("state");
     let mut d = start(&host, &dir);
     for (c, g, ip) in [("c1", &g1, "10.7.0.1"), ("c2", &g2, "10.7.0.2")] {
-        let (code, out) = mvl(
-            &host,
-            &dir,
-            &format!(
-                "link add {c} link lower netns {} type macvlan mode bridge",
-                g.path
-            ),
-        );
-        assert_eq!(code, 0, "{out}");
+        add_child(&host, &dir, c, g);
         assert_eq!(
             g.sh(&format!("ip addr add {ip}/24 dev {c} && ip link set {c} up"))
                 .0,
