@@ -160,6 +160,13 @@ impl PacketSocket {
     pub fn send(&self, hdr: &[u8], frame: &[u8]) -> io::Result<usize> {
         sys::write2(self.fd.as_fd(), hdr, frame)
     }
+
+    /// Sends `bufs[i][..lens[i]]` (each a frame, with its virtio-net header
+    /// when enabled) for `i < n` out of the device in one system call.
+    /// Returns how many were sent: the first ones, up to the first failure.
+    pub fn send_batch(&self, bufs: &mut [Vec<u8>], lens: &mut [usize], n: usize) -> io::Result<usize> {
+        sys::send_batch(self.fd.as_fd(), bufs, lens, n)
+    }
 }
 
 impl AsFd for PacketSocket {

@@ -106,43 +106,85 @@ pub(crate) fn write3(fd: BorrowedFd<'_>, a: &[u8], b: &[u8], c: &[u8]) -> io::Re
     }
 }
 
-/// `recvmmsg` into up to `bufs.len()` buffers without blocking. Returns how
-/// many messages arrived; `lens[i]` holds the length of message `i`.
-pub(crate) fn recv_batch(fd: BorrowedFd<'_>, bufs: &mut [Vec<u8>], lens: &mut [usize]) -> io::Result<usize> {
-    const MAX: usize = 64;
-    let n = bufs.len().min(lens.len()).min(MAX);
+/// Most messages one `recvmmsg`/`sendmmsg` call handles (the arrays of
+/// headers live on the stack).
+const MMSG_MAX: usize = 64;
+
+/// Runs `recvmmsg` (when `recv`) or `sendmmsg` over `bufs[i][..lens[i]]`
+/// (sending) or `bufs[i]` (receiving), for `i < n`, without blocking.
+fn mmsg(
+    fd: BorrowedFd<'_>,
+    bufs: &mut [Vec<u8>],
+    lens: &mut [usize],
+    n: usize,
+    recv: bool,
+) -> io::Result<usize> {
+    let n = n.min(bufs.len()).min(lens.len()).min(MMSG_MAX);
     // Plain-old-data arrays on the stack: no allocation per batch.
-    let mut iovs: [libc::iovec; MAX] = [libc::iovec {
+    let mut iovs: [libc::iovec; MMSG_MAX] = [libc::iovec {
         iov_base: std::ptr::null_mut(),
         iov_len: 0,
-    }; MAX];
+    }; MMSG_MAX];
     // SAFETY: mmsghdr is plain old data; all-zero is a valid value.
-    let mut hdrs: [libc::mmsghdr; MAX] = unsafe { std::mem::zeroed() };
+    let mut hdrs: [libc::mmsghdr; MMSG_MAX] = unsafe { std::mem::zeroed() };
     for i in 0..n {
+        let len = if recv {
+            bufs[i].len()
+        } else {
+            lens[i].min(bufs[i].len())
+        };
         iovs[i] = libc::iovec {
             iov_base: bufs[i].as_mut_ptr().cast(),
-            iov_len: bufs[i].len(),
+            iov_len: len,
         };
         hdrs[i].msg_hdr.msg_iov = &mut iovs[i];
         hdrs[i].msg_hdr.msg_iovlen = 1;
     }
     // SAFETY: `hdrs[..n]` each point to one iovec over a live buffer owned
-    // by `bufs` for the duration of the call.
+    // by `bufs` for the duration of the call, at most as long as the buffer.
     let r = unsafe {
-        libc::recvmmsg(
-            fd.as_raw_fd(),
-            hdrs.as_mut_ptr(),
-            n as libc::c_uint,
-            libc::MSG_DONTWAIT,
-            std::ptr::null_mut(),
-        )
+        if recv {
+            libc::recvmmsg(
+                fd.as_raw_fd(),
+                hdrs.as_mut_ptr(),
+                n as libc::c_uint,
+                libc::MSG_DONTWAIT,
+                std::ptr::null_mut(),
+            )
+        } else {
+            libc::sendmmsg(
+                fd.as_raw_fd(),
+                hdrs.as_mut_ptr(),
+                n as libc::c_uint,
+                libc::MSG_DONTWAIT,
+            )
+        }
     };
     if r < 0 {
         return Err(io::Error::last_os_error());
     }
     let r = r as usize;
-    for i in 0..r {
-        lens[i] = hdrs[i].msg_len as usize;
+    if recv {
+        for i in 0..r {
+            lens[i] = hdrs[i].msg_len as usize;
+        }
     }
     Ok(r)
+}
+
+/// `recvmmsg` into up to `bufs.len()` buffers without blocking. Returns how
+/// many messages arrived; `lens[i]` holds the length of message `i`.
+pub(crate) fn recv_batch(fd: BorrowedFd<'_>, bufs: &mut [Vec<u8>], lens: &mut [usize]) -> io::Result<usize> {
+    mmsg(fd, bufs, lens, usize::MAX, true)
+}
+
+/// `sendmmsg` of `bufs[i][..lens[i]]` for `i < n` without blocking. Returns
+/// how many were sent (all of the first ones, then none).
+pub(crate) fn send_batch(
+    fd: BorrowedFd<'_>,
+    bufs: &mut [Vec<u8>],
+    lens: &mut [usize],
+    n: usize,
+) -> io::Result<usize> {
+    mmsg(fd, bufs, lens, n, false)
 }

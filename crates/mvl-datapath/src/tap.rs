@@ -88,10 +88,13 @@ impl Tap {
         if flags.vnet_hdr {
             let mut len: libc::c_int = VNET_HDR_LEN as libc::c_int;
             sys::ioctl_ptr(tap.fd.as_fd(), libc::TUNSETVNETHDRSZ, &mut len)?;
-            // Accept checksum-offloaded and TSO frames from the stack: they
-            // then reach the wire (or a sibling) without being segmented here.
-            let offload = libc::TUN_F_CSUM | libc::TUN_F_TSO4 | libc::TUN_F_TSO6;
-            sys::ioctl_val(tap.fd.as_fd(), libc::TUNSETOFFLOAD, offload as libc::c_ulong)?;
+            // Accept checksum-offloaded, TSO and USO (UDP_SEGMENT) frames
+            // from the stack: they then reach the wire (or a sibling)
+            // without being segmented on the way. USO needs Linux 6.2.
+            let tso = libc::TUN_F_CSUM | libc::TUN_F_TSO4 | libc::TUN_F_TSO6 | libc::TUN_F_TSO_ECN;
+            let uso = libc::TUN_F_USO4 | libc::TUN_F_USO6;
+            sys::ioctl_val(tap.fd.as_fd(), libc::TUNSETOFFLOAD, (tso | uso) as libc::c_ulong)
+                .or_else(|_| sys::ioctl_val(tap.fd.as_fd(), libc::TUNSETOFFLOAD, tso as libc::c_ulong))?;
         }
         Ok(tap)
     }

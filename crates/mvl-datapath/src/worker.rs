@@ -176,9 +176,8 @@ impl Loop {
                 tracing::error!("forwarding thread: poll failed: {e}");
                 return;
             }
-            let ready: Vec<Token> = events.iter().map(|e| e.token()).collect();
-            for t in ready {
-                match t {
+            for e in events.iter() {
+                match e.token() {
                     WAKER => self.control(),
                     LOWER => self.drain_lower(),
                     Token(n) => self.drain_tap(n - 2),
@@ -287,25 +286,63 @@ impl Loop {
         }
     }
 
-    /// Frames a child sent: read its TAP queue.
+    /// Frames a child sent: read its TAP queue. Frames for the wire stay in
+    /// `bufs` and leave together, in one system call per batch.
     fn drain_tap(&mut self, slot: usize) {
+        let mut queued = 0;
+        let mut more = true;
         for _ in 0..TAP_BUDGET {
             let Some(s) = self.taps.get(slot).and_then(Option::as_ref) else {
-                return;
+                more = false;
+                break;
             };
             if s.held.is_some() {
-                return;
+                more = false;
+                break;
             }
-            let len = match s.tap.read(&mut self.bufs[0]) {
+            let len = match s.tap.read(&mut self.bufs[queued]) {
                 Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => return,
+                Err(_) => {
+                    // WouldBlock: the queue is empty.
+                    more = false;
+                    break;
+                }
             };
-            self.forward_tap_frame(slot, len, true);
+            if self.forward_tap_frame(slot, queued, len, true) {
+                self.lens[queued] = len;
+                queued += 1;
+                if queued == self.bufs.len() {
+                    self.send_wire(queued);
+                    queued = 0;
+                }
+            }
         }
-        // Budget spent with frames left: come back after the others.
-        let _ = self.waker_rearm(slot);
+        self.send_wire(queued);
+        if more {
+            // Budget spent with frames left: come back after the others.
+            let _ = self.waker_rearm(slot);
+        }
+    }
+
+    /// Sends `bufs[i][..lens[i]]`, `i < n`, out of the lower. A frame the
+    /// socket refuses is counted as an error of the lower and the rest go on.
+    fn send_wire(&mut self, n: usize) {
+        let mut i = 0;
+        while i < n {
+            let sent = match &self.sock {
+                Some(sock) => sock.send_batch(&mut self.bufs[i..n], &mut self.lens[i..n], n - i),
+                None => Err(io::ErrorKind::NotConnected.into()),
+            };
+            match sent {
+                Ok(k) if k > 0 => i += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                _ => {
+                    self.shared.lower.error();
+                    i += 1;
+                }
+            }
+        }
     }
 
     /// Decides the held frame of `slot` (if any) with the port as it is
@@ -321,28 +358,33 @@ impl Loop {
         };
         let len = held.len();
         self.bufs[0][..len].copy_from_slice(&held);
-        self.forward_tap_frame(slot, len, false);
+        if self.forward_tap_frame(slot, 0, len, false) {
+            self.lens[0] = len;
+            self.send_wire(1);
+        }
         self.drain_tap(slot);
     }
 
-    /// The frame in `bufs[0][..len]` came from the child of `slot`. A frame
-    /// from a child the port holds down (and without a conflict) is held
-    /// when `may_hold`, and the control plane asked to look at its TAP.
-    fn forward_tap_frame(&mut self, slot: usize, len: usize, may_hold: bool) {
+    /// The frame in `bufs[buf][..len]` came from the child of `slot`: writes
+    /// the copies for siblings and says whether it goes to the wire too (the
+    /// caller sends it). A frame from a child the port holds down (and
+    /// without a conflict) is held when `may_hold`, and the control plane
+    /// asked to look at its TAP.
+    fn forward_tap_frame(&mut self, slot: usize, buf: usize, len: usize, may_hold: bool) -> bool {
         let Some(s) = self.taps.get(slot).and_then(Option::as_ref) else {
-            return;
+            return false;
         };
         let child = s.child;
-        let (hdr, eth) = split(self.vnet, &self.bufs[0][..len]);
+        let (hdr, eth) = split(self.vnet, &self.bufs[buf][..len]);
         if let Some(c) = s.shared.conflict() {
             s.shared.counters.conflict_drop(c);
-            return;
+            return false;
         }
         let port = self.shared.port.read().unwrap_or_else(|p| p.into_inner());
         if let Ok(f) = EthFrame::new_checked(eth) {
             if s.shared.spoofed(f.src()) {
                 s.shared.counters.drop(&Reason::SpoofedSource { src: f.src() });
-                return;
+                return false;
             }
         }
         port.tx_from_child_gso(child, eth, is_gso(hdr), &mut self.decision);
@@ -350,11 +392,11 @@ impl Loop {
             // A TAP sends only while it is up: the port has not seen it yet.
             drop(port);
             if self.shared.follow.send((self.shared.key, child)).is_ok() {
-                let frame = self.bufs[0][..len].to_vec();
+                let frame = self.bufs[buf][..len].to_vec();
                 if let Some(s) = self.taps[slot].as_mut() {
                     s.held = Some(frame);
                 }
-                return;
+                return false;
             }
             let port = self.shared.port.read().unwrap_or_else(|p| p.into_inner());
             port.tx_from_child_gso(child, eth, is_gso(hdr), &mut self.decision);
@@ -371,17 +413,12 @@ impl Loop {
                 }
             }
         }
-        if self.decision.to_wire {
-            match self.sock.as_ref().map(|k| k.send(hdr, eth)) {
-                Some(Ok(_)) => {}
-                _ => self.shared.lower.error(),
-            }
-        }
         match (went, self.decision.drop) {
             (true, _) => s.shared.counters.tx(eth.len()),
             (false, Some(r)) => s.shared.counters.drop(&r),
             (false, None) => s.shared.counters.tx(eth.len()),
         }
+        self.decision.to_wire
     }
 
     /// Edge-triggered polling will not report frames already waiting:

@@ -459,3 +459,119 @@ fn a_source_child_gets_frames_from_a_listed_mac_sent_to_the_lowers_mac() {
     );
     engine.shutdown();
 }
+
+/// 16 MiB that a shifted or repeated piece would not match (xorshift).
+fn test_bytes() -> Vec<u8> {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    (0..1 << 21)
+        .flat_map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x.to_le_bytes()
+        })
+        .collect()
+}
+
+/// Sends `data` over TCP from `from` to a listener in `to` at `addr`;
+/// returns what the listener read. Both sockets are made inside their
+/// namespaces before any byte moves, so nothing waits for the other.
+fn tcp_transfer(from: &Ns, to: &Ns, addr: &str, data: &[u8]) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let listener = to
+        .ns
+        .run(|| std::net::TcpListener::bind("0.0.0.0:5201").unwrap())
+        .unwrap();
+    let mut client = from
+        .ns
+        .run(|| std::net::TcpStream::connect((addr, 5201)).unwrap())
+        .unwrap();
+    std::thread::scope(|s| {
+        let sink = s.spawn(move || {
+            let (mut c, _) = listener.accept().unwrap();
+            let mut got = Vec::new();
+            c.read_to_end(&mut got).unwrap();
+            got
+        });
+        client.write_all(data).unwrap();
+        drop(client);
+        sink.join().unwrap()
+    })
+}
+
+#[test]
+#[ignore = "needs root"]
+fn large_tcp_transfers_arrive_intact_on_every_path() {
+    // TSO super-frames from a TAP to the wire and to a sibling, and
+    // GRO-coalesced frames from the wire to a TAP, through the batches.
+    let (host, sw) = topology();
+    let (g1, g2) = (Ns::new(), Ns::new());
+    let engine = Engine::new(Options::default()).unwrap();
+    add(&engine, &host, "c1", &g1, "bridge", "10.9.0.1");
+    add(&engine, &host, "c2", &g2, "bridge", "10.9.0.2");
+    let data = test_bytes();
+    for (from, to, addr, path) in [
+        (&g1, &sw, "10.9.0.254", "child to wire"),
+        (&sw, &g1, "10.9.0.1", "wire to child"),
+        (&g1, &g2, "10.9.0.2", "sibling to sibling"),
+    ] {
+        let got = tcp_transfer(from, to, addr, &data);
+        assert_eq!(got.len(), data.len(), "{path}");
+        assert!(got == data, "{path}: the bytes differ");
+    }
+    for st in engine.show(None).unwrap() {
+        assert_eq!(st.stats.errors, 0, "{}", st.name);
+    }
+    engine.shutdown();
+}
+
+#[test]
+#[ignore = "needs root"]
+fn udp_segmentation_offload_leaves_the_child_as_one_frame() {
+    let (host, sw) = topology();
+    let g1 = Ns::new();
+    let engine = Engine::new(Options::default()).unwrap();
+    add(&engine, &host, "c1", &g1, "bridge", "10.9.0.1");
+    assert!(ping(&g1, "10.9.0.254"));
+    let sink = sw
+        .ns
+        .run(|| std::net::UdpSocket::bind("0.0.0.0:5300").unwrap())
+        .unwrap();
+    sink.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let source = g1
+        .ns
+        .run(|| std::net::UdpSocket::bind("0.0.0.0:0").unwrap())
+        .unwrap();
+    // UDP_SEGMENT: the stack cuts each send into 1,400-byte datagrams.
+    let seg: libc::c_int = 1400;
+    // SAFETY: a valid socket, and a c_int option value with its size.
+    let r = unsafe {
+        libc::setsockopt(
+            std::os::fd::AsRawFd::as_raw_fd(&source),
+            libc::SOL_UDP,
+            libc::UDP_SEGMENT,
+            &seg as *const libc::c_int as *const libc::c_void,
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(r, 0, "UDP_SEGMENT");
+    let tx = |e: &Engine| e.show(Some(&g1.spec("c1"))).unwrap()[0].stats.tx_packets;
+    let before = tx(&engine);
+    let data: Vec<u8> = (0..14_000u32).map(|i| (i % 251) as u8).collect();
+    source.send_to(&data, "10.9.0.254:5300").unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 65536];
+    while got.len() < data.len() {
+        let n = sink.recv(&mut buf).expect("the ten datagrams arrive");
+        assert_eq!(n, 1400, "segmented on the way out");
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert!(got == data);
+    let frames = tx(&engine) - before;
+    assert!(
+        frames < 10,
+        "the TAP carried the send as one GSO frame, not ten: {frames}"
+    );
+    engine.shutdown();
+}
