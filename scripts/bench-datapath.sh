@@ -5,17 +5,20 @@
 #   ext ns: wireK 10.1.0.254 ──veth── lowerK ── kernel macvlans mk1 (ns k1, .1), mk2 (ns k2, .2)
 #           wireU 10.2.0.254 ──veth── lowerU ── mvl children   mu1 (ns u1, .1), mu2 (ns u2, .2)
 #
-# For each: iperf3 TCP from the first child to the external host and between
-# the two bridge-mode siblings, and the UDP 64-byte packet rate on both
-# paths; then the daemon's RSS with 64 children. Prints both and the ratios.
+# For each: iperf3 TCP from the first child to the external host, back
+# (iperf3 -R) and between the two bridge-mode siblings, and the UDP 64-byte
+# packet rate to the host and between siblings; then the daemon's RSS with
+# 64 children. Prints the medians of ROUNDS rounds (kernel and mvl in turn),
+# the median ratio, and the daemon's CPU per Gbit/s or per packet.
 #
-# Usage: scripts/bench-datapath.sh [SECONDS] [QUEUES]   (as root)
+# Usage: [MVL_BIN=path] scripts/bench-datapath.sh [SECONDS] [QUEUES] [ROUNDS]   (as root)
 # Everything runs in a private mount + network namespace: the host's
 # interfaces and /run/netns are never touched.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-5}
 queues=${2:-1}
+rounds=${3:-1}
 
 if [ "$(id -u)" != 0 ]; then
   echo "bench-datapath: needs root (it creates namespaces and devices)" >&2
@@ -24,8 +27,13 @@ fi
 if ! command -v iperf3 >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iperf3 >/dev/null
 fi
-cargo build --release -q -p mvl
-mvl=$PWD/target/release/mvl
+# MVL_BIN=path measures another build of mvl (an older commit, say) instead.
+if [ -n "${MVL_BIN:-}" ]; then
+  mvl=$(realpath "$MVL_BIN")
+else
+  cargo build --release -q -p mvl
+  mvl=$PWD/target/release/mvl
+fi
 
 . scripts/lib/side-by-side.sh
 enter_sandbox "$0" "$@"
@@ -53,26 +61,63 @@ sleep 0.5
 ip netns exec k1 ping -c 1 -W 1 10.1.0.254 >/dev/null
 ip netns exec u1 ping -c 1 -W 1 10.2.0.254 >/dev/null
 
-tcp() { # ns server -> Gbit/s
-  ip netns exec "$1" iperf3 -c "$2" -t "$secs" -J | python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e9))'
+# Each test prints its result and, after a space, the bits or packets that
+# arrived (for the daemon's CPU per unit).
+tcp() { # ns server [iperf3 options] -> Gbit/s bits
+  local ns=$1 server=$2; shift 2
+  ip netns exec "$ns" iperf3 -c "$server" -t "$secs" -J "$@" | python3 -c '
+import json,sys
+s=json.load(sys.stdin)["end"]["sum_received"]
+print("%.2f %d" % (s["bits_per_second"]/1e9, s["bytes"]*8))'
 }
-udp() { # ns server -> received kpps
+udp() { # ns server -> received-kpps packets
   ip netns exec "$1" iperf3 -c "$2" -u -l 64 -b 0 -t "$secs" -J | python3 -c '
 import json,sys
 s=json.load(sys.stdin)["end"]["sum"]
-print("%.0f" % ((s["packets"]-s["lost_packets"])/s["seconds"]/1e3))'
+n=s["packets"]-s["lost_packets"]
+print("%.0f %d" % (n/s["seconds"]/1e3, n))'
 }
-ratio() { python3 -c "print('%.2f' % ($1/$2))"; }
+# The daemon's CPU time so far (all its threads), in clock ticks.
+ticks() { awk '{print $14 + $15}' /proc/$daemon/stat; }
+hz=$(getconf CLK_TCK)
 
-printf '%-34s %12s %12s %8s\n' "path" "kernel" "mvl" "ratio"
-a=$(tcp k1 10.1.0.254); b=$(tcp u1 10.2.0.254)
-printf '%-34s %9s Gb/s %7s Gb/s %8s\n' "TCP child -> external" "$a" "$b" "$(ratio "$b" "$a")"
-a=$(tcp k1 10.1.0.2); b=$(tcp u1 10.2.0.2)
-printf '%-34s %9s Gb/s %7s Gb/s %8s\n' "TCP bridge sibling -> sibling" "$a" "$b" "$(ratio "$b" "$a")"
-a=$(udp k1 10.1.0.254); b=$(udp u1 10.2.0.254)
-printf '%-34s %8s kpps %7s kpps %8s\n' "UDP 64 B child -> external" "$a" "$b" "$(ratio "$b" "$a")"
-a=$(udp k1 10.1.0.2); b=$(udp u1 10.2.0.2)
-printf '%-34s %8s kpps %7s kpps %8s\n' "UDP 64 B sibling -> sibling" "$a" "$b" "$(ratio "$b" "$a")"
+# One row, ROUNDS times, kernel and mvl in turn: the median of each and of
+# the ratios, and the daemon's CPU per unit (% of a core per Gbit/s for
+# TCP, ns per packet for UDP) over all of mvl's rounds.
+row() { # label unit test args-kernel -- args-mvl
+  local label=$1 unit=$2 test=$3; shift 3
+  local k=() u=() ka=() ua=() seen=0 r t0 t1 cpu=0 amount=0 res
+  for x in "$@"; do
+    if [ "$x" = -- ]; then seen=1; elif [ $seen = 0 ]; then ka+=("$x"); else ua+=("$x"); fi
+  done
+  for _ in $(seq "$rounds"); do
+    res=$($test "${ka[@]}"); k+=("${res% *}")
+    t0=$(ticks); res=$($test "${ua[@]}"); t1=$(ticks)
+    u+=("${res% *}")
+    cpu=$((cpu + t1 - t0)); amount=$((amount + ${res#* }))
+  done
+  python3 - "$label" "$unit" "$hz" "$cpu" "$amount" "$secs" "${k[*]}" "${u[*]}" <<'PY'
+import statistics as st, sys
+label, unit, hz, cpu, amount, secs, k, u = sys.argv[1:]
+k = [float(x) for x in k.split()]; u = [float(x) for x in u.split()]
+ratios = [b / a for a, b in zip(k, u)]
+cpu_s = int(cpu) / int(hz); amount = int(amount)
+if unit == "Gb/s":
+    # % of one core per Gbit/s carried: (cpu_s / time) / (bits / time).
+    per = "%.1f %%/Gb/s" % (100 * cpu_s / (amount / 1e9)) if amount else "-"
+else:
+    per = "%.0f ns/pkt" % (1e9 * cpu_s / amount) if amount else "-"
+num = "%9.2f" if unit == "Gb/s" else "%9.0f"
+print(("%-30s " + num + " %-4s " + num[:1] + "7" + num[2:] + " %-4s %6.2f %15s") % (label, st.median(k), unit, st.median(u), unit, st.median(ratios), per))
+PY
+}
+
+printf '%-30s %14s %12s %6s %15s\n' "path (median of $rounds)" "kernel" "mvl" "ratio" "mvl daemon CPU"
+row "TCP child -> external" Gb/s tcp k1 10.1.0.254 -- u1 10.2.0.254
+row "TCP external -> child" Gb/s tcp k1 10.1.0.254 -R -- u1 10.2.0.254 -R
+row "TCP bridge sibling -> sibling" Gb/s tcp k1 10.1.0.2 -- u1 10.2.0.2
+row "UDP 64 B child -> external" kpps udp k1 10.1.0.254 -- u1 10.2.0.254
+row "UDP 64 B sibling -> sibling" kpps udp k1 10.1.0.2 -- u1 10.2.0.2
 
 # Memory with 64 children.
 for i in $(seq 3 64); do
