@@ -47,20 +47,16 @@ pub fn raw_err(op: &str, e: mvl_netlink::Error) -> Error {
 
 /// Random lowercase hex digits, for temporary names.
 pub fn random_hex(n: usize) -> String {
-    let mut b = [0u8; 16];
-    // /dev/urandom never blocks; without it, time and pid still make
-    // names unlikely to collide, and a collision is retried anyway.
-    if std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut b))
-        .is_err()
-    {
+    // Without the kernel's randomness (never seen on Linux), time and pid
+    // still make names unlikely to collide, and a collision is retried anyway.
+    let b = getrandom::u64().unwrap_or_else(|_| {
         let t = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
+            .map(|d| d.as_nanos() as u64)
             .unwrap_or(0);
-        b = (t ^ (u128::from(std::process::id()) << 64)).to_le_bytes();
-    }
-    b.iter().map(|x| format!("{x:02x}")).collect::<String>()[..n.min(32)].to_string()
+        t ^ (u64::from(std::process::id()) << 32)
+    });
+    format!("{b:016x}")[..n.min(16)].to_string()
 }
 
 /// Opens `CNI_NETNS`.

@@ -16,6 +16,7 @@ use crate::api::{parse_mac, AddRequest, ChildStatus, DevSpec, SetRequest};
 use crate::counters::{ChildShared, Conflict, Counters};
 use crate::error::{Error, Result};
 use crate::isolation::{Isolation, Rules};
+use crate::loopback;
 use crate::packet::PacketSocket;
 use crate::state::{SavedChild, Store};
 use crate::tap::{Tap, TapFlags};
@@ -62,6 +63,8 @@ struct LowerRt {
     promisc: bool,
     /// The tc ingress filter that hides consumed frames from the lower's stack.
     isolation: Isolation,
+    /// The lower's loopback hook is installed (see `loopback`).
+    looped: bool,
 }
 
 struct ChildRt {
@@ -226,12 +229,36 @@ fn pending_status(s: &SavedChild) -> ChildStatus {
 /// The lower's control socket and one AF_PACKET socket per queue (several
 /// share a fanout group, unique to the lower within this process), opened
 /// in the lower's namespace.
+/// A lower's control socket, and for each queue its socket and (with the
+/// loopback hook) its loopback sender.
+type LowerSockets = (PacketSocket, Vec<(PacketSocket, Option<PacketSocket>)>);
+
+/// Installs the loopback hook on a lower (see `loopback`); false, with a
+/// warning, where it cannot be had.
+fn install_loopback(ns: &NetNs, ifindex: u32, name: &str) -> bool {
+    let r = Netlink::open_in(ns)
+        .map_err(Error::from)
+        .and_then(|mut nl| loopback::install(&mut nl, ifindex, name));
+    if let Err(e) = &r {
+        tracing::warn!("{name}: a capture on the lower will miss unicast between bridge-mode children: {e}");
+    }
+    r.is_ok()
+}
+
+/// Removes the loopback hook again (when `installed`), after a failure.
+fn remove_loopback(ns: &NetNs, ifindex: u32, installed: bool) {
+    if let (true, Ok(mut nl)) = (installed, Netlink::open_in(ns)) {
+        loopback::remove(&mut nl, ifindex);
+    }
+}
+
 fn lower_sockets(
     ns: &NetNs,
     ifindex: u32,
     key: u32,
     opts: &Options,
-) -> Result<std::io::Result<(PacketSocket, Vec<PacketSocket>)>> {
+    loopback: bool,
+) -> Result<std::io::Result<LowerSockets>> {
     let (vnet, queues) = (opts.vnet_hdr, opts.queues.max(1));
     let group = ((std::process::id() as u16) ^ (key as u16).rotate_left(8)) | 1;
     Ok(ns.run(|| {
@@ -242,7 +269,14 @@ fn lower_sockets(
             if queues > 1 {
                 s.join_fanout(group)?;
             }
-            v.push(s);
+            let sender = if loopback {
+                // The lower's socket must not deliver the copies a second time.
+                s.ignore_mark(loopback::MARK)?;
+                Some(PacketSocket::sender(ifindex, vnet, loopback::MARK)?)
+            } else {
+                None
+            };
+            v.push((s, sender));
         }
         Ok((ctl, v))
     })?)
@@ -263,18 +297,14 @@ fn lower_info(l: &Link) -> LowerInfo {
 }
 
 fn random_mac() -> MacAddr {
-    let mut b = [0u8; 8];
-    if std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut b))
-        .is_err()
-    {
-        // No randomness device: the clock still gives distinct addresses.
-        let t = std::time::SystemTime::now()
+    // Without the kernel's randomness (never seen on Linux), the clock still
+    // gives distinct addresses.
+    MacAddr::random_local(getrandom::u64().unwrap_or_else(|_| {
+        std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
-        b = (t.as_nanos() as u64).to_le_bytes();
-    }
-    MacAddr::random_local(u64::from_le_bytes(b))
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0)
+    }))
 }
 
 impl Inner {
@@ -342,13 +372,15 @@ impl Inner {
             follow: self.follow_tx.clone(),
         });
         let (ifindex, vnet) = (link.index, self.opts.vnet_hdr);
-        let (ctl, socks) = lower_sockets(&ns, ifindex, key, &self.opts)?
-            .map_err(Error::io(format!("opening AF_PACKET sockets on {}", link.name)))?;
+        let looped = install_loopback(&ns, ifindex, &link.name);
+        let (ctl, socks) = lower_sockets(&ns, ifindex, key, &self.opts, looped)
+            .and_then(|r| r.map_err(Error::io(format!("opening AF_PACKET sockets on {}", link.name))))
+            .inspect_err(|_| remove_loopback(&ns, ifindex, looped))?;
         let mut workers = Vec::new();
-        for (q, s) in socks.into_iter().enumerate() {
+        for (q, (s, sender)) in socks.into_iter().enumerate() {
             let w = Worker::spawn(format!("mvl-{}-q{q}", link.name), shared.clone(), vnet)
                 .map_err(Error::io("starting a forwarding thread"))?;
-            w.send(Ctl::Socket(s));
+            w.send(Ctl::Socket(s, sender));
             workers.push(w);
         }
         self.lowers.insert(
@@ -363,6 +395,7 @@ impl Inner {
                 ctl,
                 promisc: false,
                 isolation: Isolation::default(),
+                looped,
             },
         );
         Ok(key)
@@ -388,6 +421,9 @@ impl Inner {
         if let Some(l) = self.lowers.get_mut(&key) {
             if let Ok(mut nl) = Netlink::open_in(&l.netns) {
                 let _ = l.isolation.apply(&mut nl, l.ifindex, &l.name, Rules::default());
+                if l.looped {
+                    loopback::remove(&mut nl, l.ifindex);
+                }
             }
         }
         if let Some(mut l) = self.lowers.remove(&key) {
@@ -1356,8 +1392,12 @@ impl Engine {
     }
 
     fn rehome_lower(g: &mut Inner, key: u32, ns: NetNs, ifindex: u32) -> Result<()> {
-        let (ctl, socks) = lower_sockets(&ns, ifindex, key, &g.opts)?
-            .map_err(Error::io("re-opening the lower's sockets after a move"))?;
+        let name = g.lowers[&key].name.clone();
+        // A device's tc hooks do not move with it: install them again there.
+        let looped = install_loopback(&ns, ifindex, &name);
+        let (ctl, socks) = lower_sockets(&ns, ifindex, key, &g.opts, looped)
+            .and_then(|r| r.map_err(Error::io("re-opening the lower's sockets after a move")))
+            .inspect_err(|_| remove_loopback(&ns, ifindex, looped))?;
         {
             let l = g.lowers.get_mut(&key).expect("live lower");
             l.ns_arg = ns_name(&ns);
@@ -1365,8 +1405,10 @@ impl Engine {
             l.ifindex = ifindex;
             l.ctl = ctl;
             l.promisc = false;
-            for (w, s) in l.workers.iter().zip(socks) {
-                w.send(Ctl::Socket(s));
+            l.isolation = Isolation::default();
+            l.looped = looped;
+            for (w, (s, sender)) in l.workers.iter().zip(socks) {
+                w.send(Ctl::Socket(s, sender));
             }
         }
         let keys: Vec<Key> = g.children.keys().filter(|k| k.0 == key).copied().collect();

@@ -10,15 +10,14 @@
 //! The program is regenerated from the port whenever those rules change,
 //! and removed when none apply.
 
-use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-
 use mvl_core::{Flags, MacAddr, Mode, Port};
 use mvl_netlink::Netlink;
-use netlink_packet_route::tc::{TcAttribute, TcFilterBpfOption, TcHandle, TcMessage, TcOption};
-use netlink_packet_route::RouteNetlinkMessage;
 
 use crate::error::{Error, Result};
+use crate::tc::{self, insn, Hook, Insn};
+use crate::tc::{
+    AND64_K, EXIT, JA, JEQ_K, JNE32_K, LD_ABS_B, LD_ABS_H, LD_ABS_W, MOV64_K, MOV64_X, TC_ACT_OK, TC_ACT_SHOT,
+};
 
 /// What the filter drops.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -58,38 +57,6 @@ impl Rules {
         !self.passthru && self.from.is_empty() && self.groups_from.is_empty()
     }
 }
-
-/// One eBPF instruction.
-#[repr(C)]
-#[derive(Clone, Copy)]
-struct Insn {
-    code: u8,
-    regs: u8,
-    off: i16,
-    imm: i32,
-}
-
-fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
-    Insn {
-        code,
-        regs: (src << 4) | dst,
-        off,
-        imm,
-    }
-}
-
-const MOV64_X: u8 = 0xbf;
-const MOV64_K: u8 = 0xb7;
-const AND64_K: u8 = 0x57;
-const LD_ABS_B: u8 = 0x30;
-const LD_ABS_H: u8 = 0x28;
-const LD_ABS_W: u8 = 0x20;
-const JEQ_K: u8 = 0x15;
-const JNE32_K: u8 = 0x56;
-const JA: u8 = 0x05;
-const EXIT: u8 = 0x95;
-const TC_ACT_OK: i32 = 0;
-const TC_ACT_SHOT: i32 = 2;
 
 /// The high four and low two bytes of a MAC, as LD_ABS loads them.
 fn halves(m: MacAddr) -> (i32, i32) {
@@ -146,82 +113,6 @@ fn program(rules: &Rules) -> Vec<Insn> {
     p
 }
 
-/// `union bpf_attr` for BPF_PROG_LOAD, up to the program name; the rest zero.
-#[repr(C)]
-struct ProgLoad {
-    prog_type: u32,
-    insn_cnt: u32,
-    insns: u64,
-    license: u64,
-    log_level: u32,
-    log_size: u32,
-    log_buf: u64,
-    kern_version: u32,
-    prog_flags: u32,
-    prog_name: [u8; 16],
-    rest: [u8; 64],
-}
-
-const BPF_PROG_LOAD: libc::c_long = 5;
-const BPF_PROG_TYPE_SCHED_CLS: u32 = 3;
-
-fn load(insns: &[Insn]) -> io::Result<OwnedFd> {
-    let license = b"GPL\0";
-    let mut log = vec![0u8; 1 << 16];
-    let mut name = [0u8; 16];
-    name[..13].copy_from_slice(b"mvl_isolation");
-    let mut attr = ProgLoad {
-        prog_type: BPF_PROG_TYPE_SCHED_CLS,
-        insn_cnt: insns.len() as u32,
-        insns: insns.as_ptr() as u64,
-        license: license.as_ptr() as u64,
-        log_level: 1,
-        log_size: log.len() as u32,
-        log_buf: log.as_mut_ptr() as u64,
-        kern_version: 0,
-        prog_flags: 0,
-        prog_name: name,
-        rest: [0; 64],
-    };
-    // SAFETY: `attr` is a valid BPF_PROG_LOAD attribute whose pointers
-    // (instructions, license, log) point to live buffers of the stated sizes
-    // for the whole call; the kernel reads them and writes only into `log`.
-    let fd = unsafe {
-        libc::syscall(
-            libc::SYS_bpf,
-            BPF_PROG_LOAD,
-            &mut attr as *mut ProgLoad,
-            std::mem::size_of::<ProgLoad>(),
-        )
-    };
-    if fd < 0 {
-        let e = io::Error::last_os_error();
-        let text =
-            String::from_utf8_lossy(&log[..log.iter().position(|&b| b == 0).unwrap_or(0)]).into_owned();
-        return Err(io::Error::new(e.kind(), format!("{e}: {}", text.trim())));
-    }
-    // SAFETY: BPF_PROG_LOAD returned a new descriptor that we own.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
-}
-
-const TC_H_INGRESS: u32 = 0xFFFF_FFF1;
-const INGRESS_HANDLE: u32 = 0xFFFF_0000;
-const FILTER_PRIO: u32 = 0xC001;
-const FILTER_HANDLE: u32 = 1;
-const NLM_F_CREATE: u16 = 0x400;
-const NLM_F_EXCL: u16 = 0x200;
-const NLM_F_REPLACE: u16 = 0x100;
-const TCA_BPF_FLAG_ACT_DIRECT: u32 = 1;
-
-fn filter_message(ifindex: u32) -> TcMessage {
-    let mut m = TcMessage::with_index(ifindex as i32);
-    m.header.parent = TcHandle::from(INGRESS_HANDLE);
-    m.header.handle = TcHandle::from(FILTER_HANDLE);
-    // tcm_info: priority in the high half, protocol (ETH_P_ALL, network order) in the low.
-    m.header.info = (FILTER_PRIO << 16) | u32::from((libc::ETH_P_ALL as u16).to_be());
-    m
-}
-
 /// The filter of one lower.
 #[derive(Debug, Default)]
 pub(crate) struct Isolation {
@@ -238,39 +129,15 @@ impl Isolation {
         }
         if rules.is_empty() {
             if self.installed {
-                let _ = nl.request(RouteNetlinkMessage::DelTrafficFilter(filter_message(ifindex)), 0);
+                tc::remove(nl, ifindex, Hook::Ingress);
                 self.installed = false;
             }
             self.rules = rules;
             return Ok(());
         }
-        let prog =
-            load(&program(&rules)).map_err(Error::io(format!("{lower}: loading the isolation filter")))?;
-        let mut q = TcMessage::with_index(ifindex as i32);
-        q.header.parent = TcHandle::from(TC_H_INGRESS);
-        q.header.handle = TcHandle::from(INGRESS_HANDLE);
-        q.attributes.push(TcAttribute::Kind("ingress".into()));
-        if let Err(e) = nl.request(
-            RouteNetlinkMessage::NewQueueDiscipline(q),
-            NLM_F_CREATE | NLM_F_EXCL,
-        ) {
-            if e.errno() != Some(libc::EEXIST) {
-                return Err(e.into());
-            }
-        }
-        let mut f = filter_message(ifindex);
-        f.attributes.push(TcAttribute::Kind("bpf".into()));
-        f.attributes.push(TcAttribute::Options(vec![
-            TcOption::Bpf(TcFilterBpfOption::ProgFd(prog.as_raw_fd() as u32)),
-            TcOption::Bpf(TcFilterBpfOption::ProgName("mvl_isolation".into())),
-            TcOption::Bpf(TcFilterBpfOption::Flags(
-                netlink_packet_route::tc::TcBpfFlags::from_bits_retain(TCA_BPF_FLAG_ACT_DIRECT),
-            )),
-        ]));
-        nl.request(
-            RouteNetlinkMessage::NewTrafficFilter(f),
-            NLM_F_CREATE | NLM_F_REPLACE,
-        )?;
+        let prog = tc::load(&program(&rules), "mvl_isolation")
+            .map_err(Error::io(format!("{lower}: loading the isolation filter")))?;
+        tc::install(nl, ifindex, Hook::Ingress, &prog, "mvl_isolation")?;
         self.installed = true;
         self.rules = rules;
         Ok(())

@@ -28,7 +28,11 @@
 //! - Isolation as with the kernel's macvlan: the lower's socket ignores the
 //!   lower's own outgoing frames (`PACKET_IGNORE_OUTGOING`); each up child's
 //!   MAC is added to the lower's unicast filter (`PACKET_MR_UNICAST`), and
-//!   only a passthru child makes it promiscuous.
+//!   only a passthru child makes it promiscuous. Two small eBPF programs on
+//!   the lower's tc hooks (`tc`): one hides from the lower's stack what a
+//!   kernel macvlan consumes (`isolation`), one turns unicast between
+//!   bridge-mode children into a frame the lower receives, so its packet
+//!   taps see it as with `dev_forward_skb(lowerdev)` (`loopback`).
 //! - A [`Monitor`] watches the lowers over rtnetlink: carrier and admin
 //!   state, MTU, MAC and name follow; a deleted lower takes its children;
 //!   a lower moved to another namespace is followed there.
@@ -48,11 +52,13 @@ pub mod counters;
 mod engine;
 mod error;
 mod isolation;
+mod loopback;
 mod monitor;
 pub mod packet;
 mod state;
 mod sys;
 pub mod tap;
+mod tc;
 mod worker;
 
 pub use api::{AddRequest, ChildStatus, DevSpec, SetRequest};

@@ -39,7 +39,16 @@ impl PacketSocket {
     /// A non-blocking socket bound to `ifindex` in the calling thread's
     /// network namespace.
     pub fn open(ifindex: u32, vnet_hdr: bool) -> io::Result<PacketSocket> {
-        let proto = (libc::ETH_P_ALL as u16).to_be();
+        Self::bound(ifindex, vnet_hdr, (libc::ETH_P_ALL as u16).to_be(), None)
+    }
+
+    /// A socket that only sends, out of `ifindex`, each frame with
+    /// `skb->mark` = `mark` (protocol 0: it receives nothing).
+    pub fn sender(ifindex: u32, vnet_hdr: bool, mark: u32) -> io::Result<PacketSocket> {
+        Self::bound(ifindex, vnet_hdr, 0, Some(mark))
+    }
+
+    fn bound(ifindex: u32, vnet_hdr: bool, proto: u16, mark: Option<u32>) -> io::Result<PacketSocket> {
         // SAFETY: socket(2) with constant arguments; the result is checked.
         let raw = unsafe {
             libc::socket(
@@ -54,14 +63,18 @@ impl PacketSocket {
         // SAFETY: `raw` is a new descriptor that nothing else owns.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
         let one: libc::c_int = 1;
-        sys::setsockopt(fd.as_fd(), libc::SOL_PACKET, libc::PACKET_IGNORE_OUTGOING, &one)?;
+        if let Some(m) = mark {
+            sys::setsockopt(fd.as_fd(), libc::SOL_SOCKET, libc::SO_MARK, &m)?;
+        } else {
+            sys::setsockopt(fd.as_fd(), libc::SOL_PACKET, libc::PACKET_IGNORE_OUTGOING, &one)?;
+            // Room for bursts: drops would be silent.
+            let buf: libc::c_int = 8 << 20;
+            sys::setsockopt(fd.as_fd(), libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, &buf)
+                .or_else(|_| sys::setsockopt(fd.as_fd(), libc::SOL_SOCKET, libc::SO_RCVBUF, &buf))?;
+        }
         if vnet_hdr {
             sys::setsockopt(fd.as_fd(), libc::SOL_PACKET, libc::PACKET_VNET_HDR, &one)?;
         }
-        // Room for bursts: drops would be silent.
-        let buf: libc::c_int = 8 << 20;
-        sys::setsockopt(fd.as_fd(), libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, &buf)
-            .or_else(|_| sys::setsockopt(fd.as_fd(), libc::SOL_SOCKET, libc::SO_RCVBUF, &buf))?;
         // SAFETY: sockaddr_ll is plain old data; all-zero is valid.
         let mut sa: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
         sa.sll_family = libc::AF_PACKET as u16;
@@ -83,6 +96,23 @@ impl PacketSocket {
             ifindex: ifindex as i32,
             vnet_hdr,
         })
+    }
+
+    /// Stops receiving frames whose `skb->mark` is `mark` (a classic BPF
+    /// socket filter reading the mark).
+    pub fn ignore_mark(&self, mark: u32) -> io::Result<()> {
+        let op = |code: u16, jt: u8, jf: u8, k: u32| libc::sock_filter { code, jt, jf, k };
+        let prog = [
+            op(0x20, 0, 0, (libc::SKF_AD_OFF + libc::SKF_AD_MARK) as u32), // ld mark
+            op(0x15, 0, 1, mark),                                          // jeq mark
+            op(0x06, 0, 0, 0),                                             // ret 0: drop
+            op(0x06, 0, 0, u32::MAX),                                      // ret all: keep
+        ];
+        let fprog = libc::sock_fprog {
+            len: prog.len() as u16,
+            filter: prog.as_ptr() as *mut libc::sock_filter,
+        };
+        sys::setsockopt(self.fd.as_fd(), libc::SOL_SOCKET, libc::SO_ATTACH_FILTER, &fprog)
     }
 
     /// A socket that receives nothing (protocol 0, unbound): it only holds

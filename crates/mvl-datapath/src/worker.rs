@@ -34,8 +34,10 @@ pub(crate) enum Ctl {
     AddTap(ChildId, Tap, Arc<ChildShared>),
     /// Stop serving a child.
     RemoveTap(ChildId),
-    /// The lower's socket (again, after the lower moved).
-    Socket(PacketSocket),
+    /// The lower's socket (again, after the lower moved), and the socket
+    /// whose frames the lower's egress hook turns into received ones
+    /// (`None` where the hook could not be installed).
+    Socket(PacketSocket, Option<PacketSocket>),
     /// The control plane has looked at the children's TAPs again: decide
     /// the frames held for that, and read on.
     Resume,
@@ -113,6 +115,9 @@ struct Loop {
     rx: mpsc::Receiver<Ctl>,
     vnet: bool,
     sock: Option<PacketSocket>,
+    /// A copy of each unicast between bridge siblings goes here, for the
+    /// lower's packet taps (see `loopback`).
+    loopback: Option<PacketSocket>,
     /// Slot i is registered with token i + 2.
     taps: Vec<Option<TapSlot>>,
     by_child: HashMap<ChildId, usize>,
@@ -157,6 +162,7 @@ impl Loop {
             rx,
             vnet,
             sock: None,
+            loopback: None,
             taps: Vec::new(),
             by_child: HashMap::new(),
             bufs: (0..BATCH).map(|_| vec![0u8; FRAME_MAX]).collect(),
@@ -221,7 +227,8 @@ impl Loop {
                         }
                     }
                 }
-                Ctl::Socket(sock) => {
+                Ctl::Socket(sock, loopback) => {
+                    self.loopback = loopback;
                     if let Some(old) = self.sock.take() {
                         let raw = std::os::fd::AsRawFd::as_raw_fd(&old);
                         let _ = self.poll.registry().deregister(&mut SourceFd(&raw));
@@ -400,6 +407,13 @@ impl Loop {
             }
             let port = self.shared.port.read().unwrap_or_else(|p| p.into_inner());
             port.tx_from_child_gso(child, eth, is_gso(hdr), &mut self.decision);
+        }
+        if self.decision.via_lower_rx {
+            // The kernel passes it through the lower's receive path: its
+            // taps see it before the sibling gets it (see `loopback`).
+            if let Some(Err(_)) = self.loopback.as_ref().map(|l| l.send(hdr, eth)) {
+                self.shared.lower.error();
+            }
         }
         let mut went = self.decision.to_wire;
         for d in self.decision.deliveries() {

@@ -575,3 +575,46 @@ fn udp_segmentation_offload_leaves_the_child_as_one_frame() {
     );
     engine.shutdown();
 }
+
+#[test]
+#[ignore = "needs root"]
+fn a_capture_on_the_lower_sees_unicast_between_bridge_siblings() {
+    // The kernel's macvlan passes such a frame through the lower's receive
+    // path (dev_forward_skb(lowerdev)), so `tcpdump -i lower` shows it.
+    let (host, _sw) = topology();
+    let (g1, g2) = (Ns::new(), Ns::new());
+    let engine = Engine::new(Options::default()).unwrap();
+    add(&engine, &host, "c1", &g1, "bridge", "10.9.0.1");
+    add(&engine, &host, "c2", &g2, "bridge", "10.9.0.2");
+    let mac = |g: &Ns, n: &str| -> mvl_core::MacAddr {
+        engine.show(Some(&g.spec(n))).unwrap()[0].address.parse().unwrap()
+    };
+    let (m1, m2) = (mac(&g1, "c1"), mac(&g2, "c2"));
+    assert!(ping(&g1, "10.9.0.2"), "resolved and reachable");
+    // A packet tap on the lower, as tcpdump opens one.
+    let ifindex = Netlink::open_in(&host.ns).unwrap().index_of("lower").unwrap();
+    let tap = host
+        .ns
+        .run(|| mvl_datapath::packet::PacketSocket::open(ifindex, false).unwrap())
+        .unwrap();
+    assert!(ping(&g1, "10.9.0.2"));
+    let (mut bufs, mut lens) = (vec![vec![0u8; 2048]; 64], vec![0usize; 64]);
+    let mut seen = Vec::new();
+    while let Ok(n) = tap.recv_batch(&mut bufs, &mut lens) {
+        if n == 0 {
+            break;
+        }
+        for (b, &l) in bufs.iter().zip(&lens).take(n) {
+            let f = mvl_core::wire::EthFrame::new_checked(&b[..l]).unwrap();
+            // IPv4, ICMP (protocol byte 23 of the frame).
+            if f.ethertype() == 0x0800 && b[23] == 1 {
+                seen.push((f.src(), f.dst()));
+            }
+        }
+    }
+    assert!(seen.contains(&(m1, m2)), "the echo request: {seen:?}");
+    assert!(seen.contains(&(m2, m1)), "the echo reply: {seen:?}");
+    // Each once, as received: nothing also went out to the wire.
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    engine.shutdown();
+}
