@@ -38,8 +38,8 @@ impl std::fmt::Display for Mismatch {
 }
 
 /// Runs `lab` on both backends and lists the lines that differ: in their
-/// result, in the counters an `ip -s link` line shows, or in which frames a
-/// capture saw (timestamps, ICMP ids and the MAC addresses themselves aside:
+/// result, in the counters an `ip -s link` line shows, in the neighbours
+/// `ip neigh show` lists, or in which frames a capture saw (timestamps, ICMP ids and the MAC addresses themselves aside:
 /// the kernel draws its MACs at random).
 pub fn compare(lab: &Lab, a: &mut dyn Backend, b: &mut dyn Backend) -> Result<Vec<Mismatch>, LabError> {
     // A user-backend child is a TAP: the kernel keeps its counters by TAP
@@ -68,6 +68,15 @@ pub fn compare(lab: &Lab, a: &mut dyn Backend, b: &mut dyn Backend) -> Result<Ve
                     let (cx, cy) = (packets(&x.output), packets(&y.output));
                     (cx != cy).then(|| (Some(format!("counters {cx:?}")), Some(format!("counters {cy:?}"))))
                 }
+                Command::NeighShow if x.result == Res::Ok => {
+                    let (nx, ny) = (neighbours(&x.output), neighbours(&y.output));
+                    (nx != ny).then(|| {
+                        (
+                            Some(format!("neighbours {nx:?}")),
+                            Some(format!("neighbours {ny:?}")),
+                        )
+                    })
+                }
                 Command::Tcpdump { .. } => {
                     // The same frames; how often ARP repeats a request near
                     // the end of a ping depends on the kernel's timers.
@@ -88,6 +97,20 @@ pub fn compare(lab: &Lab, a: &mut dyn Backend, b: &mut dyn Backend) -> Result<Ve
         }
     }
     Ok(out)
+}
+
+/// The entries of `ip neigh show` output: each address and device, and
+/// whether it is resolved (the MAC itself aside, and the state too: the
+/// kernel moves REACHABLE, STALE and DELAY by timers in real time).
+pub fn neighbours(output: &str) -> std::collections::BTreeSet<(String, String, bool)> {
+    output
+        .lines()
+        .filter_map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            let dev = w.iter().position(|&x| x == "dev").and_then(|i| w.get(i + 1))?;
+            Some((w.first()?.to_string(), dev.to_string(), w.contains(&"lladdr")))
+        })
+        .collect()
 }
 
 /// The counters of `ip -s link` output: each device's name with the
@@ -289,6 +312,12 @@ mod tests {
         assert_eq!(a[1], "MAC > MAC, ethertype IPv4 (0x0800), length 98: 10.6.0.10 > 10.6.0.2: ICMP echo request, id _, seq 1, length 64");
         let c = capture("00:00:00.017000 ae:69:80:57:2e:47 > ff:ff:ff:ff:ff:ff, ethertype ARP (0x0806), length 60: Request who-has 10.6.0.2 tell 10.6.0.10, length 28\n");
         assert_ne!(a[..1], c[..]);
+        // Neighbours: address, device, resolved; the MAC and state aside.
+        let kernel = "10.0.0.2 dev m1 lladdr 02:00:00:00:00:02 DELAY \n10.0.0.9 dev m1 FAILED \n";
+        let sim = "10.0.0.9 dev m1  INCOMPLETE\n10.0.0.2 dev m1 lladdr 0a:00:00:00:00:02 REACHABLE\n";
+        assert_eq!(neighbours(kernel), neighbours(sim));
+        assert!(neighbours(kernel).contains(&("10.0.0.2".into(), "m1".into(), true)));
+        assert_ne!(neighbours(kernel), neighbours("10.0.0.9 dev m1 FAILED\n"));
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! bridge itself and on such a macvlan, a bridge without ports, carrier
 //! flaps, renames, iproute2's own refusals, captures inside namespaces;
 //! then a ping (in the forms people type) between every pair of hosts in
-//! both directions.
+//! both directions, the neighbours a host keeps, and a carrier flap after
+//! the traffic.
 
 use std::fmt::Write;
 
@@ -353,6 +354,15 @@ pub fn random_lab(seed: u64) -> String {
     if r.chance(25) {
         let h = &hosts[r.range(0, hosts.len() as u64 - 1) as usize];
         let _ = writeln!(s, "{}ip neigh show", in_ns(&h.netns));
+    }
+    // A port's carrier flaps after the traffic: the server behind it (and
+    // its macvlans) lost carrier, and with it their neighbours.
+    if r.chance(20) {
+        let i = r.range(1, lowers);
+        let _ = writeln!(s, "ip link set sw{i} down");
+        let _ = writeln!(s, "ip link set sw{i} up");
+        let _ = writeln!(s, "sleep 1");
+        let _ = writeln!(s, "ip netns exec srv{i} ip neigh show");
     }
     s
 }

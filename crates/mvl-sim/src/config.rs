@@ -50,6 +50,10 @@ impl Sim {
     /// `ip netns del NAME`: the namespace goes, and with it every device in
     /// it (and their veth peers and macvlans elsewhere).
     pub fn netns_del(&mut self, name: &str) -> Result<(), SimError> {
+        self.watching_carrier(|s| s.netns_del_request(name))
+    }
+
+    fn netns_del_request(&mut self, name: &str) -> Result<(), SimError> {
         let ns = self
             .netns(Some(name))
             .map_err(|_| SimError::NoNetnsToDelete(name.to_string()))?;
@@ -289,6 +293,10 @@ impl Sim {
 
     /// `ip link del DEV`.
     pub fn link_del(&mut self, ns: NsId, name: &str) -> Result<(), SimError> {
+        self.watching_carrier(|s| s.link_del_request(ns, name))
+    }
+
+    fn link_del_request(&mut self, ns: NsId, name: &str) -> Result<(), SimError> {
         let id = self.find(ns, name)?;
         if matches!(self.dev(id).kind, Kind::Loopback) {
             return Err(SimError::kernel(
@@ -400,6 +408,10 @@ impl Sim {
     /// own options, namespace, address, MTU, name, down, master, up and
     /// flags. As in the kernel, a refusal keeps the steps already done.
     pub fn link_set(&mut self, ns: NsId, req: &LinkSet) -> Result<(), SimError> {
+        self.watching_carrier(|s| s.link_set_request(ns, req))
+    }
+
+    fn link_set_request(&mut self, ns: NsId, req: &LinkSet) -> Result<(), SimError> {
         let id = self.find(ns, &req.dev)?;
         // iproute2 looks these up itself before it asks the kernel.
         let target = self

@@ -639,6 +639,44 @@ impl Sim {
         }
     }
 
+    /// Runs a configuration change; then a device that lost its carrier in
+    /// it forgets its neighbours (whatever else the command did, or refused).
+    pub(crate) fn watching_carrier<T>(&mut self, change: impl FnOnce(&mut Sim) -> T) -> T {
+        let watch = self.carrier_watch();
+        let r = change(self);
+        self.carrier_lost(watch);
+        r
+    }
+
+    /// The devices that have a non-permanent neighbour entry and carrier:
+    /// what [`Sim::carrier_lost`] looks at again after a change.
+    fn carrier_watch(&self) -> Vec<DevId> {
+        let mut v: Vec<DevId> = self
+            .nss
+            .iter()
+            .flat_map(|ns| ns.neigh.iter())
+            .filter(|(_, e)| e.state != Nud::Permanent)
+            .map(|(&(d, _), _)| d)
+            .collect();
+        v.dedup();
+        v.retain(|&d| self.carrier(d));
+        v
+    }
+
+    /// `neigh_carrier_down`: a device of `watch` that has lost its carrier
+    /// (an admin-down port of its lower's bridge, a veth peer gone down)
+    /// forgets its non-permanent neighbours, as Linux's ARP does on
+    /// `NETDEV_CHANGE` without carrier.
+    fn carrier_lost(&mut self, watch: Vec<DevId>) {
+        for d in watch {
+            if self.exists(d) && !self.carrier(d) {
+                for ns in &mut self.nss {
+                    ns.neigh.retain(|&(x, _), e| x != d || e.state == Nud::Permanent);
+                }
+            }
+        }
+    }
+
     /// `ip neigh flush all|dev X`: forgets non-permanent entries.
     pub(crate) fn flush_neigh(&mut self, ns: NsId, dev: Option<DevId>) {
         self.nss[ns.0 as usize]
