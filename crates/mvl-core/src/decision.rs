@@ -223,6 +223,9 @@ pub struct Decision {
     /// The frame re-entered the lower's receive path (bridge-mode unicast
     /// between siblings): the lower's packet taps see it as incoming.
     pub via_lower_rx: bool,
+    /// The broadcast queue refused the frame (`bcqueuelen 0`): the kernel
+    /// counts it on the lower's `rx_dropped` (`macvlan_broadcast_enqueue`).
+    pub lower_rx_dropped: bool,
     /// Why the frame reached no one, when it did not.
     pub drop: Option<Reason>,
     explain: bool,
@@ -272,6 +275,7 @@ impl Decision {
         self.to_lower_stack = false;
         self.to_wire = false;
         self.via_lower_rx = false;
+        self.lower_rx_dropped = false;
         self.drop = None;
     }
 

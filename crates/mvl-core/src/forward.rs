@@ -145,6 +145,7 @@ impl Port {
             return;
         }
         if self.bc_queue_len_used == 0 && self.queued(dst) {
+            out.lower_rx_dropped = true;
             self.skip_all(out, Reason::BcQueueZero);
             return;
         }

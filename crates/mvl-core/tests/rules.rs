@@ -341,6 +341,7 @@ fn s3_6_bcqueuelen_zero_drops_queued_floods_but_the_lower_gets_them() {
     assert!(d.deliveries().is_empty());
     assert!(d.to_lower_stack);
     assert!(d.skipped().contains(&(a, Reason::BcQueueZero)));
+    assert!(d.lower_rx_dropped, "counted on the lower's rx_dropped");
     // One device asking for a queue is enough: the port uses the maximum.
     p.change(
         a,

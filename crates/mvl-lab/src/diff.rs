@@ -44,7 +44,9 @@ impl std::fmt::Display for Mismatch {
 pub fn compare(lab: &Lab, a: &mut dyn Backend, b: &mut dyn Backend) -> Result<Vec<Mismatch>, LabError> {
     // A user-backend child is a TAP: the kernel keeps its counters by TAP
     // rules (no multicast count, no macvlan byte quirks), so only packets
-    // are compared there.
+    // and TX drops are compared there. RX drops are not: the kernel's
+    // macvlan counts a broadcast its queue refuses on the lower's
+    // rx_dropped, which a userspace port cannot add to.
     let taps = a.name() == "user" || b.name() == "user";
     let ra = run(lab, a, RunOptions::default(), |_| {})?;
     let rb = run(lab, b, RunOptions::default(), |_| {})?;
@@ -58,9 +60,9 @@ pub fn compare(lab: &Lab, a: &mut dyn Backend, b: &mut dyn Backend) -> Result<Ve
                     let packets = |o: &str| {
                         let mut c = counters(o);
                         if taps {
-                            // RX and TX packets, dropped, of the 12 numbers.
+                            // RX and TX packets, TX dropped, of the 12 numbers.
                             for (_, v) in &mut c {
-                                *v = [1, 3, 7, 9].iter().filter_map(|&i| v.get(i).copied()).collect();
+                                *v = [1, 7, 9].iter().filter_map(|&i| v.get(i).copied()).collect();
                             }
                         }
                         c

@@ -250,6 +250,9 @@ impl Sim {
                 self.drop_hop(tag, |_| r);
             }
         }
+        if d.lower_rx_dropped {
+            self.dev_mut(lower).stats.rx_dropped += 1;
+        }
         self.deliver_copies(lower, &d, &frame, tag, false);
         if d.to_lower_stack {
             let dst = MacAddr([frame[0], frame[1], frame[2], frame[3], frame[4], frame[5]]);
