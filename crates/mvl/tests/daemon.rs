@@ -456,6 +456,15 @@ fn state_is_never_lost() {
     // A second daemon on the same state directory (another socket) is
     // refused and changes nothing.
     let state = dir.join("state/children.json");
+    // The daemon follows `ip link set up` from link events and saves after
+    // each: wait until both children are saved up.
+    for _ in 0..400 {
+        let saved = std::fs::read_to_string(&state).unwrap_or_default();
+        if saved.matches("\"up\": true").count() == 2 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
     let before = std::fs::read(&state).unwrap();
     let other = dir.join("other.sock");
     let (code, out) = host.sh(&format!(
