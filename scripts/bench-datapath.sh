@@ -27,15 +27,8 @@ fi
 if ! command -v iperf3 >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iperf3 >/dev/null
 fi
-# MVL_BIN=path measures another build of mvl (an older commit, say) instead.
-if [ -n "${MVL_BIN:-}" ]; then
-  mvl=$(realpath "$MVL_BIN")
-else
-  cargo build --release -q -p mvl
-  mvl=$PWD/target/release/mvl
-fi
-
 . scripts/lib/side-by-side.sh
+build_mvl
 enter_sandbox "$0" "$@"
 two_wires k1 k2 u1 u2
 

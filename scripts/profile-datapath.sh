@@ -21,14 +21,8 @@ fi
 for tool in iperf3 perf; do
   command -v $tool >/dev/null || { echo "profile-datapath: $tool is not installed" >&2; exit 2; }
 done
-if [ -n "${MVL_BIN:-}" ]; then
-  mvl=$(realpath "$MVL_BIN")
-else
-  cargo build --release -q -p mvl
-  mvl=$PWD/target/release/mvl
-fi
-
 . scripts/lib/side-by-side.sh
+build_mvl
 enter_sandbox "$0" "$@"
 two_wires u1 u2
 start_daemon

@@ -1,10 +1,21 @@
-# Sourced by scripts/bench-datapath.sh and scripts/soak.sh: the sandbox and
+# Sourced by scripts/bench-datapath.sh, scripts/profile-datapath.sh and scripts/soak.sh: the sandbox and
 # the topology they share, the kernel's macvlan and mvl side by side.
 #
 #   ext ns: wireK 10.1.0.254 ──veth── lowerK   (kernel macvlans go here)
 #           wireU 10.2.0.254 ──veth── lowerU   (mvl daemon children go here)
 #
-# The caller sets `mvl` (the binary) before `enter_sandbox "$0" "$@"`.
+# The caller sets `mvl` (the binary; `build_mvl` does) before `enter_sandbox "$0" "$@"`.
+
+# Sets `mvl`: the build in $MVL_BIN (an older commit, say, to measure it in
+# the same topology), else a fresh release build of this tree.
+build_mvl() {
+  if [ -n "${MVL_BIN:-}" ]; then
+    mvl=$(realpath "$MVL_BIN")
+  else
+    cargo build --release -q -p mvl
+    mvl=$PWD/target/release/mvl
+  fi
+}
 
 # Re-runs the calling script in a private mount + network namespace (the
 # host's interfaces and /run/netns are never touched); inside, gives it a
