@@ -213,7 +213,7 @@ pub fn attach(
     addresses: &[IpAddr],
 ) -> Result<String> {
     let locked = Locked::open(&state_dir(conf))?;
-    let ns_id = host.id();
+    let ns_id = host.id().to_string();
     let path = locked.path(&ns_id, master.index);
     let boot = boot_id();
     let mut state = match read_state(&path)? {
@@ -322,7 +322,7 @@ fn drop_where(
 ) -> Result<()> {
     let locked = Locked::open(&state_dir(conf))?;
     let mut errors = Vec::new();
-    for (path, mut state) in locked.all(&host.id())? {
+    for (path, mut state) in locked.all(host.id())? {
         let (drop, keep): (Vec<Entry>, Vec<Entry>) = state
             .attachments
             .drain(..)
@@ -386,7 +386,7 @@ pub fn check(
     addresses: &[IpAddr],
 ) -> Result<()> {
     let locked = Locked::open(&state_dir(conf))?;
-    let path = locked.path(&host.id(), master.index);
+    let path = locked.path(host.id(), master.index);
     let (cid, ifname) = inv_id;
     let state = read_state(&path)?.filter(|s| s.boot_id == boot_id());
     let recorded = state.as_ref().is_some_and(|s| {

@@ -2,7 +2,7 @@
 //! `mvl-core` port of each lower. Every change goes through the port first
 //! (so the kernel's rules and errnos apply), then to the devices.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::{mpsc, Arc, Mutex, MutexGuard, RwLock, Weak};
 use std::time::Duration;
@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::isolation::{Isolation, Rules};
 use crate::loopback;
 use crate::packet::PacketSocket;
-use crate::state::{SavedChild, Store};
+use crate::state::{new_id, SavedChild, Store};
 use crate::tap::{Tap, TapFlags};
 use crate::worker::{Ctl, PortShared, Worker};
 
@@ -78,6 +78,10 @@ struct ChildRt {
     conflict: Option<String>,
     /// Its interface index in `netns`, as last seen.
     ifindex: u32,
+    /// The name of its file in the state directory.
+    file: String,
+    /// What that file holds (`None`: not written yet).
+    saved: Option<SavedChild>,
 }
 
 /// A child's TAP as it is now: what `ip link show` shows, set by anyone.
@@ -99,8 +103,13 @@ struct Inner {
     /// Held (never read) while the engine lives: one engine per state directory.
     _state_lock: Option<nix::fcntl::Flock<std::fs::File>>,
     /// Saved children whose lower is not there (renamed, not plugged in,
-    /// not moved in yet): kept, shown, and served when it appears.
-    pending: Vec<SavedChild>,
+    /// not moved in yet): kept, shown, and served when it appears. Each
+    /// with the name of its file.
+    pending: Vec<(String, SavedChild)>,
+    /// Children that may have changed since they were last saved.
+    dirty: BTreeSet<Key>,
+    /// Files of children that are gone, to remove at the next save.
+    forgotten: Vec<String>,
     /// Where the forwarding threads ask for a child's TAP to be looked at.
     follow_tx: mpsc::Sender<Key>,
 }
@@ -150,7 +159,16 @@ pub(crate) fn open_ns(arg: Option<&str>) -> Result<NetNs> {
 
 /// A name under `/run/netns` for `ns`, if it has one.
 pub(crate) fn ns_name(ns: &NetNs) -> Option<String> {
-    ns_names().remove(&ns.id())
+    ns_names().remove(ns.id())
+}
+
+/// A name under `/run/netns` for `ns`: `hint` when it still names it
+/// (one look, where a scan of every name would cost one per namespace).
+fn ns_name_hinted(ns: &NetNs, hint: Option<&str>) -> Option<String> {
+    match hint {
+        Some(h) if NetNs::from_name(h).is_ok_and(|n| n.same_as(ns)) => Some(h.to_string()),
+        _ => ns_name(ns),
+    }
 }
 
 /// Every name under `/run/netns` by the identity of its namespace (the
@@ -160,7 +178,7 @@ fn ns_names() -> HashMap<String, String> {
     for e in std::fs::read_dir("/run/netns").into_iter().flatten().flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         if let Ok(n) = NetNs::from_name(&name) {
-            names.entry(n.id()).or_insert(name);
+            names.entry(n.id().to_string()).or_insert(name);
         }
     }
     names
@@ -320,24 +338,41 @@ impl Inner {
         self.port(lower).port.write().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The child a spec names: a TAP of ours, by its current namespace and name.
+    /// The child a spec names: a TAP of ours, by its current namespace and
+    /// name. The namespace is asked what bears that name (one request, not
+    /// one per child): a device that is no TAP is no child. The TAP is the
+    /// one seen there with that index, checked against the device itself;
+    /// only when none is (a move not followed yet) are all looked at.
     fn find(&self, spec: &DevSpec) -> Result<Key> {
         let ns = open_ns(spec.netns.as_deref())?;
-        for (k, c) in &self.children {
-            let here = tap_netns(&c.ctl);
-            if here.is_some_and(|h| h.same_as(&ns)) && c.ctl.current_name().is_ok_and(|n| n == spec.name) {
-                return Ok(*k);
-            }
+        let none = || Error::NoDevice(spec.name.clone());
+        let link = match Netlink::open_in(&ns)?.link(spec.name.as_str()) {
+            Ok(l) => l,
+            Err(e) if e.is_no_device() => return Err(none()),
+            Err(e) => return Err(e.into()),
+        };
+        if link.kind.as_deref() != Some("tun") {
+            return Err(none());
         }
-        Err(Error::NoDevice(spec.name.clone()))
+        let is_it = |c: &ChildRt| {
+            c.ctl.current_name().is_ok_and(|n| n == spec.name)
+                && tap_netns(&c.ctl).is_some_and(|h| h.same_as(&ns))
+        };
+        let seen = self
+            .children
+            .iter()
+            .find(|(_, c)| c.ifindex == link.index && c.netns.same_as(&ns) && is_it(c));
+        seen.or_else(|| self.children.iter().find(|(_, c)| is_it(c)))
+            .map(|(k, _)| *k)
+            .ok_or_else(none)
     }
 
     /// The pending child `spec` names: by name, in the same namespace.
     fn pending_index(&self, spec: &DevSpec) -> Option<usize> {
         let ns = open_ns(spec.netns.as_deref()).ok()?;
-        self.pending
-            .iter()
-            .position(|s| s.name == spec.name && open_ns(s.netns.as_deref()).is_ok_and(|n| n.same_as(&ns)))
+        self.pending.iter().position(|(_, s)| {
+            s.name == spec.name && open_ns(s.netns.as_deref()).is_ok_and(|n| n.same_as(&ns))
+        })
     }
 
     fn find_lower(&self, ns: &NetNs, ifindex: u32) -> Option<u32> {
@@ -405,6 +440,9 @@ impl Inner {
     fn isolate(&mut self, lower: u32) {
         let Some(l) = self.lowers.get(&lower) else { return };
         let rules = Rules::of(&l.shared.port.read().unwrap_or_else(|p| p.into_inner()));
+        if l.isolation.implements(&rules) {
+            return;
+        }
         let l = self.lowers.get_mut(&lower).expect("checked");
         let r = Netlink::open_in(&l.netns)
             .map_err(Error::from)
@@ -478,7 +516,7 @@ impl Inner {
                 continue;
             };
             by_ns
-                .entry(netns.id())
+                .entry(netns.id().to_string())
                 .or_insert_with(|| (netns, Vec::new()))
                 .1
                 .push((k, name));
@@ -563,37 +601,70 @@ impl Inner {
         })
     }
 
-    fn save(&self) -> Result<()> {
-        let Some(store) = &self.store else { return Ok(()) };
-        let names = ns_names();
-        let ns_name = |ns: &NetNs| names.get(&ns.id()).cloned();
-        let mut v = Vec::new();
-        for (k, c) in &self.children {
-            let l = &self.lowers[&k.0];
-            let p = self.read_port(k.0);
-            let i = p.info(k.1)?;
-            v.push(SavedChild {
-                name: c.ctl.current_name().unwrap_or(i.name.clone()),
-                netns: ns_name(&c.netns).or_else(|| c.ns_arg.clone()),
-                lower: DevSpec {
-                    netns: ns_name(&l.netns).or_else(|| l.ns_arg.clone()),
-                    name: l.name.clone(),
-                },
-                address: i.mac.to_string(),
-                mtu: i.mtu,
-                up: i.up,
-                macvlan: MacvlanChange {
-                    mode: Some(i.mode),
-                    flags: Some(i.flags),
-                    macaddr: (i.mode == Mode::Source).then(|| mvl_core::MacaddrOp::Set(i.sources.clone())),
-                    bc_queue_len: Some(i.bc_queue_len),
-                    bc_cutoff: (i.bc_cutoff != mvl_core::DEFAULT_BC_CUTOFF).then_some(i.bc_cutoff),
-                },
-                spoofchk: c.shared.spoofchk.load(std::sync::atomic::Ordering::Relaxed),
-            });
+    /// What child `k`'s file should hold now.
+    fn record(&self, k: Key) -> Result<SavedChild> {
+        let c = &self.children[&k];
+        let l = &self.lowers[&k.0];
+        let p = self.read_port(k.0);
+        let i = p.info(k.1)?;
+        Ok(SavedChild {
+            name: c.ctl.current_name().unwrap_or(i.name.clone()),
+            netns: ns_name_hinted(&c.netns, c.ns_arg.as_deref()).or_else(|| c.ns_arg.clone()),
+            lower: DevSpec {
+                netns: ns_name_hinted(&l.netns, l.ns_arg.as_deref()).or_else(|| l.ns_arg.clone()),
+                name: l.name.clone(),
+            },
+            address: i.mac.to_string(),
+            mtu: i.mtu,
+            up: i.up,
+            macvlan: MacvlanChange {
+                mode: Some(i.mode),
+                flags: Some(i.flags),
+                macaddr: (i.mode == Mode::Source).then(|| mvl_core::MacaddrOp::Set(i.sources.clone())),
+                bc_queue_len: Some(i.bc_queue_len),
+                bc_cutoff: (i.bc_cutoff != mvl_core::DEFAULT_BC_CUTOFF).then_some(i.bc_cutoff),
+            },
+            spoofchk: c.shared.spoofchk.load(std::sync::atomic::Ordering::Relaxed),
+        })
+    }
+
+    /// The children of port `lower` may have changed (the lower's name,
+    /// namespace, MTU or MAC reaches them all).
+    fn dirty_port(&mut self, lower: u32) {
+        let keys = self.children.keys().filter(|k| k.0 == lower).copied();
+        self.dirty.extend(keys.collect::<Vec<_>>());
+    }
+
+    /// Writes the files of the children that changed, and removes those of
+    /// children that are gone: a save costs what changed, not the number of
+    /// children.
+    fn save(&mut self) -> Result<()> {
+        let Some(store) = &self.store else {
+            self.dirty.clear();
+            self.forgotten.clear();
+            return Ok(());
+        };
+        for k in std::mem::take(&mut self.dirty) {
+            if !self.children.contains_key(&k) {
+                continue;
+            }
+            let rec = self.record(k)?;
+            let c = self.children.get_mut(&k).expect("checked");
+            if c.saved.as_ref() != Some(&rec) {
+                if let Err(e) = store.put(&c.file, &rec) {
+                    self.dirty.insert(k);
+                    return Err(e);
+                }
+                c.saved = Some(rec);
+            }
         }
-        v.extend(self.pending.iter().cloned());
-        store.save(&v)
+        while let Some(f) = self.forgotten.pop() {
+            if let Err(e) = store.remove(&f) {
+                self.forgotten.push(f);
+                return Err(e);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -618,6 +689,8 @@ impl Engine {
                 store: None,
                 _state_lock: state_lock,
                 pending: Vec::new(),
+                dirty: BTreeSet::new(),
+                forgotten: Vec::new(),
                 follow_tx,
             })),
         };
@@ -628,21 +701,24 @@ impl Engine {
             .map_err(Error::io("starting the thread that follows the TAPs"))?;
         {
             let mut g = engine.lock();
-            let mut ports = std::collections::BTreeSet::new();
-            for s in saved {
+            let mut ports = BTreeSet::new();
+            for (file, s) in saved {
                 if !lower_present(&s.lower) {
                     tracing::info!(
                         "{}: its lower {} is not there: kept as pending, served when it appears",
                         s.name,
                         s.lower
                     );
-                    g.pending.push(s);
+                    g.pending.push((file, s));
                 } else {
-                    match Self::restore(&mut g, &s) {
+                    match Self::restore(&mut g, &file, &s) {
                         Ok(lower) => {
                             ports.insert(lower);
                         }
-                        Err(e) => tracing::error!("cannot restore {}: {e}", s.name),
+                        Err(e) => {
+                            tracing::error!("cannot restore {}: {e}", s.name);
+                            g.forgotten.push(file);
+                        }
                     }
                 }
             }
@@ -657,20 +733,23 @@ impl Engine {
 
     /// Serves the pending children whose lower has appeared.
     fn serve_pending(g: &mut Inner) -> Result<()> {
-        if g.pending.iter().all(|s| !lower_present(&s.lower)) {
+        if g.pending.iter().all(|(_, s)| !lower_present(&s.lower)) {
             return Ok(());
         }
-        for s in std::mem::take(&mut g.pending) {
+        for (file, s) in std::mem::take(&mut g.pending) {
             if !lower_present(&s.lower) {
-                g.pending.push(s);
+                g.pending.push((file, s));
                 continue;
             }
-            match Self::restore(g, &s) {
+            match Self::restore(g, &file, &s) {
                 Ok(lower) => {
                     Self::follow_port(g, lower, None);
                     tracing::info!("{}: its lower {} is there: served", s.name, s.lower);
                 }
-                Err(e) => tracing::error!("cannot restore {}: {e}", s.name),
+                Err(e) => {
+                    tracing::error!("cannot restore {}: {e}", s.name);
+                    g.forgotten.push(file);
+                }
             }
         }
         g.save()
@@ -683,7 +762,7 @@ impl Engine {
     /// Creates a child (a TAP in its namespace) on a lower.
     pub fn add(&self, req: &AddRequest) -> Result<ChildStatus> {
         let mut g = self.lock();
-        let k = Self::add_locked(&mut g, req, false)?;
+        let k = Self::add_locked(&mut g, req, None)?;
         g.save()?;
         g.status(k)
     }
@@ -691,7 +770,7 @@ impl Engine {
     /// Re-attaches a saved child's TAP; the caller then follows its port
     /// (the TAP is the truth: up or down, its MAC and MTU are what it has
     /// now, whoever set them while no daemon ran).
-    fn restore(g: &mut Inner, s: &SavedChild) -> Result<u32> {
+    fn restore(g: &mut Inner, file: &str, s: &SavedChild) -> Result<u32> {
         let req = AddRequest {
             name: s.name.clone(),
             link: s.lower.clone(),
@@ -701,10 +780,13 @@ impl Engine {
             macvlan: s.macvlan.clone(),
             spoofchk: s.spoofchk,
         };
-        Ok(Self::add_locked(g, &req, true)?.0)
+        Ok(Self::add_locked(g, &req, Some((file.to_string(), s.clone())))?.0)
     }
 
-    fn add_locked(g: &mut Inner, req: &AddRequest, reattach: bool) -> Result<Key> {
+    /// With `restored` (a saved child and its file), the child's TAP is
+    /// re-attached, never made.
+    fn add_locked(g: &mut Inner, req: &AddRequest, restored: Option<(String, SavedChild)>) -> Result<Key> {
+        let reattach = restored.is_some();
         let change = &req.macvlan;
         let address = req.address.as_deref().map(parse_mac).transpose()?;
         let parent_ns = open_ns(req.link.netns.as_deref())?;
@@ -775,7 +857,7 @@ impl Engine {
             id,
             (&target, target_arg),
             &mut nl,
-            (req.spoofchk, reattach),
+            (req.spoofchk, restored),
         ) {
             Ok(()) => {
                 g.isolate(lower);
@@ -795,8 +877,9 @@ impl Engine {
         id: ChildId,
         (target, ns_arg): (&NetNs, Option<String>),
         nl: &mut Netlink,
-        (spoofchk, reattach): (bool, bool),
+        (spoofchk, restored): (bool, Option<(String, SavedChild)>),
     ) -> Result<()> {
+        let reattach = restored.is_some();
         let info = g.read_port(lower).info(id)?;
         let queues = g.opts.queues.max(1);
         let flags = TapFlags {
@@ -834,7 +917,11 @@ impl Engine {
                 .map_err(Error::io(format!("{name}: O_NONBLOCK")))?;
             w.send(Ctl::AddTap(id, t, shared.clone()));
         }
-        let ns_arg = ns_name(target).or(ns_arg);
+        let ns_arg = ns_name_hinted(target, ns_arg.as_deref()).or(ns_arg);
+        let (file, saved) = match restored {
+            Some((file, saved)) => (file, Some(saved)),
+            None => (new_id(), None),
+        };
         g.children.insert(
             (lower, id),
             ChildRt {
@@ -844,8 +931,11 @@ impl Engine {
                 shared,
                 conflict: None,
                 ifindex: nl.index_of(name.as_str()).unwrap_or(0),
+                file,
+                saved,
             },
         );
+        g.dirty.insert((lower, id));
         Self::apply_carrier(g, (lower, id));
         Ok(())
     }
@@ -876,6 +966,7 @@ impl Engine {
         let k = g.find(&req.dev)?;
         let r = Self::set_locked(&mut g, k, req);
         g.isolate(k.0);
+        g.dirty.insert(k);
         g.save()?;
         r
     }
@@ -1040,7 +1131,10 @@ impl Engine {
             states.sort_by_key(|(_, t)| t.up);
             let mut pass = false;
             for (k, t) in states {
-                pass |= Self::follow_child(g, k, t);
+                if Self::follow_child(g, k, t) {
+                    g.dirty.insert(k);
+                    pass = true;
+                }
             }
             if !pass {
                 break;
@@ -1066,6 +1160,8 @@ impl Engine {
         };
         let mut moved = false;
         if let Some(c) = g.children.get_mut(&k) {
+            // The monitor knows the TAP by its index there.
+            c.ifindex = t.ifindex;
             if !c.netns.same_as(&t.netns) {
                 c.ns_arg = ns_name(&t.netns);
                 c.netns = t.netns.clone();
@@ -1161,13 +1257,43 @@ impl Engine {
         }
     }
 
-    /// Each child's port key, namespace and interface index there (what the
-    /// monitor watches).
-    pub(crate) fn children_watch(&self) -> Vec<(Key, NetNs, u32)> {
+    /// Calls `f` with the namespace of each lower and child (where the
+    /// monitor listens); nothing is copied, so a look costs little with
+    /// 1,000 children.
+    pub(crate) fn each_namespace(&self, mut f: impl FnMut(&NetNs)) {
+        let g = self.lock();
+        g.lowers.values().for_each(|l| f(&l.netns));
+        g.children.values().for_each(|c| f(&c.netns));
+    }
+
+    /// The children whose TAP is interface `index` of namespace `ns_id`.
+    pub(crate) fn children_at(&self, ns_id: &str, index: u32) -> Vec<Key> {
         let g = self.lock();
         g.children
             .iter()
-            .map(|(k, c)| (*k, c.netns.clone(), c.ifindex))
+            .filter(|(_, c)| c.ifindex == index && c.netns.id() == ns_id)
+            .map(|(k, _)| *k)
+            .collect()
+    }
+
+    /// The ports whose lower is interface `index` of namespace `ns_id`, with
+    /// the lower's MAC (by which a move is found).
+    pub(crate) fn lowers_at(&self, ns_id: &str, index: u32) -> Vec<(u32, MacAddr)> {
+        let g = self.lock();
+        g.lowers
+            .iter()
+            .filter(|(_, l)| l.ifindex == index && l.netns.id() == ns_id)
+            .map(|(k, l)| {
+                (
+                    *k,
+                    l.shared
+                        .port
+                        .read()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .lower()
+                        .mac,
+                )
+            })
             .collect()
     }
 
@@ -1179,7 +1305,8 @@ impl Engine {
             Err(e) => {
                 // A pending child: forget it, and its TAP goes.
                 let i = g.pending_index(dev).ok_or(e)?;
-                let s = g.pending.remove(i);
+                let (file, s) = g.pending.remove(i);
+                g.forgotten.push(file);
                 let ns = open_ns(s.netns.as_deref())?;
                 let mut nl = Netlink::open_in(&ns)?;
                 if let Ok(l) = nl.link(s.name.as_str()) {
@@ -1200,6 +1327,7 @@ impl Engine {
         g.sync_filters_gone(lower, before.mac, before.up && !passthru);
         g.broadcast(lower, || Ctl::RemoveTap(id));
         if let Some(c) = g.children.remove(&k) {
+            g.forgotten.push(c.file.clone());
             let name = c.ctl.current_name().unwrap_or(before.name.clone());
             let _ = c.ctl.set_persist(false);
             if let Ok(mut nl) = Netlink::open_in(&c.netns) {
@@ -1233,7 +1361,7 @@ impl Engine {
                 Ok(k) => Ok(vec![g.status(k)?]),
                 Err(e) => {
                     let i = g.pending_index(d).ok_or(e)?;
-                    Ok(vec![pending_status(&g.pending[i])])
+                    Ok(vec![pending_status(&g.pending[i].1)])
                 }
             },
             None => {
@@ -1242,7 +1370,7 @@ impl Engine {
                     .keys()
                     .map(|&k| g.status(k))
                     .collect::<Result<Vec<_>>>()?;
-                v.extend(g.pending.iter().map(pending_status));
+                v.extend(g.pending.iter().map(|(_, s)| pending_status(s)));
                 Ok(v)
             }
         }
@@ -1258,7 +1386,7 @@ impl Engine {
                 v.push(g.status(k)?);
             }
         }
-        for s in &g.pending {
+        for (_, s) in &g.pending {
             if open_ns(s.netns.as_deref()).is_ok_and(|n| n.same_as(&ns)) {
                 v.push(pending_status(s));
             }
@@ -1315,14 +1443,19 @@ impl Engine {
 
     fn lower_changed(g: &mut Inner, key: u32, link: &Link) -> Result<()> {
         let info = lower_info(link);
-        let (mtu_changed, mac_changed) = {
+        let (renamed, mtu_changed, mac_changed) = {
             let l = g.lowers.get_mut(&key).expect("live lower");
+            let renamed = l.name != link.name;
             l.name = link.name.clone();
             // The port's view of the lower is the one truth: a MAC the
             // engine set itself (passthru) is no change made by someone else.
             let p = l.shared.port.read().unwrap_or_else(|p| p.into_inner());
-            (p.lower().mtu != info.mtu, p.lower().mac != info.mac)
+            (renamed, p.lower().mtu != info.mtu, p.lower().mac != info.mac)
         };
+        if renamed || mtu_changed || mac_changed {
+            // Saved with each child: the lower's name, and what it clamps.
+            g.dirty_port(key);
+        }
         let mut clamped = Vec::new();
         let mut followed = None;
         {
@@ -1415,6 +1548,8 @@ impl Engine {
         for k in keys {
             g.sync_filters(key, None, k);
         }
+        // Saved with each child: the lower's namespace.
+        g.dirty_port(key);
         g.isolate(key);
         if let Ok(link) = Netlink::open_in(&g.lowers[&key].netns)?.link(ifindex) {
             Self::lower_changed(g, key, &link)?;
@@ -1498,7 +1633,9 @@ impl Engine {
             let deleted = g.write_port(k.0).delete(k.1)?;
             g.sync_filters_gone(k.0, before.mac, before.up && !passthru);
             g.broadcast(k.0, || Ctl::RemoveTap(k.1));
-            g.children.remove(&k);
+            if let Some(c) = g.children.remove(&k) {
+                g.forgotten.push(c.file);
+            }
             if deleted.port_empty {
                 g.stop_lower(k.0);
             } else {

@@ -121,10 +121,16 @@ pub(crate) struct Isolation {
 }
 
 impl Isolation {
+    /// Whether the filter implements `rules` already (nothing to do: most
+    /// changes to a port leave the rules as they were).
+    pub(crate) fn implements(&self, rules: &Rules) -> bool {
+        *rules == self.rules && self.installed != rules.is_empty()
+    }
+
     /// Makes the lower's filter implement `rules` (installing, replacing or
     /// removing it). `nl` is a socket in the lower's namespace.
     pub(crate) fn apply(&mut self, nl: &mut Netlink, ifindex: u32, lower: &str, rules: Rules) -> Result<()> {
-        if rules == self.rules && self.installed != rules.is_empty() {
+        if self.implements(&rules) {
             return Ok(());
         }
         if rules.is_empty() {

@@ -149,8 +149,8 @@ impl NetNs {
     }
 
     /// The kernel's identity of the namespace (`net:[INODE]`).
-    pub fn id(&self) -> String {
-        self.id.to_string()
+    pub fn id(&self) -> &str {
+        &self.id
     }
 
     /// Whether both descriptors refer to the same namespace.
@@ -266,7 +266,7 @@ mod tests {
         assert!(a.same_as(&b));
         // run() on the current namespace needs CAP_SYS_ADMIN only for setns.
         if nix::unistd::geteuid().is_root() {
-            let id = a.run(|| NetNs::current().unwrap().id()).unwrap();
+            let id = a.run(|| NetNs::current().unwrap().id().to_string()).unwrap();
             assert_eq!(id, a.id());
         }
     }

@@ -455,17 +455,31 @@ fn state_is_never_lost() {
 
     // A second daemon on the same state directory (another socket) is
     // refused and changes nothing.
-    let state = dir.join("state/children.json");
+    // One file per child; what they hold, by file name.
+    let state = || -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = std::fs::read_dir(dir.join("state/children"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| {
+                let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+                (e.file_name().to_string_lossy().into_owned(), text)
+            })
+            .collect();
+        v.sort();
+        v
+    };
     // The daemon follows `ip link set up` from link events and saves after
     // each: wait until both children are saved up.
     for _ in 0..400 {
-        let saved = std::fs::read_to_string(&state).unwrap_or_default();
-        if saved.matches("\"up\": true").count() == 2 {
+        let saved = state();
+        if saved.iter().filter(|(_, t)| t.contains("\"up\": true")).count() == 2 {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(25));
     }
-    let before = std::fs::read(&state).unwrap();
+    let before = state();
+    assert_eq!(before.len(), 2, "{before:?}");
     let other = dir.join("other.sock");
     let (code, out) = host.sh(&format!(
         "{} daemon --socket {} --state-dir {}",
@@ -479,7 +493,7 @@ fn state_is_never_lost() {
         "{out}"
     );
     assert!(!other.exists(), "no second socket");
-    assert_eq!(std::fs::read(&state).unwrap(), before, "the state is untouched");
+    assert_eq!(state(), before, "the state is untouched");
     assert!(wait_ping(&g1, "10.7.0.254"), "the first daemon still serves");
 
     // A lower missing at start-up: its children are kept as pending, and
@@ -498,7 +512,7 @@ fn state_is_never_lost() {
         code == 0 && out.contains("c1: pending") && out.contains("c2: pending"),
         "{out}"
     );
-    let saved = std::fs::read_to_string(&state).unwrap();
+    let saved: String = state().into_iter().map(|(_, text)| text).collect();
     assert!(
         saved.contains("\"c1\"") && saved.contains("\"c2\""),
         "still saved: {saved}"
@@ -527,6 +541,7 @@ fn state_is_never_lost() {
         logged()
     );
     assert_ne!(g1.sh("ip link show c1").0, 0, "the child went with its lower");
+    assert!(eventually(|| state().is_empty()), "and its file: {:?}", state());
     d.kill().unwrap();
     let _ = d.wait();
     let _ = std::fs::remove_dir_all(&dir);
