@@ -81,13 +81,13 @@ pub fn write_pcap(mut w: impl Write, frames: &[Captured]) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::packet::{Arp, ARP_REQUEST};
+    use crate::packet::{Arp, ArpOp};
     use mvl_core::MacAddr;
 
     #[test]
     fn pcap_reads_back_with_pcap_file() {
         let a = Arp {
-            op: ARP_REQUEST,
+            op: ArpOp::Request,
             sha: MacAddr([2, 0, 0, 0, 0, 1]),
             spa: "10.0.0.1".parse().unwrap(),
             tha: MacAddr::ZERO,

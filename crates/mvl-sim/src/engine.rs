@@ -2,6 +2,7 @@
 //! bridge (learning, ageing, flooding, hairpin), and macvlan ports, whose
 //! every decision comes from `mvl-core`.
 
+use mvl_core::wire::EthFrame;
 use mvl_core::{ChildId, Decision, MacAddr, MacvlanRef, PktType, Reason, Via};
 
 use crate::device::{DevId, Kind};
@@ -371,8 +372,11 @@ impl Sim {
             });
             return;
         }
-        let dst = MacAddr([frame[0], frame[1], frame[2], frame[3], frame[4], frame[5]]);
-        let src = MacAddr([frame[6], frame[7], frame[8], frame[9], frame[10], frame[11]]);
+        let Ok(eth) = EthFrame::new_checked(&frame[..]) else {
+            self.drop_hop(tag, |s| format!("{}: runt frame", s.label(br)));
+            return;
+        };
+        let (dst, src) = (eth.dst(), eth.src());
         if src.is_multicast() {
             self.drop_hop(tag, |s| format!("{}: multicast source address", s.label(br)));
             return;

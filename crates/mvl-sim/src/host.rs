@@ -14,10 +14,7 @@ use mvl_core::Errno;
 use std::collections::btree_map::Entry;
 
 use crate::device::{DevId, Neigh, NsId, Nud, Queued};
-use crate::packet::{
-    ip_frame, ipv4_packet, Arp, Echo, Ipv4, ARP_REPLY, ARP_REQUEST, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST,
-    IPPROTO_ICMP, PING_DATA,
-};
+use crate::packet::{ip_frame, ipv4_packet, Arp, ArpOp, Echo, EchoKind, IpProtocol, Ipv4, PING_DATA};
 use crate::sim::{Sim, Work};
 use crate::time::{Duration, Instant};
 use crate::trace::{Tag, Trace};
@@ -202,11 +199,11 @@ impl Sim {
             return;
         };
         let ns = self.dev(dev).ns;
-        if a.op == ARP_REQUEST && self.is_local(ns, a.tpa) {
+        if a.op == ArpOp::Request && self.is_local(ns, a.tpa) {
             self.neigh_update(ns, dev, a.spa, a.sha, Nud::Stale, Writer::ArpRequest);
             let mac = self.dev(dev).mac;
             let reply = Arp {
-                op: ARP_REPLY,
+                op: ArpOp::Reply,
                 sha: mac,
                 spa: a.tpa,
                 tha: a.sha,
@@ -221,7 +218,7 @@ impl Sim {
             return;
         }
         if self.nss[ns.0 as usize].neigh.contains_key(&(dev, a.spa)) {
-            let state = if a.op == ARP_REPLY && pkt == PktType::Host {
+            let state = if a.op == ArpOp::Reply && pkt == PktType::Host {
                 Nud::Reachable
             } else {
                 Nud::Stale
@@ -240,7 +237,7 @@ impl Sim {
             });
         } else {
             self.drop_hop(tag, |s| match a.op {
-                ARP_REQUEST => format!(
+                ArpOp::Request => format!(
                     "{}: ARP request for {}, not a local address: ignored",
                     s.label(dev),
                     a.tpa
@@ -288,19 +285,19 @@ impl Sim {
             }
             return;
         }
-        if ip.proto != IPPROTO_ICMP {
+        if ip.proto != IpProtocol::Icmp {
             return;
         }
         let Some(echo) = Echo::parse(ip.payload) else {
             return;
         };
         match echo.kind {
-            ICMP_ECHO_REQUEST => {
+            EchoKind::Request => {
                 self.hop(tag, |s| {
                     format!("{}: echo request for {}: replying", s.label(dev), ip.dst)
                 });
                 let reply = Echo {
-                    kind: ICMP_ECHO_REPLY,
+                    kind: EchoKind::Reply,
                     ..echo
                 };
                 let (src, dst) = (ip.dst, ip.src);
@@ -312,7 +309,7 @@ impl Sim {
                     None => self.drop_hop(tag, |s| format!("{}: no route back to {dst}", s.label(dev))),
                 }
             }
-            _ => {
+            EchoKind::Reply => {
                 self.hop(tag, |s| {
                     format!("{}: echo reply from {} reaches ping", s.label(dev), ip.src)
                 });
@@ -324,7 +321,7 @@ impl Sim {
     fn ip_packet(&mut self, ns: NsId, src: Ipv4Addr, dst: Ipv4Addr, payload: &[u8]) -> Vec<u8> {
         let n = &mut self.nss[ns.0 as usize];
         n.ip_id = n.ip_id.wrapping_add(1);
-        ipv4_packet(src, dst, IPPROTO_ICMP, n.ip_id, payload)
+        ipv4_packet(src, dst, IpProtocol::Icmp, n.ip_id, payload)
     }
 
     /// Sends an IPv4 packet along `route` to the on-link `next_hop`.
@@ -459,7 +456,7 @@ impl Sim {
             .or_else(|| d.addrs.first().map(|a| a.addr))
             .unwrap_or(Ipv4Addr::UNSPECIFIED);
         let arp = Arp {
-            op: ARP_REQUEST,
+            op: ArpOp::Request,
             sha: d.mac,
             spa,
             tha: unicast.unwrap_or(MacAddr::ZERO),
@@ -916,7 +913,7 @@ impl Sim {
         };
         let data: Vec<u8> = (0..PING_DATA).map(|i| i as u8).collect();
         let echo = Echo {
-            kind: ICMP_ECHO_REQUEST,
+            kind: EchoKind::Request,
             id,
             seq,
             data,

@@ -1,29 +1,128 @@
 //! The few protocols the emulated hosts speak — ARP, IPv4, ICMP echo —
-//! built and parsed over byte buffers, plus tcpdump-style one-line summaries.
+//! in the `mvl_core::wire` style: a checked view over a byte buffer
+//! (`ArpPacket`, `Ipv4Packet`, `IcmpPacket`: the length and the fixed fields
+//! are checked once, then no accessor can panic), a typed representation of
+//! what the hosts use (`Arp`, `Ipv4`, `Echo`) read from a view and written
+//! back to bytes, and tcpdump-style one-line summaries.
 
 use std::net::Ipv4Addr;
+use std::ops::Range;
 
 use mvl_core::wire::{self, EthFrame, ETH_HLEN, ETH_P_ARP, ETH_P_IP};
 use mvl_core::MacAddr;
 
-/// ARP operation: request.
-pub const ARP_REQUEST: u16 = 1;
-/// ARP operation: reply.
-pub const ARP_REPLY: u16 = 2;
-/// IP protocol number of ICMP.
-pub const IPPROTO_ICMP: u8 = 1;
-/// ICMP echo reply.
-pub const ICMP_ECHO_REPLY: u8 = 0;
-/// ICMP echo request.
-pub const ICMP_ECHO_REQUEST: u8 = 8;
 /// Bytes of data in a default ping (56, so 64 bytes of ICMP, 84 of IP).
 pub const PING_DATA: usize = 56;
+
+/// An ARP operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArpOp {
+    /// `ARPOP_REQUEST` (1).
+    Request,
+    /// `ARPOP_REPLY` (2).
+    Reply,
+    /// Any other (RARP and the like): hosts ignore it.
+    Other(u16),
+}
+
+impl From<u16> for ArpOp {
+    fn from(v: u16) -> ArpOp {
+        match v {
+            1 => ArpOp::Request,
+            2 => ArpOp::Reply,
+            v => ArpOp::Other(v),
+        }
+    }
+}
+
+impl From<ArpOp> for u16 {
+    fn from(op: ArpOp) -> u16 {
+        match op {
+            ArpOp::Request => 1,
+            ArpOp::Reply => 2,
+            ArpOp::Other(v) => v,
+        }
+    }
+}
+
+/// Where the fields of an Ethernet/IPv4 ARP message are.
+mod arp_field {
+    use std::ops::Range;
+    /// Hardware type, protocol type, their address lengths: what makes the
+    /// message Ethernet/IPv4.
+    pub const FIXED: Range<usize> = 0..6;
+    pub const OPER: Range<usize> = 6..8;
+    pub const SHA: Range<usize> = 8..14;
+    pub const SPA: Range<usize> = 14..18;
+    pub const THA: Range<usize> = 18..24;
+    pub const TPA: Range<usize> = 24..28;
+    /// The fixed fields' values: Ethernet (1), IPv4 (0x0800), 6, 4.
+    pub const ETHER_IPV4: [u8; 6] = [0, 1, 8, 0, 6, 4];
+}
+
+/// The length of an Ethernet/IPv4 ARP message.
+pub const ARP_LEN: usize = arp_field::TPA.end;
+
+fn mac_at(b: &[u8], r: Range<usize>) -> MacAddr {
+    let mut m = [0u8; 6];
+    m.copy_from_slice(&b[r]);
+    MacAddr(m)
+}
+
+fn ipv4_at(b: &[u8], r: Range<usize>) -> Ipv4Addr {
+    let mut a = [0u8; 4];
+    a.copy_from_slice(&b[r]);
+    Ipv4Addr::from(a)
+}
+
+fn u16_at(b: &[u8], r: Range<usize>) -> u16 {
+    u16::from_be_bytes([b[r.start], b[r.start + 1]])
+}
+
+/// A checked view of an Ethernet/IPv4 ARP message (an ARP frame's payload).
+#[derive(Debug, Clone, Copy)]
+pub struct ArpPacket<T: AsRef<[u8]>> {
+    buf: T,
+}
+
+impl<T: AsRef<[u8]>> ArpPacket<T> {
+    /// Wraps `buf` if it holds a whole Ethernet/IPv4 ARP message.
+    pub fn new_checked(buf: T) -> Option<Self> {
+        let b = buf.as_ref();
+        (b.len() >= ARP_LEN && b[arp_field::FIXED] == arp_field::ETHER_IPV4).then_some(ArpPacket { buf })
+    }
+
+    /// Operation.
+    pub fn op(&self) -> ArpOp {
+        u16_at(self.buf.as_ref(), arp_field::OPER).into()
+    }
+
+    /// Sender hardware address.
+    pub fn sha(&self) -> MacAddr {
+        mac_at(self.buf.as_ref(), arp_field::SHA)
+    }
+
+    /// Sender protocol address.
+    pub fn spa(&self) -> Ipv4Addr {
+        ipv4_at(self.buf.as_ref(), arp_field::SPA)
+    }
+
+    /// Target hardware address.
+    pub fn tha(&self) -> MacAddr {
+        mac_at(self.buf.as_ref(), arp_field::THA)
+    }
+
+    /// Target protocol address.
+    pub fn tpa(&self) -> Ipv4Addr {
+        ipv4_at(self.buf.as_ref(), arp_field::TPA)
+    }
+}
 
 /// An Ethernet/IPv4 ARP message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Arp {
     /// Request or reply.
-    pub op: u16,
+    pub op: ArpOp,
     /// Sender hardware address.
     pub sha: MacAddr,
     /// Sender protocol address.
@@ -37,50 +136,75 @@ pub struct Arp {
 impl Arp {
     /// Parses the payload of an ARP frame (Ethernet, IPv4 only).
     pub fn parse(p: &[u8]) -> Option<Arp> {
-        if p.len() < 28 || p[0..2] != [0, 1] || p[2..4] != [8, 0] || p[4] != 6 || p[5] != 4 {
-            return None;
-        }
-        let mac = |o: usize| MacAddr([p[o], p[o + 1], p[o + 2], p[o + 3], p[o + 4], p[o + 5]]);
-        let ip = |o: usize| Ipv4Addr::new(p[o], p[o + 1], p[o + 2], p[o + 3]);
+        let v = ArpPacket::new_checked(p)?;
         Some(Arp {
-            op: u16::from_be_bytes([p[6], p[7]]),
-            sha: mac(8),
-            spa: ip(14),
-            tha: mac(18),
-            tpa: ip(24),
+            op: v.op(),
+            sha: v.sha(),
+            spa: v.spa(),
+            tha: v.tha(),
+            tpa: v.tpa(),
         })
     }
 
     /// A whole Ethernet frame carrying this message: 42 bytes, unpadded,
     /// as Linux hands it to a veth (padding to 60 is a NIC driver's job).
     pub fn frame(&self, dst: MacAddr, src: MacAddr) -> Vec<u8> {
-        let mut f = vec![0u8; ETH_HLEN + 28];
+        let mut f = vec![0u8; ETH_HLEN + ARP_LEN];
         wire::write_header(&mut f, dst, src, ETH_P_ARP);
         let p = &mut f[ETH_HLEN..];
-        p[0..8].copy_from_slice(&[0, 1, 8, 0, 6, 4, 0, 0]);
-        p[6..8].copy_from_slice(&self.op.to_be_bytes());
-        p[8..14].copy_from_slice(&self.sha.0);
-        p[14..18].copy_from_slice(&self.spa.octets());
-        p[18..24].copy_from_slice(&self.tha.0);
-        p[24..28].copy_from_slice(&self.tpa.octets());
+        p[arp_field::FIXED].copy_from_slice(&arp_field::ETHER_IPV4);
+        p[arp_field::OPER].copy_from_slice(&u16::from(self.op).to_be_bytes());
+        p[arp_field::SHA].copy_from_slice(&self.sha.0);
+        p[arp_field::SPA].copy_from_slice(&self.spa.octets());
+        p[arp_field::THA].copy_from_slice(&self.tha.0);
+        p[arp_field::TPA].copy_from_slice(&self.tpa.octets());
         f
     }
 }
 
-/// The fields of an IPv4 packet the hosts use.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ipv4<'a> {
-    /// Source.
-    pub src: Ipv4Addr,
-    /// Destination.
-    pub dst: Ipv4Addr,
-    /// Protocol.
-    pub proto: u8,
-    /// Time to live.
-    pub ttl: u8,
-    /// The bytes after the header.
-    pub payload: &'a [u8],
+/// The protocol an IPv4 packet carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IpProtocol {
+    /// ICMP (1).
+    Icmp,
+    /// Any other: hosts answer nothing.
+    Other(u8),
 }
+
+impl From<u8> for IpProtocol {
+    fn from(v: u8) -> IpProtocol {
+        match v {
+            1 => IpProtocol::Icmp,
+            v => IpProtocol::Other(v),
+        }
+    }
+}
+
+impl From<IpProtocol> for u8 {
+    fn from(p: IpProtocol) -> u8 {
+        match p {
+            IpProtocol::Icmp => 1,
+            IpProtocol::Other(v) => v,
+        }
+    }
+}
+
+/// Where the fields of an IPv4 header are.
+mod ipv4_field {
+    use std::ops::Range;
+    pub const VER_IHL: usize = 0;
+    pub const LENGTH: Range<usize> = 2..4;
+    pub const IDENT: Range<usize> = 4..6;
+    pub const FLAGS: usize = 6;
+    pub const TTL: usize = 8;
+    pub const PROTOCOL: usize = 9;
+    pub const CHECKSUM: Range<usize> = 10..12;
+    pub const SRC: Range<usize> = 12..16;
+    pub const DST: Range<usize> = 16..20;
+}
+
+/// The length of an IPv4 header without options.
+pub const IPV4_HLEN: usize = ipv4_field::DST.end;
 
 /// The Internet checksum of `data`.
 pub fn checksum(data: &[u8]) -> u16 {
@@ -99,50 +223,196 @@ pub fn checksum(data: &[u8]) -> u16 {
     !(sum as u16)
 }
 
+/// A checked view of an IPv4 packet (an IPv4 frame's payload): version 4,
+/// a header length and total length that fit the buffer, a good checksum.
+#[derive(Debug, Clone, Copy)]
+pub struct Ipv4Packet<T: AsRef<[u8]>> {
+    buf: T,
+    header_len: usize,
+    total_len: usize,
+}
+
+impl<T: AsRef<[u8]>> Ipv4Packet<T> {
+    /// Wraps `buf` if it holds a well-formed IPv4 packet.
+    pub fn new_checked(buf: T) -> Option<Self> {
+        let p = buf.as_ref();
+        if p.len() < IPV4_HLEN || p[ipv4_field::VER_IHL] >> 4 != 4 {
+            return None;
+        }
+        let header_len = usize::from(p[ipv4_field::VER_IHL] & 0xf) * 4;
+        let total_len = usize::from(u16_at(p, ipv4_field::LENGTH));
+        if header_len < IPV4_HLEN
+            || total_len < header_len
+            || total_len > p.len()
+            || checksum(&p[..header_len]) != 0
+        {
+            return None;
+        }
+        Some(Ipv4Packet {
+            buf,
+            header_len,
+            total_len,
+        })
+    }
+
+    /// Source.
+    pub fn src(&self) -> Ipv4Addr {
+        ipv4_at(self.buf.as_ref(), ipv4_field::SRC)
+    }
+
+    /// Destination.
+    pub fn dst(&self) -> Ipv4Addr {
+        ipv4_at(self.buf.as_ref(), ipv4_field::DST)
+    }
+
+    /// Protocol.
+    pub fn protocol(&self) -> IpProtocol {
+        self.buf.as_ref()[ipv4_field::PROTOCOL].into()
+    }
+
+    /// Time to live.
+    pub fn ttl(&self) -> u8 {
+        self.buf.as_ref()[ipv4_field::TTL]
+    }
+
+    /// The bytes after the header, up to the total length (a frame's padding
+    /// is not part of it).
+    pub fn payload(&self) -> &[u8] {
+        &self.buf.as_ref()[self.header_len..self.total_len]
+    }
+}
+
+/// The fields of an IPv4 packet the hosts use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ipv4<'a> {
+    /// Source.
+    pub src: Ipv4Addr,
+    /// Destination.
+    pub dst: Ipv4Addr,
+    /// Protocol.
+    pub proto: IpProtocol,
+    /// Time to live.
+    pub ttl: u8,
+    /// The bytes after the header.
+    pub payload: &'a [u8],
+}
+
 impl<'a> Ipv4<'a> {
     /// Parses an IPv4 packet (the Ethernet payload); `None` if malformed.
     pub fn parse(p: &'a [u8]) -> Option<Ipv4<'a>> {
-        if p.len() < 20 || p[0] >> 4 != 4 {
-            return None;
-        }
-        let ihl = usize::from(p[0] & 0xf) * 4;
-        let total = usize::from(u16::from_be_bytes([p[2], p[3]]));
-        if ihl < 20 || total < ihl || total > p.len() || checksum(&p[..ihl]) != 0 {
-            return None;
-        }
+        let v = Ipv4Packet::new_checked(p)?;
         Some(Ipv4 {
-            src: Ipv4Addr::new(p[12], p[13], p[14], p[15]),
-            dst: Ipv4Addr::new(p[16], p[17], p[18], p[19]),
-            proto: p[9],
-            ttl: p[8],
-            payload: &p[ihl..total],
+            src: v.src(),
+            dst: v.dst(),
+            proto: v.protocol(),
+            ttl: v.ttl(),
+            payload: &p[v.header_len..v.total_len],
         })
     }
 }
 
 /// Builds an IPv4 packet (no Ethernet header) around `payload`.
-pub fn ipv4_packet(src: Ipv4Addr, dst: Ipv4Addr, proto: u8, id: u16, payload: &[u8]) -> Vec<u8> {
-    let total = 20 + payload.len();
+pub fn ipv4_packet(src: Ipv4Addr, dst: Ipv4Addr, proto: IpProtocol, id: u16, payload: &[u8]) -> Vec<u8> {
+    let total = IPV4_HLEN + payload.len();
     let mut p = vec![0u8; total];
-    p[0] = 0x45;
-    p[2..4].copy_from_slice(&(total as u16).to_be_bytes());
-    p[4..6].copy_from_slice(&id.to_be_bytes());
-    p[6] = 0x40; // don't fragment, as Linux sets on pings
-    p[8] = 64;
-    p[9] = proto;
-    p[12..16].copy_from_slice(&src.octets());
-    p[16..20].copy_from_slice(&dst.octets());
-    let c = checksum(&p[..20]);
-    p[10..12].copy_from_slice(&c.to_be_bytes());
-    p[20..].copy_from_slice(payload);
+    p[ipv4_field::VER_IHL] = 0x45;
+    p[ipv4_field::LENGTH].copy_from_slice(&(total as u16).to_be_bytes());
+    p[ipv4_field::IDENT].copy_from_slice(&id.to_be_bytes());
+    p[ipv4_field::FLAGS] = 0x40; // don't fragment, as Linux sets on pings
+    p[ipv4_field::TTL] = 64;
+    p[ipv4_field::PROTOCOL] = proto.into();
+    p[ipv4_field::SRC].copy_from_slice(&src.octets());
+    p[ipv4_field::DST].copy_from_slice(&dst.octets());
+    let c = checksum(&p[..IPV4_HLEN]);
+    p[ipv4_field::CHECKSUM].copy_from_slice(&c.to_be_bytes());
+    p[IPV4_HLEN..].copy_from_slice(payload);
     p
+}
+
+/// Which echo message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EchoKind {
+    /// Type 8.
+    Request,
+    /// Type 0.
+    Reply,
+}
+
+impl EchoKind {
+    fn icmp_type(self) -> u8 {
+        match self {
+            EchoKind::Request => 8,
+            EchoKind::Reply => 0,
+        }
+    }
+
+    /// As tcpdump names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            EchoKind::Request => "request",
+            EchoKind::Reply => "reply",
+        }
+    }
+}
+
+/// Where the fields of an ICMP echo message are.
+mod icmp_field {
+    use std::ops::Range;
+    pub const TYPE: usize = 0;
+    pub const CODE: usize = 1;
+    pub const CHECKSUM: Range<usize> = 2..4;
+    pub const ECHO_ID: Range<usize> = 4..6;
+    pub const ECHO_SEQ: Range<usize> = 6..8;
+    pub const DATA: usize = 8;
+}
+
+/// A checked view of an ICMP echo request or reply (an ICMP packet's
+/// bytes): long enough, a good checksum, an echo type with code 0.
+#[derive(Debug, Clone, Copy)]
+pub struct IcmpPacket<T: AsRef<[u8]>> {
+    buf: T,
+    kind: EchoKind,
+}
+
+impl<T: AsRef<[u8]>> IcmpPacket<T> {
+    /// Wraps `buf` if it holds an echo request or reply.
+    pub fn new_checked(buf: T) -> Option<Self> {
+        let p = buf.as_ref();
+        if p.len() < icmp_field::DATA || checksum(p) != 0 || p[icmp_field::CODE] != 0 {
+            return None;
+        }
+        let kind = [EchoKind::Request, EchoKind::Reply]
+            .into_iter()
+            .find(|k| k.icmp_type() == p[icmp_field::TYPE])?;
+        Some(IcmpPacket { buf, kind })
+    }
+
+    /// Request or reply.
+    pub fn kind(&self) -> EchoKind {
+        self.kind
+    }
+
+    /// Identifier.
+    pub fn id(&self) -> u16 {
+        u16_at(self.buf.as_ref(), icmp_field::ECHO_ID)
+    }
+
+    /// Sequence number.
+    pub fn seq(&self) -> u16 {
+        u16_at(self.buf.as_ref(), icmp_field::ECHO_SEQ)
+    }
+
+    /// Data.
+    pub fn data(&self) -> &[u8] {
+        &self.buf.as_ref()[icmp_field::DATA..]
+    }
 }
 
 /// An ICMP echo request or reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Echo {
-    /// `ICMP_ECHO_REQUEST` or `ICMP_ECHO_REPLY`.
-    pub kind: u8,
+    /// Request or reply.
+    pub kind: EchoKind,
     /// Identifier.
     pub id: u16,
     /// Sequence number.
@@ -154,30 +424,24 @@ pub struct Echo {
 impl Echo {
     /// Parses an ICMP message that is an echo request or reply.
     pub fn parse(p: &[u8]) -> Option<Echo> {
-        if p.len() < 8
-            || checksum(p) != 0
-            || !(p[0] == ICMP_ECHO_REQUEST || p[0] == ICMP_ECHO_REPLY)
-            || p[1] != 0
-        {
-            return None;
-        }
+        let v = IcmpPacket::new_checked(p)?;
         Some(Echo {
-            kind: p[0],
-            id: u16::from_be_bytes([p[4], p[5]]),
-            seq: u16::from_be_bytes([p[6], p[7]]),
-            data: p[8..].to_vec(),
+            kind: v.kind(),
+            id: v.id(),
+            seq: v.seq(),
+            data: v.data().to_vec(),
         })
     }
 
     /// The ICMP message bytes.
     pub fn bytes(&self) -> Vec<u8> {
-        let mut p = vec![0u8; 8 + self.data.len()];
-        p[0] = self.kind;
-        p[4..6].copy_from_slice(&self.id.to_be_bytes());
-        p[6..8].copy_from_slice(&self.seq.to_be_bytes());
-        p[8..].copy_from_slice(&self.data);
+        let mut p = vec![0u8; icmp_field::DATA + self.data.len()];
+        p[icmp_field::TYPE] = self.kind.icmp_type();
+        p[icmp_field::ECHO_ID].copy_from_slice(&self.id.to_be_bytes());
+        p[icmp_field::ECHO_SEQ].copy_from_slice(&self.seq.to_be_bytes());
+        p[icmp_field::DATA..].copy_from_slice(&self.data);
         let c = checksum(&p);
-        p[2..4].copy_from_slice(&c.to_be_bytes());
+        p[icmp_field::CHECKSUM].copy_from_slice(&c.to_be_bytes());
         p
     }
 }
@@ -201,28 +465,26 @@ pub fn summary(frame: &[u8], link: bool) -> String {
     let (short, long, body) = match eth.ethertype() {
         ETH_P_ARP => {
             let body = match Arp::parse(eth.payload()) {
-                Some(a) if a.op == ARP_REQUEST => {
-                    format!("Request who-has {} tell {}, length 28", a.tpa, a.spa)
+                Some(a) if a.op == ArpOp::Request => {
+                    format!("Request who-has {} tell {}, length {ARP_LEN}", a.tpa, a.spa)
                 }
-                Some(a) if a.op == ARP_REPLY => format!("Reply {} is-at {}, length 28", a.spa, a.sha),
+                Some(a) if a.op == ArpOp::Reply => {
+                    format!("Reply {} is-at {}, length {ARP_LEN}", a.spa, a.sha)
+                }
                 _ => "unknown".to_string(),
             };
             ("ARP, ", "ARP (0x0806)", body)
         }
         ETH_P_IP => {
             let body = match Ipv4::parse(eth.payload()) {
-                Some(ip) if ip.proto == IPPROTO_ICMP => match Echo::parse(ip.payload) {
+                Some(ip) if ip.proto == IpProtocol::Icmp => match IcmpPacket::new_checked(ip.payload) {
                     Some(e) => format!(
                         "{} > {}: ICMP echo {}, id {}, seq {}, length {}",
                         ip.src,
                         ip.dst,
-                        if e.kind == ICMP_ECHO_REQUEST {
-                            "request"
-                        } else {
-                            "reply"
-                        },
-                        e.id,
-                        e.seq,
+                        e.kind().name(),
+                        e.id(),
+                        e.seq(),
                         ip.payload.len()
                     ),
                     None => format!("{} > {}: ICMP, length {}", ip.src, ip.dst, ip.payload.len()),
@@ -231,7 +493,7 @@ pub fn summary(frame: &[u8], link: bool) -> String {
                     "{} > {}: ip-proto-{} {}",
                     ip.src,
                     ip.dst,
-                    ip.proto,
+                    u8::from(ip.proto),
                     ip.payload.len()
                 ),
                 None => "truncated-ip".to_string(),
@@ -282,7 +544,8 @@ impl Filter {
             Filter::Arp => eth.ethertype() == ETH_P_ARP,
             Filter::Icmp => {
                 eth.ethertype() == ETH_P_IP
-                    && Ipv4::parse(eth.payload()).is_some_and(|ip| ip.proto == IPPROTO_ICMP)
+                    && Ipv4Packet::new_checked(eth.payload())
+                        .is_some_and(|ip| ip.protocol() == IpProtocol::Icmp)
             }
         }
     }
@@ -298,7 +561,7 @@ mod tests {
     #[test]
     fn arp_round_trip_and_etherparse_agrees() {
         let a = Arp {
-            op: ARP_REQUEST,
+            op: ArpOp::Request,
             sha: A,
             spa: Ipv4Addr::new(192, 168, 0, 11),
             tha: MacAddr::ZERO,
@@ -324,7 +587,7 @@ mod tests {
     #[test]
     fn icmp_echo_in_ipv4_round_trip_and_etherparse_agrees() {
         let e = Echo {
-            kind: ICMP_ECHO_REQUEST,
+            kind: EchoKind::Request,
             id: 7,
             seq: 1,
             data: vec![0xab; PING_DATA],
@@ -332,7 +595,7 @@ mod tests {
         let ip = ipv4_packet(
             Ipv4Addr::new(10, 0, 0, 1),
             Ipv4Addr::new(10, 0, 0, 2),
-            IPPROTO_ICMP,
+            IpProtocol::Icmp,
             1,
             &e.bytes(),
         );
@@ -359,10 +622,129 @@ mod tests {
     }
 
     #[test]
+    fn views_refuse_every_short_buffer() {
+        let arp = Arp {
+            op: ArpOp::Reply,
+            sha: A,
+            spa: Ipv4Addr::new(10, 0, 0, 1),
+            tha: B,
+            tpa: Ipv4Addr::new(10, 0, 0, 2),
+        }
+        .frame(B, A);
+        let arp = &arp[ETH_HLEN..];
+        for n in 0..ARP_LEN {
+            assert!(ArpPacket::new_checked(&arp[..n]).is_none(), "{n} bytes");
+        }
+        let v = ArpPacket::new_checked(arp).unwrap();
+        assert_eq!((v.op(), v.sha(), v.tha()), (ArpOp::Reply, A, B));
+        let mut not_ipv4 = arp.to_vec();
+        not_ipv4[3] = 0xdd; // protocol type 0x08dd
+        assert!(ArpPacket::new_checked(&not_ipv4[..]).is_none());
+
+        let echo = Echo {
+            kind: EchoKind::Reply,
+            id: 1,
+            seq: 2,
+            data: vec![7; 3],
+        }
+        .bytes();
+        let ip = ipv4_packet(
+            Ipv4Addr::new(10, 0, 0, 1),
+            Ipv4Addr::new(10, 0, 0, 2),
+            IpProtocol::Icmp,
+            9,
+            &echo,
+        );
+        for n in 0..ip.len() {
+            assert!(Ipv4Packet::new_checked(&ip[..n]).is_none(), "{n} bytes");
+        }
+        let mut padded = ip.clone();
+        padded.extend_from_slice(&[0; 6]);
+        let v = Ipv4Packet::new_checked(&padded[..]).unwrap();
+        assert_eq!((v.protocol(), v.ttl()), (IpProtocol::Icmp, 64));
+        assert_eq!(v.payload(), &echo[..], "a frame's padding is not the payload");
+        for n in 0..icmp_field::DATA {
+            assert!(IcmpPacket::new_checked(&echo[..n]).is_none(), "{n} bytes");
+        }
+        let v = IcmpPacket::new_checked(&echo[..]).unwrap();
+        assert_eq!(
+            (v.kind(), v.id(), v.seq(), v.data()),
+            (EchoKind::Reply, 1, 2, &[7u8; 3][..])
+        );
+        let mut unreachable = echo.clone();
+        unreachable[icmp_field::TYPE] = 3;
+        assert!(IcmpPacket::new_checked(&unreachable[..]).is_none(), "not an echo");
+    }
+
+    #[test]
+    fn typed_fields_keep_every_value() {
+        for v in 0..=u8::MAX {
+            assert_eq!(u8::from(IpProtocol::from(v)), v);
+            assert_eq!(u16::from(ArpOp::from(u16::from(v))), u16::from(v));
+        }
+        assert_eq!(ArpOp::from(1), ArpOp::Request);
+        assert_eq!(ArpOp::from(2), ArpOp::Reply);
+        assert_eq!(IpProtocol::from(1), IpProtocol::Icmp);
+    }
+
+    #[test]
+    fn views_agree_with_etherparse() {
+        let f = Arp {
+            op: ArpOp::Reply,
+            sha: A,
+            spa: Ipv4Addr::new(10, 0, 0, 1),
+            tha: B,
+            tpa: Ipv4Addr::new(10, 0, 0, 2),
+        }
+        .frame(B, A);
+        let v = ArpPacket::new_checked(&f[ETH_HLEN..]).unwrap();
+        match etherparse::SlicedPacket::from_ethernet(&f).unwrap().net {
+            Some(etherparse::NetSlice::Arp(arp)) => {
+                assert_eq!(arp.operation().0, u16::from(v.op()));
+                assert_eq!(arp.sender_hw_addr(), &v.sha().0);
+                assert_eq!(arp.target_hw_addr(), &v.tha().0);
+            }
+            other => panic!("not ARP: {other:?}"),
+        }
+        let echo = Echo {
+            kind: EchoKind::Request,
+            id: 0x1234,
+            seq: 0x5678,
+            data: vec![1; 8],
+        };
+        let ip = ipv4_packet(
+            Ipv4Addr::new(10, 0, 0, 1),
+            Ipv4Addr::new(10, 0, 0, 2),
+            IpProtocol::Icmp,
+            3,
+            &echo.bytes(),
+        );
+        let f = ip_frame(B, A, &ip);
+        let v = Ipv4Packet::new_checked(&f[ETH_HLEN..]).unwrap();
+        let icmp = IcmpPacket::new_checked(v.payload()).unwrap();
+        let sliced = etherparse::SlicedPacket::from_ethernet(&f).unwrap();
+        match &sliced.net {
+            Some(etherparse::NetSlice::Ipv4(v4)) => {
+                assert_eq!(v4.header().protocol().0, u8::from(v.protocol()));
+                assert_eq!(v4.header().ttl(), v.ttl());
+                assert_eq!(v4.header().source(), v.src().octets());
+            }
+            other => panic!("not IPv4: {other:?}"),
+        }
+        match sliced.transport {
+            Some(etherparse::TransportSlice::Icmpv4(i)) => match i.icmp_type() {
+                etherparse::Icmpv4Type::EchoRequest(h) => assert_eq!((h.id, h.seq), (icmp.id(), icmp.seq())),
+                t => panic!("not an echo request: {t:?}"),
+            },
+            other => panic!("not ICMP: {other:?}"),
+        }
+    }
+
+    #[test]
     fn malformed_packets_are_refused() {
         assert!(Arp::parse(&[0; 27]).is_none());
         assert!(Ipv4::parse(&[0x45; 19]).is_none());
-        let mut ip = ipv4_packet(Ipv4Addr::LOCALHOST, Ipv4Addr::LOCALHOST, 1, 1, &[]);
+        let mut ip = ipv4_packet(Ipv4Addr::LOCALHOST, Ipv4Addr::LOCALHOST, IpProtocol::Icmp, 1, &[]);
         ip[10] ^= 1;
         assert!(Ipv4::parse(&ip).is_none(), "bad checksum");
         assert!(Echo::parse(&[8, 0, 0, 0]).is_none());
