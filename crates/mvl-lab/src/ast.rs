@@ -1,7 +1,6 @@
 //! A parsed lab: typed commands, each with its line and expectation.
 
-use mvl_sim::cmd::{AddrShow, Cidr, LinkAdd, LinkSet, LinkShow, NeighSet, Ping};
-use mvl_sim::packet::Filter;
+pub use mvl_iproute2::Command;
 
 use crate::lex::Grep;
 
@@ -25,101 +24,6 @@ impl Res {
             Res::Fail => "fail",
             Res::Error => "error",
         }
-    }
-}
-
-/// One command of the lab language.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Command {
-    /// `ip netns add NAME`.
-    NetnsAdd(String),
-    /// `ip netns del NAME`.
-    NetnsDel(String),
-    /// `ip netns list`.
-    NetnsList,
-    /// `ip link add ...`.
-    LinkAdd(LinkAdd),
-    /// `ip link set ...`.
-    LinkSet(LinkSet),
-    /// `ip link del DEV`.
-    LinkDel(String),
-    /// `ip link show ...`.
-    LinkShow(LinkShow),
-    /// `ip addr add CIDR dev DEV`.
-    AddrAdd(Cidr, String),
-    /// `ip addr del CIDR dev DEV`.
-    AddrDel(Cidr, String),
-    /// `ip [-4] addr show [dev DEV] [up]`.
-    AddrShow(AddrShow),
-    /// `ip neigh flush all|dev DEV`.
-    NeighFlush(Option<String>),
-    /// `ip neigh show`.
-    NeighShow,
-    /// `ip neigh add|change|replace ADDR lladdr MAC dev DEV [nud STATE]`.
-    NeighSet(NeighSet),
-    /// `ip neigh del ADDR dev DEV`.
-    NeighDel {
-        /// The neighbour's address.
-        addr: std::net::Ipv4Addr,
-        /// The device.
-        dev: String,
-    },
-    /// `bridge link set dev DEV hairpin on|off`.
-    BridgeHairpin {
-        /// The port.
-        dev: String,
-        /// On or off.
-        on: bool,
-    },
-    /// `bridge link show`.
-    BridgeLinkShow,
-    /// `bridge fdb show`.
-    BridgeFdbShow,
-    /// `ping ...`.
-    Ping {
-        /// The request.
-        ping: Ping,
-        /// `-q`.
-        quiet: bool,
-    },
-    /// `tcpdump -i DEV ... &`.
-    Tcpdump {
-        /// The device.
-        dev: String,
-        /// `icmp`, `arp` or everything.
-        filter: Filter,
-        /// `-c N`.
-        count: Option<u32>,
-        /// `-w FILE`.
-        write: Option<String>,
-        /// `-e`.
-        link: bool,
-    },
-    /// `sleep N`.
-    Sleep(f64),
-    /// A command its own tool refuses before doing anything (`ip link add
-    /// ... mode nosuchmode`): the line runs and fails with the tool's message,
-    /// as the real command does, and the lab goes on.
-    Refused(String),
-}
-
-impl Command {
-    /// Whether this is a ping (its result is ok/fail rather than ok/error).
-    pub fn is_ping(&self) -> bool {
-        matches!(self, Command::Ping { .. })
-    }
-
-    /// Whether this command changes nothing (a `show`).
-    pub fn is_show(&self) -> bool {
-        matches!(
-            self,
-            Command::NetnsList
-                | Command::LinkShow(_)
-                | Command::AddrShow(_)
-                | Command::NeighShow
-                | Command::BridgeLinkShow
-                | Command::BridgeFdbShow
-        )
     }
 }
 

@@ -5,10 +5,10 @@
 use std::net::Ipv4Addr;
 
 use mvl_core::{Flags, MacAddr, MacaddrOp, Mode};
-use mvl_sim::cmd::{
+use mvl_iproute2::cmd::{
     AddrShow, Cidr, LinkAdd, LinkSet, LinkShow, MacvlanChange, NeighNud, NeighOp, NeighSet, NewKind, Ping,
 };
-use mvl_sim::packet::Filter;
+use mvl_iproute2::Filter;
 
 use crate::ast::{Command, Lab, Line};
 use crate::error::ParseError;
@@ -255,7 +255,7 @@ impl<'a> Cursor<'a> {
     }
 
     fn ifname(&self, w: &str) -> Result<String, ParseError> {
-        match mvl_sim::invalid_ifname(w) {
+        match mvl_iproute2::invalid_ifname(w) {
             Some(why) => Err(self.err(Some(w), format!("not a valid device name: {why}"))),
             None => Ok(w.to_string()),
         }

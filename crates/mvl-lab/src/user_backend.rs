@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use mvl_datapath::{AddRequest, DevSpec, Engine, Options, SetRequest};
-use mvl_sim::cmd::{LinkAdd, LinkSet, LinkShow, NewKind};
+use mvl_iproute2::cmd::{LinkAdd, LinkSet, LinkShow, NewKind};
 
 use crate::ast::{Command, Line};
 use crate::error::LabError;

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use crate::device::DevId;
-use crate::packet::{summary, Filter};
+use mvl_iproute2::Filter;
+
+use crate::packet::{passes, summary};
 use crate::time::Instant;
 
 /// Names a running capture.
@@ -35,7 +37,7 @@ impl Captures {
     /// Offers a frame seen on `dev` (either direction) to the captures.
     pub(crate) fn see(&mut self, dev: DevId, at: Instant, frame: &[u8]) {
         for c in &mut self.list {
-            if c.dev == dev && c.limit.is_none_or(|l| (c.frames.len() as u32) < l) && c.filter.matches(frame)
+            if c.dev == dev && c.limit.is_none_or(|l| (c.frames.len() as u32) < l) && passes(c.filter, frame)
             {
                 c.frames.push((at, frame.to_vec()));
             }

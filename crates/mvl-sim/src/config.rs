@@ -7,26 +7,11 @@ use std::net::Ipv4Addr;
 use mvl_core::{Errno, MacChange, MacvlanRef, NewMacvlan, Parent, Ports};
 
 use crate::capture::{Capture, CaptureId, Captured};
-use crate::cmd::{Cidr, LinkAdd, LinkSet, MacvlanChange, NeighSet, NewKind};
 use crate::device::{Bridge, DevId, Device, Kind, NsId, Stats};
 use crate::error::SimError;
-use crate::packet::Filter;
 use crate::sim::Sim;
-
-/// Why `name` cannot name a device (`dev_valid_name`), if it cannot.
-pub fn invalid_ifname(name: &str) -> Option<&'static str> {
-    if name.is_empty() {
-        Some("a device name cannot be empty")
-    } else if name.len() > 15 {
-        Some("a device name has at most 15 bytes")
-    } else if name == "." || name == ".." {
-        Some("\".\" and \"..\" cannot name a device")
-    } else if name.chars().any(|c| c == '/' || c == ':' || c.is_whitespace()) {
-        Some("a device name cannot contain '/', ':' or white space")
-    } else {
-        None
-    }
-}
+use mvl_iproute2::cmd::{Cidr, Filter, LinkAdd, LinkSet, MacvlanChange, NeighSet, NewKind};
+use mvl_iproute2::invalid_ifname;
 
 fn einval(detail: impl Into<String>) -> SimError {
     SimError::kernel(Errno::EINVAL, detail)

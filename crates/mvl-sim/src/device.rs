@@ -5,8 +5,8 @@ use std::net::Ipv4Addr;
 
 use mvl_core::{ChildId, MacAddr};
 
-use crate::cmd::Cidr;
 use crate::time::Instant;
+use mvl_iproute2::cmd::Cidr;
 
 /// Names a network namespace of the emulation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

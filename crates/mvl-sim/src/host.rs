@@ -8,9 +8,9 @@ use std::net::Ipv4Addr;
 use mvl_core::wire::{EthFrame, ETH_P_ARP, ETH_P_IP};
 use mvl_core::{MacAddr, PktType};
 
-use crate::cmd::{NeighNud, NeighOp, NeighSet, Ping};
 use crate::error::SimError;
 use mvl_core::Errno;
+use mvl_iproute2::cmd::{NeighNud, NeighOp, NeighSet, Ping};
 use std::collections::btree_map::Entry;
 
 use crate::device::{DevId, Neigh, NsId, Nud, Queued};

@@ -19,7 +19,7 @@
 //! so a lab gives the same result, the same output and the same captures
 //! every time.
 //!
-//! Configuration goes through typed requests ([`cmd`]) with the kernel's
+//! Configuration goes through typed requests ([`mvl_iproute2::cmd`]) with the kernel's
 //! checks, errnos and side effects: moving a device to another namespace
 //! takes it down and drops its addresses; deleting a lower deletes its
 //! macvlans; deleting a namespace deletes its devices and their veth peers.
@@ -28,7 +28,6 @@
 #![forbid(unsafe_code)]
 
 pub mod capture;
-pub mod cmd;
 mod config;
 mod device;
 mod engine;
@@ -42,7 +41,6 @@ mod trace;
 mod view;
 
 pub use capture::{tcpdump_lines, write_pcap, CaptureId, Captured};
-pub use config::invalid_ifname;
 pub use device::{DevId, NsId, Stats};
 pub use error::SimError;
 pub use host::PingOutcome;

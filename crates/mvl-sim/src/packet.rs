@@ -10,6 +10,7 @@ use std::ops::Range;
 
 use mvl_core::wire::{self, EthFrame, ETH_HLEN, ETH_P_ARP, ETH_P_IP};
 use mvl_core::MacAddr;
+use mvl_iproute2::Filter;
 
 /// Bytes of data in a default ping (56, so 64 bytes of ICMP, 84 of IP).
 pub const PING_DATA: usize = 56;
@@ -521,32 +522,17 @@ pub fn summary(frame: &[u8], link: bool) -> String {
     }
 }
 
-/// What a tcpdump filter expression of the lab language selects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Filter {
-    /// Every frame.
-    #[default]
-    All,
-    /// ICMP only.
-    Icmp,
-    /// ARP only.
-    Arp,
-}
-
-impl Filter {
-    /// Whether `frame` passes.
-    pub fn matches(self, frame: &[u8]) -> bool {
-        let Ok(eth) = EthFrame::new_checked(frame) else {
-            return matches!(self, Filter::All);
-        };
-        match self {
-            Filter::All => true,
-            Filter::Arp => eth.ethertype() == ETH_P_ARP,
-            Filter::Icmp => {
-                eth.ethertype() == ETH_P_IP
-                    && Ipv4Packet::new_checked(eth.payload())
-                        .is_some_and(|ip| ip.protocol() == IpProtocol::Icmp)
-            }
+/// Whether `frame` passes tcpdump's `filter`.
+pub fn passes(filter: Filter, frame: &[u8]) -> bool {
+    let Ok(eth) = EthFrame::new_checked(frame) else {
+        return matches!(filter, Filter::All);
+    };
+    match filter {
+        Filter::All => true,
+        Filter::Arp => eth.ethertype() == ETH_P_ARP,
+        Filter::Icmp => {
+            eth.ethertype() == ETH_P_IP
+                && Ipv4Packet::new_checked(eth.payload()).is_some_and(|ip| ip.protocol() == IpProtocol::Icmp)
         }
     }
 }
@@ -618,7 +604,7 @@ mod tests {
             summary(&f, false),
             "IP 10.0.0.1 > 10.0.0.2: ICMP echo request, id 7, seq 1, length 64"
         );
-        assert!(Filter::Icmp.matches(&f) && !Filter::Arp.matches(&f));
+        assert!(passes(Filter::Icmp, &f) && !passes(Filter::Arp, &f));
     }
 
     #[test]

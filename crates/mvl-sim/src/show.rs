@@ -3,11 +3,11 @@
 
 use std::fmt::Write;
 
-use crate::cmd::{AddrShow, LinkShow};
 use crate::device::{DevId, Kind, NsId, Nud};
 use crate::engine::FDB_AGEING;
 use crate::error::SimError;
 use crate::sim::Sim;
+use mvl_iproute2::cmd::{AddrShow, LinkShow};
 
 /// The kernel's operational state, as `ip link` prints it.
 pub(crate) fn operstate(sim: &Sim, id: DevId) -> &'static str {

@@ -3,10 +3,10 @@
 
 use mvl_core::{Flags, MacAddr, Mode};
 
-use crate::cmd::Cidr;
 use crate::device::{DevId, Kind};
 use crate::show::operstate;
 use crate::sim::Sim;
+use mvl_iproute2::cmd::Cidr;
 
 /// What a device is, with the links that make it so.
 #[derive(Debug, Clone, PartialEq, Eq)]

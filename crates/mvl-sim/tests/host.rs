@@ -1,7 +1,7 @@
 //! The emulated host's Linux behaviour, one test per behaviour.
 
 use mvl_core::{Errno, MacAddr, Mode};
-use mvl_sim::cmd::{
+use mvl_iproute2::cmd::{
     Cidr, LinkAdd, LinkSet, LinkShow, MacvlanChange, NeighNud, NeighOp, NeighSet, NewKind, Ping,
 };
 use mvl_sim::time::Duration;
@@ -480,7 +480,7 @@ fn refusals_change_nothing_and_name_the_rule() {
 fn tcpdump_and_pcap() {
     let (mut sim, a, _) = pair();
     let cap = sim
-        .tcpdump_start(a, "va", mvl_sim::packet::Filter::Icmp, Some(1))
+        .tcpdump_start(a, "va", mvl_iproute2::Filter::Icmp, Some(1))
         .unwrap();
     assert_eq!(ping(&mut sim, a, "10.0.0.2", 1.0).exit_code, 0);
     let frames = sim.captured(cap);

@@ -15,9 +15,9 @@ mod user;
 
 use anyhow::{anyhow, bail, Context, Result};
 use mvl_core::{BadMac, MacAddr, MacaddrOp, Mode};
+use mvl_iproute2::cmd::{LinkAdd, LinkSet, LinkShow, NewKind};
 use mvl_lab::Command;
 use mvl_netlink::{Link, LinkChange, LinkRef, NetNs, Netlink, NewMacvlan};
-use mvl_sim::cmd::{LinkAdd, LinkSet, LinkShow, NewKind};
 
 /// The global options `mvl` takes before `link`.
 #[derive(Debug, Clone, Default)]

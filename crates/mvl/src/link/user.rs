@@ -5,8 +5,8 @@ use std::path::Path;
 use anyhow::{anyhow, bail, Result};
 use mvl_datapath::control::{Client, Request};
 use mvl_datapath::{AddRequest, ChildStatus, DevSpec, SetRequest};
+use mvl_iproute2::cmd::NewKind;
 use mvl_lab::Command;
-use mvl_sim::cmd::NewKind;
 
 use super::Options;
 
