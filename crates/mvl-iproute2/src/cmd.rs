@@ -170,7 +170,7 @@ pub enum NeighOp {
     Change,
 }
 
-/// The states `ip neigh ... nud STATE` can set in the lab language.
+/// The states `ip neigh ... nud STATE` sets that this grammar reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NeighNud {
     /// Never resolved again, never replaced by ARP (iproute2's default).
@@ -202,9 +202,8 @@ pub struct NeighSet {
 pub struct Ping {
     /// The destination.
     pub addr: Ipv4Addr,
-    /// `-c`: how many echo requests (default 1 in labs? no: ping's default is
-    /// endless; the lab language requires `-c` or applies 1, see mvl-lab).
-    pub count: u32,
+    /// `-c`: how many echo requests (`None`: until interrupted, ping's default).
+    pub count: Option<u32>,
     /// `-W`: seconds to wait for a reply when none came.
     pub wait: Option<f64>,
     /// `-i`: seconds between requests (default 1).
@@ -288,8 +287,8 @@ pub enum Command {
     /// `sleep N`.
     Sleep(f64),
     /// A command its own tool refuses before doing anything (`ip link add
-    /// ... mode nosuchmode`): the line runs and fails with the tool's message,
-    /// as the real command does, and the lab goes on.
+    /// ... mode nosuchmode`): carried out, it fails with the tool's message,
+    /// as the real command does.
     Refused(String),
 }
 

@@ -10,10 +10,6 @@ pub struct ParseError {
     pub word: Option<String>,
     /// What is wrong.
     pub message: String,
-    /// The tool itself refuses these words (a bad value, a missing
-    /// argument) with `message`: in a lab that is a line that fails, not a
-    /// lab that cannot be read.
-    pub refused: bool,
 }
 
 fn word_text(w: &Option<String>) -> String {
@@ -30,14 +26,16 @@ impl ParseError {
             line,
             word,
             message: message.into(),
-            refused: false,
         }
     }
 
-    /// The same error, as the tool's own refusal (see [`ParseError::refused`]).
-    pub fn by_the_tool(mut self) -> ParseError {
-        self.refused = true;
-        self
+    /// The grammar's error `e`, at `line`.
+    pub fn at(line: usize, e: mvl_iproute2::Error) -> ParseError {
+        ParseError {
+            line,
+            word: e.word,
+            message: e.message,
+        }
     }
 }
 

@@ -6,9 +6,10 @@
 //! `ping`, `tcpdump ... &`, `sleep` — one per line, `#` comments, and an
 //! optional trailing `# expect: ok|fail|error`.
 //!
-//! [`parse`] turns the text into typed [`Line`]s with iproute2's grammar
-//! (free word order, iproute2's abbreviations, a bare word as the device)
-//! or a [`ParseError`] naming the line and the word. [`run()`] executes the
+//! [`parse`] turns the text into typed [`Line`]s — each line's words read
+//! with iproute2's grammar by `mvl-iproute2`, then held to what a lab
+//! allows (it never leaves its sandbox; nothing in it runs forever) — or a
+//! [`ParseError`] naming the line and the word. [`run()`] executes the
 //! lines in order on a [`Backend`] — [`SimBackend`] (the emulator, the
 //! default) or a real-kernel backend — and judges every line: a ping is ok
 //! or fail, any other command ok or error; a line without expectation
@@ -29,7 +30,7 @@ mod user_backend;
 
 pub use ast::{Command, Lab, Line};
 pub use error::{LabError, ParseError};
-pub use parse::{matches, parse, parse_command, parse_line};
+pub use parse::{parse, parse_line};
 pub use real::KernelBackend;
 pub use run::{run, Backend, LineReport, Outcome, Report, Res, RunOptions};
 pub use sim_backend::SimBackend;

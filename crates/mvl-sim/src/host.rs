@@ -731,8 +731,12 @@ impl Sim {
         }
     }
 
-    /// Runs `ping` in `ns` to completion (in virtual time).
+    /// Runs `ping` in `ns` to completion (in virtual time). A ping without
+    /// a count would never complete: it is refused.
     pub fn ping(&mut self, ns: NsId, req: &Ping, explain: bool) -> PingOutcome {
+        let Some(count) = req.count else {
+            return PingOutcome::error("ping without -c N never ends: the emulator needs a count".into());
+        };
         let oif = match &req.iface {
             Some(name) => match self.find(ns, name) {
                 Ok(d) => Some(d),
@@ -768,7 +772,7 @@ impl Sim {
             dst: req.addr,
             src,
             oif,
-            count: req.count.max(1),
+            count: count.max(1),
             interval: Duration::from_secs_f64(req.interval),
             wait: req.wait.map(Duration::from_secs_f64),
             sent: 0,

@@ -61,7 +61,7 @@ fn addr(sim: &mut Sim, ns: NsId, cidr: &str, dev: &str) {
 fn ping(sim: &mut Sim, ns: NsId, to: &str, wait: f64) -> mvl_sim::PingOutcome {
     let p = Ping {
         addr: to.parse().unwrap(),
-        count: 1,
+        count: Some(1),
         wait: Some(wait),
         interval: 1.0,
         iface: None,
@@ -373,7 +373,7 @@ fn bridge_learning_hairpin_and_ageing() {
     let p = |sim: &mut Sim| {
         let req = Ping {
             addr: "10.1.0.2".parse().unwrap(),
-            count: 1,
+            count: Some(1),
             wait: Some(1.0),
             interval: 1.0,
             iface: Some("m1".into()),

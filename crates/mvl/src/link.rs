@@ -1,7 +1,7 @@
 //! `mvl link`: kernel macvlans with iproute2's words.
 //!
 //! `mvl [-n NS] [-j] [-d] link add|set|del|show ...` takes the words of
-//! `ip link` (parsed by `mvl_lab::parse_command`, so the grammar and the
+//! `ip link` (parsed by `mvl_iproute2::parse_command`, so the grammar and the
 //! abbreviations are iproute2's), checks what it can before the kernel —
 //! MACs, the source-list mode, MTUs against the lower, passthru changes — and
 //! runs the request with `mvl-netlink`. A refusal prints `mvl: ...` naming
@@ -16,7 +16,7 @@ mod user;
 use anyhow::{anyhow, bail, Context, Result};
 use mvl_core::{BadMac, MacAddr, MacaddrOp, Mode};
 use mvl_iproute2::cmd::{LinkAdd, LinkSet, LinkShow, NewKind};
-use mvl_lab::Command;
+use mvl_iproute2::Command;
 use mvl_netlink::{Link, LinkChange, LinkRef, NetNs, Netlink, NewMacvlan};
 
 /// The global options `mvl` takes before `link`.
@@ -96,7 +96,7 @@ fn parse(words: &[String]) -> Result<Command> {
     }
     let mut w = vec!["ip".to_string(), "link".to_string()];
     w.extend(words.iter().cloned());
-    match mvl_lab::parse_command(&w, 1) {
+    match mvl_iproute2::parse_command(&w) {
         Ok((_, cmd)) => Ok(cmd),
         Err(e) => {
             let what = match e.word {

@@ -6,7 +6,7 @@ use anyhow::{anyhow, bail, Result};
 use mvl_datapath::control::{Client, Request};
 use mvl_datapath::{AddRequest, ChildStatus, DevSpec, SetRequest};
 use mvl_iproute2::cmd::NewKind;
-use mvl_lab::Command;
+use mvl_iproute2::Command;
 
 use super::Options;
 

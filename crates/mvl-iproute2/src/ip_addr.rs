@@ -1,0 +1,86 @@
+//! `ip addr` (`ipaddress.c`): add, del, show.
+
+use crate::cmd::{AddrShow, Cidr, Command};
+use crate::cursor::Cursor;
+use crate::error::Error;
+use crate::matches;
+
+impl<'a> Cursor<'a> {
+    pub(crate) fn ip_addr(&mut self, ipv4: bool) -> Result<Command, Error> {
+        let Some(sub) = self.next() else {
+            return Ok(Command::AddrShow(AddrShow {
+                ipv4,
+                ..Default::default()
+            }));
+        };
+        let add = matches(sub, "add");
+        let del = !add && matches(sub, "delete");
+        if add || del {
+            let mut cidr = None;
+            let mut dev = None;
+            while let Some(w) = self.next() {
+                if w == "dev" {
+                    dev = Some(self.ifname_value(w)?);
+                } else if [
+                    "peer",
+                    "broadcast",
+                    "brd",
+                    "anycast",
+                    "scope",
+                    "label",
+                    "valid_lft",
+                    "preferred_lft",
+                ]
+                .iter()
+                .any(|k| w == *k || (k.len() > 3 && matches(w, k)))
+                {
+                    return Err(self.err(Some(w), "not supported"));
+                } else if cidr.is_none() {
+                    if w.contains(':') {
+                        return Err(self.err(Some(w), "IPv6 addresses are not supported"));
+                    }
+                    cidr = Some(w.parse::<Cidr>().map_err(|_| {
+                        self.refusal(
+                            Some(w),
+                            format!("Error: any valid prefix is expected rather than \"{w}\"."),
+                        )
+                    })?);
+                } else {
+                    return Err(self.refusal(
+                        Some(w),
+                        format!("Error: either \"local\" is duplicate, or \"{w}\" is a garbage."),
+                    ));
+                }
+            }
+            let cidr = cidr.ok_or_else(|| self.err(Some(sub), "an address is required"))?;
+            let dev = dev.ok_or_else(|| self.err(Some(sub), "\"dev\" argument is required"))?;
+            return Ok(if add {
+                Command::AddrAdd(cidr, dev)
+            } else {
+                Command::AddrDel(cidr, dev)
+            });
+        }
+        if ["list", "show", "lst"].iter().any(|k| matches(sub, k)) {
+            let mut a = AddrShow {
+                ipv4,
+                ..Default::default()
+            };
+            while let Some(w) = self.next() {
+                if w == "up" {
+                    a.up = true;
+                    continue;
+                }
+                let d = if w == "dev" { self.value(w)? } else { w };
+                if a.dev.is_some() {
+                    return Err(self.refusal(
+                        Some(d),
+                        format!("Error: either \"dev\" is duplicate, or \"{d}\" is a garbage."),
+                    ));
+                }
+                a.dev = Some(self.ifname(d)?);
+            }
+            return Ok(Command::AddrShow(a));
+        }
+        Err(self.err(Some(sub), "unsupported ip addr command (add, del, show)"))
+    }
+}
