@@ -1,10 +1,10 @@
 //! Devices and namespaces: the objects a lab creates.
 
 use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
 
 use mvl_core::{ChildId, MacAddr};
 
+use crate::neigh::NeighTable;
 use crate::time::Instant;
 use mvl_iproute2::cmd::Cidr;
 
@@ -102,56 +102,6 @@ pub(crate) struct Device {
     pub stats: Stats,
 }
 
-/// State of a neighbour entry (`NUD_*`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Nud {
-    Incomplete,
-    Reachable,
-    Stale,
-    Delay,
-    Probe,
-    Failed,
-    /// Set by an administrator: neither ARP nor timers change it.
-    Permanent,
-}
-
-impl Nud {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Nud::Incomplete => "INCOMPLETE",
-            Nud::Reachable => "REACHABLE",
-            Nud::Stale => "STALE",
-            Nud::Delay => "DELAY",
-            Nud::Probe => "PROBE",
-            Nud::Failed => "FAILED",
-            Nud::Permanent => "PERMANENT",
-        }
-    }
-}
-
-/// An IPv4 packet waiting for its next hop's address, with the local ping
-/// (index, sequence) it belongs to.
-pub(crate) type Queued = (Vec<u8>, Option<(usize, u16)>);
-
-/// An ARP cache entry.
-#[derive(Debug, Clone)]
-pub(crate) struct Neigh {
-    pub state: Nud,
-    pub lladdr: Option<MacAddr>,
-    /// Last change of address or state (for the ARP lock time).
-    pub updated: Instant,
-    /// Last confirmation of reachability.
-    pub confirmed: Instant,
-    /// How long a confirmation lasts (random in [15 s, 45 s), as Linux).
-    pub reachable_for: crate::time::Duration,
-    pub probes: u32,
-    /// IPv4 packets waiting for the address, with the local ping they
-    /// belong to (to report "Destination Host Unreachable").
-    pub queue: Vec<Queued>,
-    /// Bumped at every state change: stale timers are ignored.
-    pub generation: u64,
-}
-
 #[derive(Debug, Clone)]
 pub(crate) struct Netns {
     /// `None` for the lab's root namespace.
@@ -162,7 +112,7 @@ pub(crate) struct Netns {
     /// whole emulation's.
     pub devs: Vec<DevId>,
     pub next_ifindex: u32,
-    pub neigh: BTreeMap<(DevId, Ipv4Addr), Neigh>,
+    pub neigh: NeighTable,
     /// Peer namespaces in the order this one gave them a netnsid.
     pub peer_ids: Vec<NsId>,
     pub ip_id: u16,

@@ -1,6 +1,6 @@
 //! The IPv4 host of each namespace, with the Linux behaviour labs can see:
-//! connected and local routes, ARP with its neighbour states (INCOMPLETE,
-//! REACHABLE, STALE, DELAY, PROBE, FAILED), weak-host ARP replies, ICMP echo
+//! connected and local routes, ARP (the frames; the neighbour states and
+//! timers are the table's, in `neigh`), weak-host ARP replies, ICMP echo
 //! (no reply to broadcast pings), and `ping`.
 
 use std::net::Ipv4Addr;
@@ -8,29 +8,17 @@ use std::net::Ipv4Addr;
 use mvl_core::wire::{EthFrame, ETH_P_ARP, ETH_P_IP};
 use mvl_core::{MacAddr, PktType};
 
-use crate::error::SimError;
 use mvl_core::Errno;
 use mvl_iproute2::cmd::{NeighNud, NeighOp, NeighSet, Ping};
-use std::collections::btree_map::Entry;
 
-use crate::device::{DevId, Neigh, NsId, Nud, Queued};
+use crate::device::{DevId, NsId};
+use crate::error::SimError;
+use crate::neigh::{Action, Nud, Queued, Writer};
 use crate::packet::{ip_frame, ipv4_packet, Arp, ArpOp, Echo, EchoKind, IpProtocol, Ipv4, PING_DATA};
 use crate::sim::{Sim, Work};
 use crate::time::{Duration, Instant};
 use crate::trace::{Tag, Trace};
 
-/// ARP retransmission interval (`retrans_time`).
-const RETRANS: Duration = Duration::secs(1);
-/// Broadcast probes before an unresolved entry fails (`mcast_solicit`).
-const MCAST_SOLICIT: u32 = 3;
-/// Unicast probes of a stale entry (`ucast_solicit`).
-const UCAST_SOLICIT: u32 = 3;
-/// Grace before probing a used stale entry (`delay_first_probe_time`).
-const DELAY_FIRST_PROBE: Duration = Duration::secs(5);
-/// ARP replies within this time of the last update do not override it (`locktime`).
-const LOCKTIME: Duration = Duration::secs(1);
-/// Packets queued per unresolved neighbour.
-const UNRES_QLEN: usize = 101;
 /// How long ping waits for a reply when none came and `-W` was not given.
 const PING_DEFAULT_WAIT: Duration = Duration::secs(10);
 
@@ -97,18 +85,6 @@ impl PingOutcome {
             trace: None,
         }
     }
-}
-
-/// Who writes a neighbour entry, which decides what it may change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Writer {
-    /// An ARP request for one of our addresses: creates the entry.
-    ArpRequest,
-    /// Other ARP: updates an existing entry; a different address only
-    /// `overrides` after the lock time.
-    Arp { overrides: bool },
-    /// `ip neigh add|replace|change`: anything, permanent entries included.
-    Admin,
 }
 
 impl Sim {
@@ -217,21 +193,19 @@ impl Sim {
             self.xmit(dev, reply, t);
             return;
         }
-        if self.nss[ns.0 as usize].neigh.contains_key(&(dev, a.spa)) {
+        if let Some(entry) = self.nss[ns.0 as usize].neigh.get(&(dev, a.spa)) {
             let state = if a.op == ArpOp::Reply && pkt == PktType::Host {
                 Nud::Reachable
             } else {
                 Nud::Stale
             };
-            let entry = &self.nss[ns.0 as usize].neigh[&(dev, a.spa)];
             if entry.state == Nud::Permanent {
                 self.hop(tag, |s| {
                     format!("{}: ARP entry for {} is permanent: kept", s.label(dev), a.spa)
                 });
                 return;
             }
-            let overrides = entry.updated + LOCKTIME <= self.now;
-            self.neigh_update(ns, dev, a.spa, a.sha, state, Writer::Arp { overrides });
+            self.neigh_update(ns, dev, a.spa, a.sha, state, Writer::Arp);
             self.hop(tag, |s| {
                 format!("{}: ARP entry for {} updated ({})", s.label(dev), a.spa, a.sha)
             });
@@ -363,83 +337,29 @@ impl Sim {
         ping: Option<(usize, u16)>,
     ) {
         let now = self.now;
-        let key = (dev, ip);
-        let entry = self.nss[ns.0 as usize].neigh.get_mut(&key);
-        let state = match entry {
-            Some(e) => {
-                if e.state == Nud::Reachable && e.confirmed + e.reachable_for <= now {
-                    e.state = Nud::Stale;
-                }
-                Some(e.state)
-            }
-            None => None,
-        };
-        match state {
-            Some(Nud::Reachable | Nud::Delay | Nud::Probe | Nud::Permanent) => {
-                let ll = self.nss[ns.0 as usize].neigh[&key]
-                    .lladdr
-                    .expect("valid entries have an address");
-                self.send_to(dev, ll, &packet);
-            }
-            Some(Nud::Stale) => {
-                let e = self.nss[ns.0 as usize].neigh.get_mut(&key).expect("present");
-                let ll = e.lladdr.expect("valid entries have an address");
-                e.state = Nud::Delay;
-                e.generation += 1;
-                let generation = e.generation;
-                self.send_to(dev, ll, &packet);
-                self.schedule(
-                    DELAY_FIRST_PROBE,
-                    Work::Neigh {
-                        ns,
-                        dev,
-                        ip,
-                        generation,
-                    },
-                );
-            }
-            Some(Nud::Incomplete) => {
-                let e = self.nss[ns.0 as usize].neigh.get_mut(&key).expect("present");
-                if e.queue.len() >= UNRES_QLEN {
-                    e.queue.remove(0);
-                }
-                e.queue.push((packet, ping));
-            }
-            None | Some(Nud::Failed) => {
-                let reachable_for = self.reachable_time();
-                let e = self.nss[ns.0 as usize].neigh.entry(key).or_insert_with(|| Neigh {
-                    state: Nud::Incomplete,
-                    lladdr: None,
-                    updated: now,
-                    confirmed: Instant::default(),
-                    reachable_for,
-                    probes: 0,
-                    queue: Vec::new(),
-                    generation: 0,
-                });
-                e.state = Nud::Incomplete;
-                e.probes = 1;
-                e.updated = now;
-                e.generation += 1;
-                e.queue.push((packet, ping));
-                let generation = e.generation;
-                self.arp_solicit(ns, dev, ip, None);
-                self.schedule(
-                    RETRANS,
-                    Work::Neigh {
-                        ns,
-                        dev,
-                        ip,
-                        generation,
-                    },
-                );
-            }
-        }
+        let (table, reachable_for) = self.neigh_and_rng(ns);
+        let actions = table.output((dev, ip), now, packet, ping, reachable_for);
+        self.neigh_run(ns, dev, ip, actions);
     }
 
-    /// A random reachable time in [15 s, 45 s) (base 30 s, as Linux).
-    fn reachable_time(&mut self) -> Duration {
-        Duration::millis(15_000 + self.random() % 30_000)
+    /// Does what the neighbour table of `ns` asked for its entry (dev, ip).
+    fn neigh_run(&mut self, ns: NsId, dev: DevId, ip: Ipv4Addr, actions: Vec<Action>) {
+        for a in actions {
+            match a {
+                Action::Send { lladdr, packet } => self.send_to(dev, lladdr, &packet),
+                Action::Solicit { unicast } => self.arp_solicit(ns, dev, ip, unicast),
+                Action::Arm { after, generation } => self.schedule(
+                    after,
+                    Work::Neigh {
+                        ns,
+                        dev,
+                        ip,
+                        generation,
+                    },
+                ),
+                Action::Fail { queue } => self.neigh_failed(dev, ip, queue),
+            }
+        }
     }
 
     /// Sends an ARP request for `target` (broadcast, or unicast to a known address).
@@ -472,146 +392,28 @@ impl Sim {
     /// the address is known.
     fn neigh_update(&mut self, ns: NsId, dev: DevId, ip: Ipv4Addr, lladdr: MacAddr, state: Nud, by: Writer) {
         let now = self.now;
+        // Drawn for every update, used or not: the emulator's random
+        // numbers stay where they were.
         let reachable_for = self.reachable_time();
-        let e = match self.nss[ns.0 as usize].neigh.entry((dev, ip)) {
-            Entry::Occupied(o) => o.into_mut(),
-            Entry::Vacant(_) if matches!(by, Writer::Arp { .. }) => return,
-            Entry::Vacant(v) => v.insert(Neigh {
-                state: Nud::Failed,
-                lladdr: None,
-                updated: now,
-                confirmed: Instant::default(),
-                reachable_for,
-                probes: 0,
-                queue: Vec::new(),
-                generation: 0,
-            }),
-        };
-        let admin = by == Writer::Admin;
-        if e.state == Nud::Permanent && !admin {
-            // Only an administrator changes a permanent entry.
-            return;
-        }
-        let overrides = match by {
-            Writer::Arp { overrides } => overrides,
-            Writer::ArpRequest | Writer::Admin => true,
-        };
-        let valid = matches!(e.state, Nud::Reachable | Nud::Stale | Nud::Delay | Nud::Probe);
-        if let Some(old) = e.lladdr.filter(|_| valid && !admin) {
-            if old != lladdr && !overrides {
-                if e.state == Nud::Reachable {
-                    e.state = Nud::Stale;
-                }
-                return;
-            }
-            if old == lladdr && state == Nud::Stale {
-                // Same address: a request does not demote a confirmed entry.
-                return;
-            }
-        }
-        e.lladdr = Some(lladdr);
-        e.state = state;
-        e.updated = now;
-        e.generation += 1;
-        if state == Nud::Reachable {
-            e.confirmed = now;
-            e.reachable_for = reachable_for;
-        }
-        let queue = std::mem::take(&mut e.queue);
-        if queue.is_empty() {
-            return;
-        }
-        if state == Nud::Stale {
-            // Sending through a stale entry starts the delay before probing.
-            e.state = Nud::Delay;
-            let generation = e.generation;
-            self.schedule(
-                DELAY_FIRST_PROBE,
-                Work::Neigh {
-                    ns,
-                    dev,
-                    ip,
-                    generation,
-                },
-            );
-        }
-        for (p, _) in queue {
-            self.send_to(dev, lladdr, &p);
-        }
+        let table = &mut self.nss[ns.0 as usize].neigh;
+        let actions = table.update((dev, ip), now, lladdr, state, by, reachable_for);
+        self.neigh_run(ns, dev, ip, actions);
     }
 
     pub(crate) fn neigh_timer(&mut self, ns: NsId, dev: DevId, ip: Ipv4Addr, generation: u64) {
         if !self.exists(dev) {
             return;
         }
-        let Some(e) = self.nss[ns.0 as usize].neigh.get_mut(&(dev, ip)) else {
-            return;
-        };
-        if e.generation != generation {
-            return;
-        }
-        match e.state {
-            Nud::Incomplete if e.probes < MCAST_SOLICIT => {
-                e.probes += 1;
-                self.arp_solicit(ns, dev, ip, None);
-                self.schedule(
-                    RETRANS,
-                    Work::Neigh {
-                        ns,
-                        dev,
-                        ip,
-                        generation,
-                    },
-                );
-            }
-            // A confirmation during the delay would have made the entry
-            // REACHABLE (and bumped the generation): probe.
-            Nud::Delay => {
-                e.state = Nud::Probe;
-                e.probes = 1;
-                let ll = e.lladdr;
-                self.arp_solicit(ns, dev, ip, ll);
-                self.schedule(
-                    RETRANS,
-                    Work::Neigh {
-                        ns,
-                        dev,
-                        ip,
-                        generation,
-                    },
-                );
-            }
-            Nud::Probe if e.probes < UCAST_SOLICIT => {
-                e.probes += 1;
-                let ll = e.lladdr;
-                self.arp_solicit(ns, dev, ip, ll);
-                self.schedule(
-                    RETRANS,
-                    Work::Neigh {
-                        ns,
-                        dev,
-                        ip,
-                        generation,
-                    },
-                );
-            }
-            Nud::Incomplete | Nud::Probe => {
-                e.state = Nud::Failed;
-                e.generation += 1;
-                let queue = std::mem::take(&mut e.queue);
-                self.neigh_failed(ns, dev, ip, queue);
-            }
-            _ => {}
-        }
+        let actions = self.nss[ns.0 as usize].neigh.timer((dev, ip), generation);
+        self.neigh_run(ns, dev, ip, actions);
     }
 
     /// Resolution failed: queued pings learn "Destination Host Unreachable".
-    fn neigh_failed(&mut self, ns: NsId, dev: DevId, ip: Ipv4Addr, queue: Vec<Queued>) {
+    fn neigh_failed(&mut self, dev: DevId, ip: Ipv4Addr, queue: Vec<Queued>) {
         if self.tracing() {
             let text = format!("{}: no ARP reply for {ip}: entry FAILED", self.label(dev));
             self.trace.as_mut().expect("checked").new_frame(text);
         }
-        let _ = ns;
         for (_, ping) in queue {
             let Some((idx, seq)) = ping else { continue };
             let p = &mut self.pings[idx];
@@ -723,8 +525,8 @@ impl Sim {
     /// `ip neigh del ADDR dev DEV`.
     pub(crate) fn neigh_del(&mut self, ns: NsId, dev: DevId, addr: Ipv4Addr) -> Result<(), SimError> {
         match self.nss[ns.0 as usize].neigh.remove(&(dev, addr)) {
-            Some(_) => Ok(()),
-            None => Err(SimError::kernel(
+            true => Ok(()),
+            false => Err(SimError::kernel(
                 Errno::ENOENT,
                 format!("{} has no entry for {addr}", self.dev(dev).name),
             )),

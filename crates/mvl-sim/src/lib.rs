@@ -33,6 +33,7 @@ mod device;
 mod engine;
 mod error;
 mod host;
+mod neigh;
 pub mod packet;
 mod show;
 mod sim;

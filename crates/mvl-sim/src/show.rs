@@ -3,9 +3,10 @@
 
 use std::fmt::Write;
 
-use crate::device::{DevId, Kind, NsId, Nud};
+use crate::device::{DevId, Kind, NsId};
 use crate::engine::FDB_AGEING;
 use crate::error::SimError;
+use crate::neigh::Nud;
 use crate::sim::Sim;
 use mvl_iproute2::cmd::{AddrShow, LinkShow};
 
@@ -238,12 +239,8 @@ impl Sim {
     /// `ip neigh show`.
     pub fn neigh_show(&self, ns: NsId) -> String {
         let mut out = String::new();
-        for (&(dev, ip), e) in &self.nss[ns.0 as usize].neigh {
-            let state = if e.state == Nud::Reachable && e.confirmed + e.reachable_for <= self.now {
-                Nud::Stale
-            } else {
-                e.state
-            };
+        for (&(dev, ip), e) in self.nss[ns.0 as usize].neigh.iter() {
+            let state = e.state_at(self.now);
             let ll = match (state, e.lladdr) {
                 (Nud::Incomplete | Nud::Failed, _) | (_, None) => String::new(),
                 (_, Some(m)) => format!(" lladdr {m}"),

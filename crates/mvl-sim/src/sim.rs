@@ -2,7 +2,7 @@
 //! event queue and virtual clock.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
+use std::collections::{BTreeSet, BinaryHeap, HashMap};
 use std::net::Ipv4Addr;
 
 use mvl_core::{ChildId, LowerInfo, LowerKind, MacAddr, PktType, Ports};
@@ -11,6 +11,7 @@ use crate::capture::Captures;
 use crate::device::{DevId, Device, Kind, Netns, NsId, Stats};
 use crate::error::SimError;
 use crate::host::PingState;
+use crate::neigh::NeighTable;
 use crate::time::{Duration, Instant};
 use crate::trace::{Tag, Trace};
 
@@ -99,6 +100,19 @@ impl Default for Sim {
     }
 }
 
+/// The emulator's random numbers (splitmix64): deterministic from the seed.
+fn next_random(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn reachable_time(rng: &mut u64) -> Duration {
+    Duration::millis(15_000 + next_random(rng) % 30_000)
+}
+
 impl Sim {
     /// A host with only its root namespace (holding a down `lo`). Random
     /// MAC addresses come from `seed`.
@@ -136,11 +150,21 @@ impl Sim {
 
     /// A random number (splitmix64).
     pub(crate) fn random(&mut self) -> u64 {
-        self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.rng;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        next_random(&mut self.rng)
+    }
+
+    /// A neighbour's reachable time, random in [15 s, 45 s) (base 30 s, as
+    /// Linux); with the generator apart from the rest of the emulator, for
+    /// a caller that holds a namespace's neighbour table.
+    pub(crate) fn reachable_time(&mut self) -> Duration {
+        reachable_time(&mut self.rng)
+    }
+
+    /// The neighbour table of `ns` and the reachable-time generator,
+    /// borrowed together.
+    pub(crate) fn neigh_and_rng(&mut self, ns: NsId) -> (&mut NeighTable, impl FnOnce() -> Duration + '_) {
+        let rng = &mut self.rng;
+        (&mut self.nss[ns.0 as usize].neigh, move || reachable_time(rng))
     }
 
     pub(crate) fn random_mac(&mut self) -> MacAddr {
@@ -157,7 +181,7 @@ impl Sim {
             alive: true,
             devs: Vec::new(),
             next_ifindex: 1,
-            neigh: BTreeMap::new(),
+            neigh: NeighTable::default(),
             peer_ids: Vec::new(),
             local_table: false,
             ip_id: 1,
