@@ -10,8 +10,8 @@ use mvl_core::{ChildId, LowerInfo, LowerKind, MacAddr, PktType, Ports};
 use crate::capture::Captures;
 use crate::device::{DevId, Device, Kind, Netns, NsId, Stats};
 use crate::error::SimError;
-use crate::host::PingState;
 use crate::neigh::NeighTable;
+use crate::ping::PingState;
 use crate::time::{Duration, Instant};
 use crate::trace::{Tag, Trace};
 
