@@ -94,7 +94,13 @@ impl Neigh {
     }
 
     /// The state at `now`: a confirmation older than the reachable time
-    /// makes a REACHABLE entry STALE.
+    /// makes a REACHABLE entry STALE. Linux's timer does that at the
+    /// expiry, even for an entry in use: it would choose DELAY only for an
+    /// entry sent through in the last `DELAY_FIRST_PROBE`, and packets of a
+    /// REACHABLE entry (cached header) do not count as such, so with a
+    /// reachable time of at least 15 s it never does
+    /// (`scripts/kernel-neighbour-timers.sh` shows it). Computed when
+    /// looked at, the emulator needs no timer for it.
     pub(crate) fn state_at(&self, now: Instant) -> Nud {
         if self.state == Nud::Reachable && self.confirmed + self.reachable_for <= now {
             Nud::Stale
