@@ -20,6 +20,7 @@ use crate::loopback;
 use crate::packet::PacketSocket;
 use crate::state::{new_id, SavedChild, Store};
 use crate::tap::{Tap, TapFlags};
+use crate::tc;
 use crate::worker::{Ctl, PortShared, Worker};
 
 const IFF_UP: u32 = 1;
@@ -65,6 +66,9 @@ struct LowerRt {
     isolation: Isolation,
     /// The lower's loopback hook is installed (see `loopback`).
     looped: bool,
+    /// The lower had no `clsact` qdisc before the engine served it: the
+    /// engine made it, and removes it with its filters.
+    clsact_ours: bool,
 }
 
 struct ChildRt {
@@ -251,6 +255,11 @@ fn pending_status(s: &SavedChild) -> ChildStatus {
 /// loopback hook) its loopback sender.
 type LowerSockets = (PacketSocket, Vec<(PacketSocket, Option<PacketSocket>)>);
 
+/// Whether the lower has a `clsact` qdisc now (true when that cannot be read).
+fn has_clsact(ns: &NetNs, ifindex: u32) -> bool {
+    Netlink::open_in(ns).map_or(true, |mut nl| tc::has_clsact(&mut nl, ifindex))
+}
+
 /// Installs the loopback hook on a lower (see `loopback`); false, with a
 /// warning, where it cannot be had.
 fn install_loopback(ns: &NetNs, ifindex: u32, name: &str) -> bool {
@@ -407,6 +416,7 @@ impl Inner {
             follow: self.follow_tx.clone(),
         });
         let (ifindex, vnet) = (link.index, self.opts.vnet_hdr);
+        let clsact_ours = !has_clsact(&ns, ifindex);
         let looped = install_loopback(&ns, ifindex, &link.name);
         let (ctl, socks) = lower_sockets(&ns, ifindex, key, &self.opts, looped)
             .and_then(|r| r.map_err(Error::io(format!("opening AF_PACKET sockets on {}", link.name))))
@@ -431,6 +441,7 @@ impl Inner {
                 promisc: false,
                 isolation: Isolation::default(),
                 looped,
+                clsact_ours,
             },
         );
         Ok(key)
@@ -461,6 +472,9 @@ impl Inner {
                 let _ = l.isolation.apply(&mut nl, l.ifindex, &l.name, Rules::default());
                 if l.looped {
                     loopback::remove(&mut nl, l.ifindex);
+                }
+                if l.clsact_ours {
+                    tc::remove_clsact_if_unused(&mut nl, l.ifindex);
                 }
             }
         }
@@ -1527,6 +1541,7 @@ impl Engine {
     fn rehome_lower(g: &mut Inner, key: u32, ns: NetNs, ifindex: u32) -> Result<()> {
         let name = g.lowers[&key].name.clone();
         // A device's tc hooks do not move with it: install them again there.
+        let clsact_ours = !has_clsact(&ns, ifindex);
         let looped = install_loopback(&ns, ifindex, &name);
         let (ctl, socks) = lower_sockets(&ns, ifindex, key, &g.opts, looped)
             .and_then(|r| r.map_err(Error::io("re-opening the lower's sockets after a move")))
@@ -1540,6 +1555,7 @@ impl Engine {
             l.promisc = false;
             l.isolation = Isolation::default();
             l.looped = looped;
+            l.clsact_ours = clsact_ours;
             for (w, (s, sender)) in l.workers.iter().zip(socks) {
                 w.send(Ctl::Socket(s, sender));
             }

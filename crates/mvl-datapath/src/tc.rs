@@ -159,12 +159,8 @@ fn filter_message(ifindex: u32, hook: Hook) -> TcMessage {
 /// direct-action mode, creating the `clsact` qdisc if the lower has none.
 /// `nl` is a socket in the lower's namespace.
 pub(crate) fn install(nl: &mut Netlink, ifindex: u32, hook: Hook, prog: &OwnedFd, name: &str) -> Result<()> {
-    let mut q = TcMessage::with_index(ifindex as i32);
-    q.header.parent = TcHandle::from(TC_H_CLSACT);
-    q.header.handle = TcHandle::from(CLSACT_HANDLE);
-    q.attributes.push(TcAttribute::Kind("clsact".into()));
     if let Err(e) = nl.request(
-        RouteNetlinkMessage::NewQueueDiscipline(q),
+        RouteNetlinkMessage::NewQueueDiscipline(clsact_message(ifindex)),
         NLM_F_CREATE | NLM_F_EXCL,
     ) {
         // One is there already: ours, or an `ingress` qdisc (which then
@@ -187,6 +183,50 @@ pub(crate) fn install(nl: &mut Netlink, ifindex: u32, hook: Hook, prog: &OwnedFd
         NLM_F_CREATE | NLM_F_REPLACE,
     )?;
     Ok(())
+}
+
+/// The lower's `clsact` qdisc, as a message (to create or delete it).
+fn clsact_message(ifindex: u32) -> TcMessage {
+    let mut q = TcMessage::with_index(ifindex as i32);
+    q.header.parent = TcHandle::from(TC_H_CLSACT);
+    q.header.handle = TcHandle::from(CLSACT_HANDLE);
+    q.attributes.push(TcAttribute::Kind("clsact".into()));
+    q
+}
+
+/// Whether the lower has a `clsact` qdisc now (anyone's); true when that
+/// cannot be read, so that a caller never takes someone else's for its own.
+pub(crate) fn has_clsact(nl: &mut Netlink, ifindex: u32) -> bool {
+    let Ok(all) = nl.dump(RouteNetlinkMessage::GetQueueDiscipline(TcMessage::with_index(
+        ifindex as i32,
+    ))) else {
+        return true;
+    };
+    all.iter().any(|m| {
+        matches!(m, RouteNetlinkMessage::NewQueueDiscipline(q)
+            if q.header.index == ifindex as i32
+                && q.attributes.iter().any(|a| matches!(a, TcAttribute::Kind(k) if k == "clsact")))
+    })
+}
+
+/// Deletes the lower's `clsact` qdisc (one we made) if no filter is left
+/// on either hook: a filter someone else added since keeps it.
+pub(crate) fn remove_clsact_if_unused(nl: &mut Netlink, ifindex: u32) {
+    let unused = [Hook::Ingress, Hook::Egress].into_iter().all(|hook| {
+        let mut m = TcMessage::with_index(ifindex as i32);
+        m.header.parent = TcHandle::from(hook.parent());
+        nl.dump(RouteNetlinkMessage::GetTrafficFilter(m)).is_ok_and(|v| {
+            !v.iter().any(
+                |f| matches!(f, RouteNetlinkMessage::NewTrafficFilter(f) if f.header.index == ifindex as i32),
+            )
+        })
+    });
+    if unused {
+        let _ = nl.request(
+            RouteNetlinkMessage::DelQueueDiscipline(clsact_message(ifindex)),
+            0,
+        );
+    }
 }
 
 /// Removes the lower's filter on `hook`, if there is one.

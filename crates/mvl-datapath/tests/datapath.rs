@@ -618,3 +618,25 @@ fn a_capture_on_the_lower_sees_unicast_between_bridge_siblings() {
     assert_eq!(seen.len(), 2, "{seen:?}");
     engine.shutdown();
 }
+
+#[test]
+#[ignore = "needs root"]
+fn the_clsact_qdisc_the_engine_made_goes_with_the_last_child() {
+    let (host, _sw) = topology();
+    let g = Ns::new();
+    let engine = Engine::new(Options::default()).unwrap();
+    let qdiscs = || host.out("tc qdisc show dev lower");
+    add(&engine, &host, "c1", &g, "bridge", "10.9.0.1");
+    assert!(qdiscs().contains("clsact"), "{}", qdiscs());
+    engine.del(&g.spec("c1")).unwrap();
+    assert!(!qdiscs().contains("clsact"), "{}", qdiscs());
+    // One that was there before stays, without our filters.
+    assert_eq!(host.sh("tc qdisc add dev lower clsact"), 0);
+    add(&engine, &host, "c1", &g, "private", "10.9.0.1");
+    let filters = || host.out("tc filter show dev lower ingress; tc filter show dev lower egress");
+    assert!(filters().contains("mvl_"), "{}", filters());
+    engine.del(&g.spec("c1")).unwrap();
+    assert!(qdiscs().contains("clsact"), "{}", qdiscs());
+    assert!(!filters().contains("mvl_"), "{}", filters());
+    engine.shutdown();
+}
