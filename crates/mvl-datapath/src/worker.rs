@@ -278,6 +278,11 @@ impl Loop {
                 if let Some(r) = self.decision.drop {
                     self.shared.lower.drop(&r);
                 }
+                if self.decision.lower_rx_dropped {
+                    // The kernel counts it on the lower's rx_dropped, which
+                    // a userspace port cannot add to: its own counter does.
+                    self.shared.lower.drop(&Reason::BcQueueZero);
+                }
                 for d in self.decision.deliveries() {
                     if let Some(s) = self.by_child.get(&d.child).and_then(|&i| self.taps[i].as_ref()) {
                         match write_child(s, d.pkt_type, hdr, eth) {

@@ -640,3 +640,45 @@ fn the_clsact_qdisc_the_engine_made_goes_with_the_last_child() {
     assert!(!filters().contains("mvl_"), "{}", filters());
     engine.shutdown();
 }
+
+#[test]
+#[ignore = "needs root"]
+fn a_broadcast_no_queue_takes_is_counted_on_the_port() {
+    let (host, sw) = topology();
+    let g = Ns::new();
+    let engine = Engine::new(Options::default()).unwrap();
+    engine
+        .add(&AddRequest {
+            name: "c1".into(),
+            link: host.spec("lower"),
+            netns: Some(g.path.clone()),
+            macvlan: MacvlanChange {
+                mode: Some(Mode::Bridge),
+                bc_queue_len: Some(0),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .unwrap();
+    engine
+        .set(&SetRequest {
+            dev: g.spec("c1"),
+            up: Some(true),
+            ..Default::default()
+        })
+        .unwrap();
+    let refused = || {
+        engine
+            .lower_stats()
+            .iter()
+            .find(|(name, _)| name == "lower")
+            .and_then(|(_, s)| s.drops.get("bc_queue_zero").copied())
+            .unwrap_or(0)
+    };
+    assert_eq!(refused(), 0);
+    // A broadcast from the wire: every queue is 0 long, so no child gets it
+    // (the kernel counts it on the lower's rx_dropped; the port counts it).
+    sw.sh("ping -b -c 1 -W 1 10.9.0.255 >/dev/null 2>&1");
+    assert!(refused() >= 1, "{:?}", engine.lower_stats());
+    engine.shutdown();
+}

@@ -164,8 +164,11 @@ impl Sim {
             self.macvlan_rx(dev, frame, tag);
             return;
         }
-        let dst = MacAddr([frame[0], frame[1], frame[2], frame[3], frame[4], frame[5]]);
-        let pkt = pkt.unwrap_or_else(|| eth_pkt_type(self.dev(dev).mac, dst));
+        let Ok(eth) = EthFrame::new_checked(&frame[..]) else {
+            self.drop_hop(tag, |s| format!("{}: runt frame", s.label(dev)));
+            return;
+        };
+        let pkt = pkt.unwrap_or_else(|| eth_pkt_type(self.dev(dev).mac, eth.dst()));
         self.stack_rx(dev, frame, pkt, tag);
     }
 
@@ -256,7 +259,8 @@ impl Sim {
         }
         self.deliver_copies(lower, &d, &frame, tag, false);
         if d.to_lower_stack {
-            let dst = MacAddr([frame[0], frame[1], frame[2], frame[3], frame[4], frame[5]]);
+            // The port decided on it, so it holds a whole Ethernet header.
+            let dst = EthFrame::new_checked(&frame[..]).map_or(MacAddr::ZERO, |e| e.dst());
             let pkt = eth_pkt_type(self.dev(lower).mac, dst);
             self.hop(tag, |s| {
                 format!("{}: the lower's own stack gets it ({pkt})", s.label(lower))
@@ -488,7 +492,11 @@ impl Sim {
 
     /// The bridge device's own stack sends (`br_dev_xmit`).
     fn bridge_xmit(&mut self, br: DevId, frame: Vec<u8>, tag: Tag) {
-        let dst = MacAddr([frame[0], frame[1], frame[2], frame[3], frame[4], frame[5]]);
+        let Ok(eth) = EthFrame::new_checked(&frame[..]) else {
+            self.drop_hop(tag, |s| format!("{}: runt frame", s.label(br)));
+            return;
+        };
+        let dst = eth.dst();
         if dst.is_multicast() {
             self.bridge_flood(br, None, &frame, tag);
             return;
