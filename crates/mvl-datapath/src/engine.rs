@@ -355,10 +355,9 @@ impl Inner {
     fn find(&self, spec: &DevSpec) -> Result<Key> {
         let ns = open_ns(spec.netns.as_deref())?;
         let none = || Error::NoDevice(spec.name.clone());
-        let link = match Netlink::open_in(&ns)?.link(spec.name.as_str()) {
-            Ok(l) => l,
-            Err(e) if e.is_no_device() => return Err(none()),
-            Err(e) => return Err(e.into()),
+        // Nothing of that name there (or no valid name at all): no child.
+        let Ok(link) = Netlink::open_in(&ns)?.link(spec.name.as_str()) else {
+            return Err(none());
         };
         if link.kind.as_deref() != Some("tun") {
             return Err(none());
@@ -658,11 +657,14 @@ impl Inner {
             self.forgotten.clear();
             return Ok(());
         };
-        for k in std::mem::take(&mut self.dirty) {
+        while let Some(k) = self.dirty.pop_first() {
             if !self.children.contains_key(&k) {
                 continue;
             }
-            let rec = self.record(k)?;
+            // On a failure, the child stays to be saved (with the rest).
+            let rec = self.record(k).inspect_err(|_| {
+                self.dirty.insert(k);
+            })?;
             let c = self.children.get_mut(&k).expect("checked");
             if c.saved.as_ref() != Some(&rec) {
                 if let Err(e) = store.put(&c.file, &rec) {
@@ -865,6 +867,10 @@ impl Engine {
                 return Err(e.into());
             }
         };
+        if change.bc_cutoff.is_some() {
+            // bclim is the port's: saved with each of its children.
+            g.dirty_port(lower);
+        }
         match Self::make_tap(
             g,
             lower,
@@ -981,6 +987,10 @@ impl Engine {
         let r = Self::set_locked(&mut g, k, req);
         g.isolate(k.0);
         g.dirty.insert(k);
+        if req.macvlan.as_ref().is_some_and(|m| m.bc_cutoff.is_some()) {
+            // bclim is the port's: saved with each of its children.
+            g.dirty_port(k.0);
+        }
         g.save()?;
         r
     }
@@ -1014,6 +1024,9 @@ impl Engine {
                 c.ns_arg = ns_name(&target).or(Some(ns.clone()));
                 c.netns = target.clone();
                 nl = Netlink::open_in(&target)?;
+                if let Ok(i) = nl.index_of(name.as_str()) {
+                    g.children.get_mut(&k).expect("found").ifindex = i;
+                }
             }
         }
         if let Some(a) = &req.address {

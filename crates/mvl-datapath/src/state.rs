@@ -146,13 +146,13 @@ impl Store {
         let mut out = Vec::new();
         for e in entries {
             let path = e.map_err(|e| Self::err(&dir, e))?.path();
-            let Some(id) = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .and_then(|n| n.strip_suffix(".json"))
-            else {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            if name.ends_with(".json.tmp") {
                 // A temporary file a crash left: its child's file is whole.
                 let _ = std::fs::remove_file(&path);
+                continue;
+            }
+            let Some(id) = name.strip_suffix(".json") else {
                 continue;
             };
             let b = std::fs::read(&path).map_err(|e| Self::err(&path, e))?;
@@ -172,10 +172,10 @@ impl Store {
             Err(e) => return Err(Self::err(&path, e)),
         };
         let f: OldFile = parse(&path, &b)?;
-        // Names that keep the file's order even when made in one clock tick.
-        let base = new_id();
+        // Names in the file's order, before any new child's, and the same
+        // each time: a split that a crash cut short is done again over them.
         for (i, c) in f.children.iter().enumerate() {
-            self.put(&format!("{base}-{i:06}"), c)?;
+            self.put(&format!("{:016x}-{i:08}", 0), c)?;
         }
         std::fs::remove_file(&path).map_err(|e| Self::err(&path, e))
     }
@@ -278,6 +278,15 @@ mod tests {
         assert_eq!(names, ["z", "a", "m"]);
         assert!(!dir.join("children.json").exists());
         assert_eq!(s.load().unwrap().len(), 3, "loaded again from the split files");
+        // A crash after the split wrote its files but before it removed the
+        // old file: the next start splits it again over the same files.
+        std::fs::write(dir.join("children.json"), old.to_string()).unwrap();
+        let names: Vec<String> = s.load().unwrap().into_iter().map(|(_, c)| c.name).collect();
+        assert_eq!(names, ["z", "a", "m"]);
+        // A file that is neither a child's nor a temporary one is left alone.
+        std::fs::write(dir.join("children/README"), b"mine").unwrap();
+        assert_eq!(s.load().unwrap().len(), 3);
+        assert!(dir.join("children/README").exists());
         std::fs::write(dir.join("children.json"), b"{\"version\": 7, \"children\": []}").unwrap();
         assert!(s.load().unwrap_err().to_string().contains("version 7"));
         let _ = std::fs::remove_dir_all(dir);

@@ -682,3 +682,40 @@ fn a_broadcast_no_queue_takes_is_counted_on_the_port() {
     assert!(refused() >= 1, "{:?}", engine.lower_stats());
     engine.shutdown();
 }
+
+#[test]
+#[ignore = "needs root"]
+fn bclim_is_saved_with_every_child_of_the_port() {
+    let (host, _sw) = topology();
+    let (g1, g2) = (Ns::new(), Ns::new());
+    let dir = std::env::temp_dir().join(format!("mvl-bclim-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let engine = Engine::new(Options {
+        state_dir: Some(dir.clone()),
+        ..Default::default()
+    })
+    .unwrap();
+    add(&engine, &host, "c1", &g1, "bridge", "10.9.0.1");
+    add(&engine, &host, "c2", &g2, "bridge", "10.9.0.2");
+    for (dev, bclim) in [(g2.spec("c2"), 7), (g1.spec("c1"), 5)] {
+        engine
+            .set(&SetRequest {
+                dev,
+                macvlan: Some(MacvlanChange {
+                    bc_cutoff: Some(bclim),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+            .unwrap();
+    }
+    // The port has one bclim, the last set: every child's file says so.
+    let files: Vec<String> = std::fs::read_dir(dir.join("children"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert_eq!(files.len(), 2);
+    assert!(files.iter().all(|f| f.contains("\"bclim\": 5")), "{files:?}");
+    engine.shutdown();
+    let _ = std::fs::remove_dir_all(&dir);
+}

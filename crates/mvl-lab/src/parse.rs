@@ -26,24 +26,23 @@ pub fn parse_line(raw: RawLine) -> Result<Line, ParseError> {
         Err(e) if e.refused => (None, Command::Refused(e.message)),
         Err(e) => return Err(ParseError::at(raw.number, e)),
     };
-    if raw.background && !matches!(command, Command::Tcpdump { .. }) {
-        return Err(err("&", "only tcpdump may run in the background"));
-    }
-    sealed(&command).map_err(|(word, msg)| err(word, msg))?;
-    match &command {
-        Command::Tcpdump { .. } if !raw.background => {
-            return Err(err(
-                "tcpdump",
-                "tcpdump runs in the background in a lab (end the line with &): in the foreground it would wait forever",
-            ));
-        }
-        Command::Ping { ping, .. } if ping.count.is_none() => {
+    if let Command::Ping { ping, .. } = &command {
+        if ping.count.is_none() {
             return Err(err(
                 "ping",
                 "ping needs -c N in a lab: without it, ping never ends",
             ));
         }
-        _ => {}
+    }
+    if raw.background && !matches!(command, Command::Tcpdump { .. }) {
+        return Err(err("&", "only tcpdump may run in the background"));
+    }
+    sealed(&command).map_err(|(word, msg)| err(word, msg))?;
+    if matches!(command, Command::Tcpdump { .. }) && !raw.background {
+        return Err(err(
+            "tcpdump",
+            "tcpdump runs in the background in a lab (end the line with &): in the foreground it would wait forever",
+        ));
     }
     Ok(Line {
         number: raw.number,
@@ -138,6 +137,7 @@ mod tests {
             ("ip route add default via 1.1.1.1", "route"),
             ("ip link add x type vxlan", "vxlan"),
             ("ping 10.0.0.1", "ping"),
+            ("ping 10.0.0.1 &", "ping"),
             ("ping -c 1 example.org", "example.org"),
             ("tcpdump -i eth0", "tcpdump"),
             ("tcpdump -i eth0 tcp port 80 &", "tcp"),
