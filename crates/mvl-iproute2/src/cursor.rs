@@ -82,6 +82,19 @@ impl<'a> Cursor<'a> {
         })
     }
 
+    /// The device of a `show` (`dev NAME`, or `w` itself as a bare word);
+    /// a second one is refused, as iproute2 refuses it.
+    pub(crate) fn show_dev(&mut self, w: &'a str, have: &Option<String>) -> Result<String, Error> {
+        let d = if w == "dev" { self.value(w)? } else { w };
+        if have.is_some() {
+            return Err(self.refusal(
+                Some(d),
+                format!("Error: either \"dev\" is duplicate, or \"{d}\" is a garbage."),
+            ));
+        }
+        self.ifname(d)
+    }
+
     pub(crate) fn ifname_value(&mut self, keyword: &str) -> Result<String, Error> {
         let v = self.value(keyword)?;
         self.ifname(v)

@@ -70,14 +70,7 @@ impl<'a> Cursor<'a> {
                     a.up = true;
                     continue;
                 }
-                let d = if w == "dev" { self.value(w)? } else { w };
-                if a.dev.is_some() {
-                    return Err(self.refusal(
-                        Some(d),
-                        format!("Error: either \"dev\" is duplicate, or \"{d}\" is a garbage."),
-                    ));
-                }
-                a.dev = Some(self.ifname(d)?);
+                a.dev = Some(self.show_dev(w, &a.dev)?);
             }
             return Ok(Command::AddrShow(a));
         }

@@ -120,14 +120,7 @@ impl<'a> Cursor<'a> {
                 } else if w == "up" {
                     s.up = true;
                 } else {
-                    let d = if w == "dev" { self.value(w)? } else { w };
-                    if s.dev.is_some() {
-                        return Err(self.refusal(
-                            Some(d),
-                            format!("Error: either \"dev\" is duplicate, or \"{d}\" is a garbage."),
-                        ));
-                    }
-                    s.dev = Some(self.ifname(d)?);
+                    s.dev = Some(self.show_dev(w, &s.dev)?);
                 }
             }
             return Ok(Command::LinkShow(s));

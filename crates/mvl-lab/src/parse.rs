@@ -153,54 +153,20 @@ mod tests {
             assert_eq!(e.line, 2, "{src}");
             assert_eq!(e.word.as_deref(), Some(word), "{src}: {e}");
         }
-        // What ip itself refuses is a line that fails with ip's words.
+        // What ip itself refuses is a line that fails with ip's words (the
+        // grammar's tests hold the words; here, that the lab runs the line).
         for (src, says) in [
             (
-                "ip link add mv0 link eth0 type macvlan mode bridg",
-                "Error: argument of \"mode\" must be \"private\", \"vepa\", \"bridge\", \"passthru\" or \"source\", not \"bridg\"",
+                "ip link set eth0 mtu lots",
+                "Error: argument \"lots\" is wrong: Invalid \"mtu\" value",
             ),
             (
-                "ip link add mv0 link eth0 type macvlan nopromisc",
-                "macvlan: nopromisc flag only valid in passthru mode\nUsage: ...",
-            ),
-            ("ip link add mv0 link eth0 type macvlan frobnicate", "macvlan: unknown option \"frobnicate\"?\n"),
-            (
-                "ip addr add 10.0.0.1/33 dev eth0",
-                "Error: any valid prefix is expected rather than \"10.0.0.1/33\".",
-            ),
-            ("ip link set eth0 mtu lots", "Error: argument \"lots\" is wrong: Invalid \"mtu\" value"),
-            ("ip link show eth0 eth1", "Error: either \"dev\" is duplicate, or \"eth1\" is a garbage."),
-            ("ip neigh add 10.0.0.1 lladdr zz dev eth0", "\"zz\" is invalid lladdr."),
-            ("ip link add br0", "Not enough information: \"type\" argument is required"),
-            (
-                "ip neigh add 10.0.0.1 10.0.0.2 dev eth0",
-                "Error: either \"to\" is duplicate, or \"10.0.0.2\" is a garbage.",
+                "ip link add br0",
+                "Not enough information: \"type\" argument is required",
             ),
         ] {
             assert!(refused(&format!("# comment\n{src}")).starts_with(says), "{src}");
         }
-        for (src, word) in [
-            (
-                "ip neigh add 10.0.0.1 lladdr 02:00:00:00:00:01 dev eth0 nud noarp",
-                "noarp",
-            ),
-            (
-                "ip neigh add 10.0.0.1 lladdr 02:00:00:00:00:01 dev eth0 nud bogus",
-                "bogus",
-            ),
-            ("ip neigh add fe80::1 dev eth0", "fe80::1"),
-            ("ip neigh add proxy 10.0.0.1 dev eth0", "proxy"),
-            ("ip neigh get 10.0.0.1 dev eth0", "get"),
-        ] {
-            assert_eq!(err(src).word.as_deref(), Some(word), "{src}");
-        }
-        assert!(err("ip neigh add 10.0.0.1 lladdr 02:00:00:00:00:01")
-            .message
-            .contains("Device and destination are required"));
-        assert_eq!(
-            refused("ip link set mtu 1400"),
-            "Not enough information: \"dev\" argument is required."
-        );
         // A lab never leaves its sandbox.
         for (src, word) in [
             ("ip link set v0 netns 1", "1"),

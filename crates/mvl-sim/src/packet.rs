@@ -544,6 +544,18 @@ mod tests {
     const A: MacAddr = MacAddr([2, 0, 0, 0, 0, 1]);
     const B: MacAddr = MacAddr([2, 0, 0, 0, 0, 2]);
 
+    /// B's ARP reply to A: 10.0.0.1 is at A.
+    fn reply_frame() -> Vec<u8> {
+        Arp {
+            op: ArpOp::Reply,
+            sha: A,
+            spa: Ipv4Addr::new(10, 0, 0, 1),
+            tha: B,
+            tpa: Ipv4Addr::new(10, 0, 0, 2),
+        }
+        .frame(B, A)
+    }
+
     #[test]
     fn arp_round_trip_and_etherparse_agrees() {
         let a = Arp {
@@ -589,16 +601,28 @@ mod tests {
         let parsed = Ipv4::parse(&f[14..]).unwrap();
         assert_eq!(parsed.dst, Ipv4Addr::new(10, 0, 0, 2));
         assert_eq!(Echo::parse(parsed.payload), Some(e));
+        let v = Ipv4Packet::new_checked(&f[ETH_HLEN..]).unwrap();
+        let icmp = IcmpPacket::new_checked(v.payload()).unwrap();
         let sliced = etherparse::SlicedPacket::from_ethernet(&f).unwrap();
-        match sliced.net {
+        match &sliced.net {
             Some(etherparse::NetSlice::Ipv4(v4)) => {
                 assert_eq!(v4.header().destination(), [10, 0, 0, 2]);
                 assert_eq!(
                     v4.header().header_checksum(),
                     u16::from_be_bytes([ip[10], ip[11]])
                 );
+                assert_eq!(v4.header().protocol().0, u8::from(v.protocol()));
+                assert_eq!(v4.header().ttl(), v.ttl());
+                assert_eq!(v4.header().source(), v.src().octets());
             }
             other => panic!("not IPv4: {other:?}"),
+        }
+        match sliced.transport {
+            Some(etherparse::TransportSlice::Icmpv4(i)) => match i.icmp_type() {
+                etherparse::Icmpv4Type::EchoRequest(h) => assert_eq!((h.id, h.seq), (icmp.id(), icmp.seq())),
+                t => panic!("not an echo request: {t:?}"),
+            },
+            other => panic!("not ICMP: {other:?}"),
         }
         assert_eq!(
             summary(&f, false),
@@ -609,14 +633,7 @@ mod tests {
 
     #[test]
     fn views_refuse_every_short_buffer() {
-        let arp = Arp {
-            op: ArpOp::Reply,
-            sha: A,
-            spa: Ipv4Addr::new(10, 0, 0, 1),
-            tha: B,
-            tpa: Ipv4Addr::new(10, 0, 0, 2),
-        }
-        .frame(B, A);
+        let arp = reply_frame();
         let arp = &arp[ETH_HLEN..];
         for n in 0..ARP_LEN {
             assert!(ArpPacket::new_checked(&arp[..n]).is_none(), "{n} bytes");
@@ -674,55 +691,17 @@ mod tests {
     }
 
     #[test]
-    fn views_agree_with_etherparse() {
-        let f = Arp {
-            op: ArpOp::Reply,
-            sha: A,
-            spa: Ipv4Addr::new(10, 0, 0, 1),
-            tha: B,
-            tpa: Ipv4Addr::new(10, 0, 0, 2),
-        }
-        .frame(B, A);
+    fn the_arp_view_agrees_with_etherparse() {
+        let f = reply_frame();
         let v = ArpPacket::new_checked(&f[ETH_HLEN..]).unwrap();
-        match etherparse::SlicedPacket::from_ethernet(&f).unwrap().net {
+        let sliced = etherparse::SlicedPacket::from_ethernet(&f).unwrap();
+        match sliced.net {
             Some(etherparse::NetSlice::Arp(arp)) => {
                 assert_eq!(arp.operation().0, u16::from(v.op()));
                 assert_eq!(arp.sender_hw_addr(), &v.sha().0);
                 assert_eq!(arp.target_hw_addr(), &v.tha().0);
             }
             other => panic!("not ARP: {other:?}"),
-        }
-        let echo = Echo {
-            kind: EchoKind::Request,
-            id: 0x1234,
-            seq: 0x5678,
-            data: vec![1; 8],
-        };
-        let ip = ipv4_packet(
-            Ipv4Addr::new(10, 0, 0, 1),
-            Ipv4Addr::new(10, 0, 0, 2),
-            IpProtocol::Icmp,
-            3,
-            &echo.bytes(),
-        );
-        let f = ip_frame(B, A, &ip);
-        let v = Ipv4Packet::new_checked(&f[ETH_HLEN..]).unwrap();
-        let icmp = IcmpPacket::new_checked(v.payload()).unwrap();
-        let sliced = etherparse::SlicedPacket::from_ethernet(&f).unwrap();
-        match &sliced.net {
-            Some(etherparse::NetSlice::Ipv4(v4)) => {
-                assert_eq!(v4.header().protocol().0, u8::from(v.protocol()));
-                assert_eq!(v4.header().ttl(), v.ttl());
-                assert_eq!(v4.header().source(), v.src().octets());
-            }
-            other => panic!("not IPv4: {other:?}"),
-        }
-        match sliced.transport {
-            Some(etherparse::TransportSlice::Icmpv4(i)) => match i.icmp_type() {
-                etherparse::Icmpv4Type::EchoRequest(h) => assert_eq!((h.id, h.seq), (icmp.id(), icmp.seq())),
-                t => panic!("not an echo request: {t:?}"),
-            },
-            other => panic!("not ICMP: {other:?}"),
         }
     }
 
