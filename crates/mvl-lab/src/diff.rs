@@ -2,7 +2,7 @@
 //! smallest lab that still shows a difference.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 
 use crate::ast::{Command, Lab};
 use crate::error::LabError;
@@ -209,6 +209,11 @@ pub struct Compared<'a> {
     pub name: &'a str,
     /// The lines that differ.
     pub mismatches: Vec<Mismatch>,
+    /// The lab differed while other labs ran, and agreed when it ran again
+    /// alone: `mismatches` are of the first run. The real side's timing
+    /// under load (an ARP retry, which reply comes first) is not its timing
+    /// on a quiet machine, which is what the emulator models.
+    pub under_load: bool,
     /// When asked for and the lab differs: the smallest lab that still does.
     pub smallest: Option<String>,
 }
@@ -216,6 +221,8 @@ pub struct Compared<'a> {
 /// Compares many `(name, text)` labs with the kernel, `jobs` at once (a
 /// kernel lab mostly waits on pings). `each` sees every lab as it ends,
 /// with how many have ended; the first lab that cannot run is the error.
+/// A lab that differs while others run is run again alone, and minimized
+/// alone (see [`Compared::under_load`]).
 pub fn against_kernel_all(
     labs: &[(String, String)],
     against: Against,
@@ -223,29 +230,72 @@ pub fn against_kernel_all(
     minimize_differing: bool,
     each: impl Fn(usize, Compared<'_>) + Sync,
 ) -> Result<(), LabError> {
+    compare_all(
+        labs,
+        jobs,
+        minimize_differing,
+        |text| against_kernel(text, against),
+        each,
+    )
+}
+
+/// The pool behind [`against_kernel_all`], over any comparison. A lab that
+/// differs while others run runs again alone (no other lab starts until it
+/// ends), and is minimized alone.
+fn compare_all(
+    labs: &[(String, String)],
+    jobs: usize,
+    minimize_differing: bool,
+    compare: impl Fn(&str) -> Result<Vec<Mismatch>, LabError> + Sync,
+    each: impl Fn(usize, Compared<'_>) + Sync,
+) -> Result<(), LabError> {
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let first_error = Mutex::new(None);
+    // Labs run holding it shared; a lab that runs alone holds it alone.
+    let alone = RwLock::new(());
+    let fail = |e: LabError| {
+        let mut first = first_error.lock().unwrap_or_else(|p| p.into_inner());
+        first.get_or_insert(e);
+    };
     std::thread::scope(|s| {
         for _ in 0..jobs.max(1) {
             s.spawn(|| {
                 while let Some((name, text)) = labs.get(next.fetch_add(1, Ordering::SeqCst)) {
-                    let mismatches = match against_kernel(text, against) {
+                    let first = {
+                        let _with_others = alone.read().unwrap_or_else(|p| p.into_inner());
+                        compare(text)
+                    };
+                    let mismatches = match first {
                         Ok(m) => m,
                         Err(e) => {
-                            let mut first = first_error.lock().unwrap_or_else(|p| p.into_inner());
-                            first.get_or_insert(e);
+                            fail(e);
                             continue;
                         }
                     };
-                    let smallest = (minimize_differing && !mismatches.is_empty())
-                        .then(|| minimize(text, |t| against_kernel(t, against).is_ok_and(|m| !m.is_empty())));
+                    let (mut under_load, mut smallest) = (false, None);
+                    if !mismatches.is_empty() {
+                        let _only = alone.write().unwrap_or_else(|p| p.into_inner());
+                        if jobs > 1 {
+                            match compare(text) {
+                                Ok(again) => under_load = again.is_empty(),
+                                Err(e) => {
+                                    fail(e);
+                                    continue;
+                                }
+                            }
+                        }
+                        if minimize_differing && !under_load {
+                            smallest = Some(minimize(text, |t| compare(t).is_ok_and(|m| !m.is_empty())));
+                        }
+                    }
                     let n = done.fetch_add(1, Ordering::SeqCst) + 1;
                     each(
                         n,
                         Compared {
                             name,
                             mismatches,
+                            under_load,
                             smallest,
                         },
                     );
@@ -332,5 +382,57 @@ mod tests {
         });
         assert_eq!(out, "needle1\nneedle2\n");
         assert!(calls < 30, "{calls} calls");
+    }
+
+    #[test]
+    fn a_lab_that_differs_only_among_others_is_told_apart() {
+        let labs: Vec<(String, String)> = ["fine", "flaky", "real"]
+            .iter()
+            .map(|n| (n.to_string(), format!("{n}\nline\n")))
+            .collect();
+        let calls = Mutex::new(std::collections::HashMap::<String, usize>::new());
+        let mismatch = || Mismatch {
+            line: 1,
+            command: "ping".into(),
+            a: (Res::Ok, None),
+            b: (Res::Fail, None),
+        };
+        let compare = |text: &str| -> Result<Vec<Mismatch>, LabError> {
+            let name = text.lines().next().unwrap_or_default().to_string();
+            let mut c = calls.lock().unwrap();
+            let n = c.entry(name.clone()).or_default();
+            *n += 1;
+            // "flaky" differs the first time only; "real" always (but not
+            // once minimized to a lab without its name).
+            Ok(match name.as_str() {
+                "flaky" if *n == 1 => vec![mismatch()],
+                "real" => vec![mismatch()],
+                _ => Vec::new(),
+            })
+        };
+        let seen = Mutex::new(Vec::new());
+        compare_all(&labs, 2, true, compare, |_, c| {
+            seen.lock().unwrap().push((
+                c.name.to_string(),
+                c.mismatches.len(),
+                c.under_load,
+                c.smallest.is_some(),
+            ));
+        })
+        .unwrap();
+        let mut seen = seen.into_inner().unwrap();
+        seen.sort();
+        assert_eq!(
+            seen,
+            [
+                ("fine".to_string(), 0, false, false),
+                ("flaky".to_string(), 1, true, false),
+                ("real".to_string(), 1, false, true),
+            ]
+        );
+        // With one job, a lab already ran alone: it is not run again.
+        calls.lock().unwrap().clear();
+        compare_all(&labs[1..2], 1, false, compare, |_, c| assert!(!c.under_load)).unwrap();
+        assert_eq!(calls.lock().unwrap()["flaky"], 1);
     }
 }

@@ -403,30 +403,38 @@ fn lab_diff(a: LabDiff) -> Result<i32, LabError> {
     }
     let total = jobs.len();
     let differing = std::sync::atomic::AtomicUsize::new(0);
+    let under_load = std::sync::atomic::AtomicUsize::new(0);
     let against = a.against.into();
     mvl_lab::diff::against_kernel_all(&jobs, against, a.jobs, a.minimize, |n, c| {
         let m = &c.mismatches;
+        let counter = if c.under_load { &under_load } else { &differing };
         if !m.is_empty() {
-            differing.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
         let out = if json {
-            diff_json(c.name, against, m, c.smallest.as_deref())
+            diff_json(&c, against)
         } else {
-            diff_text(c.name, against, m, c.smallest.as_deref())
+            diff_text(&c, against)
         };
         let verdict = if m.is_empty() {
             "the same on both"
+        } else if c.under_load {
+            "the same on both when run alone (it differed while other labs ran)"
         } else {
             "differs"
         };
         eprintln!("[{n}/{total}] {}: {verdict}", c.name);
         emit(&out);
     })?;
-    let d = differing.into_inner();
+    let (d, u) = (differing.into_inner(), under_load.into_inner());
     if json {
         emit(&format!(
             "{}\n",
-            serde_json::json!({"kind": "summary", "labs": total, "differ": d})
+            serde_json::json!({"kind": "summary", "labs": total, "differ": d, "differ_only_under_load": u})
+        ));
+    } else if u > 0 {
+        emit(&format!(
+            "{total} labs compared, {d} differ ({u} more differed only while other labs ran, and not alone)\n"
         ));
     } else {
         emit(&format!("{total} labs compared, {d} differ\n"));
@@ -435,17 +443,18 @@ fn lab_diff(a: LabDiff) -> Result<i32, LabError> {
 }
 
 /// A lab that differs, for people: its lines side by side, and the smallest lab.
-fn diff_text(
-    name: &str,
-    against: mvl_lab::diff::Against,
-    m: &[mvl_lab::diff::Mismatch],
-    smallest: Option<&str>,
-) -> String {
+fn diff_text(c: &mvl_lab::diff::Compared<'_>, against: mvl_lab::diff::Against) -> String {
+    let (name, m, smallest) = (c.name, &c.mismatches, c.smallest.as_deref());
     if m.is_empty() {
         return String::new();
     }
+    let how = if c.under_load {
+        "differed while other labs ran, the same when run alone"
+    } else {
+        "differ"
+    };
     let mut out = format!(
-        "{name}: {} line(s) differ ({} vs kernel)\n",
+        "{name}: {} line(s) {how} ({} vs kernel)\n",
         m.len(),
         against.name()
     );
@@ -459,12 +468,8 @@ fn diff_text(
 }
 
 /// One JSON line per lab compared, the same or not.
-fn diff_json(
-    name: &str,
-    against: mvl_lab::diff::Against,
-    m: &[mvl_lab::diff::Mismatch],
-    smallest: Option<&str>,
-) -> String {
+fn diff_json(c: &mvl_lab::diff::Compared<'_>, against: mvl_lab::diff::Against) -> String {
+    let (name, m, smallest) = (c.name, &c.mismatches, c.smallest.as_deref());
     let side = |r: &(mvl_lab::Res, Option<String>)| serde_json::json!({"result": r.0, "message": r.1});
     let lines: Vec<serde_json::Value> = m
         .iter()
@@ -481,7 +486,8 @@ fn diff_json(
         "kind": "lab",
         "lab": name,
         "against": against.name(),
-        "same": m.is_empty(),
+        "same": m.is_empty() || c.under_load,
+        "under_load": c.under_load,
         "mismatches": lines,
         "smallest": smallest,
     });

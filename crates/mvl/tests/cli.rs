@@ -240,10 +240,11 @@ fn lab_diff_as_json() {
     assert_eq!(lines[0]["lab"], "labs/errors.sh");
     assert_eq!(lines[0]["against"], "sim");
     assert_eq!(lines[0]["same"], true);
+    assert_eq!(lines[0]["under_load"], false);
     assert_eq!(lines[0]["mismatches"], serde_json::json!([]));
     assert_eq!(
         lines[1],
-        serde_json::json!({"kind": "summary", "labs": 1, "differ": 0})
+        serde_json::json!({"kind": "summary", "labs": 1, "differ": 0, "differ_only_under_load": 0})
     );
     assert!(err.contains("[1/1] labs/errors.sh: the same on both"), "{err}");
 }
