@@ -644,8 +644,8 @@ impl Inner {
     /// The children of port `lower` may have changed (the lower's name,
     /// namespace, MTU or MAC reaches them all).
     fn dirty_port(&mut self, lower: u32) {
-        let keys = self.children.keys().filter(|k| k.0 == lower).copied();
-        self.dirty.extend(keys.collect::<Vec<_>>());
+        self.dirty
+            .extend(self.children.keys().filter(|k| k.0 == lower).copied());
     }
 
     /// Writes the files of the children that changed, and removes those of
@@ -727,15 +727,7 @@ impl Engine {
                     );
                     g.pending.push((file, s));
                 } else {
-                    match Self::restore(&mut g, &file, &s) {
-                        Ok(lower) => {
-                            ports.insert(lower);
-                        }
-                        Err(e) => {
-                            tracing::error!("cannot restore {}: {e}", s.name);
-                            g.forgotten.push(file);
-                        }
-                    }
+                    ports.extend(Self::restore(&mut g, &file, &s));
                 }
             }
             for lower in ports {
@@ -757,15 +749,9 @@ impl Engine {
                 g.pending.push((file, s));
                 continue;
             }
-            match Self::restore(g, &file, &s) {
-                Ok(lower) => {
-                    Self::follow_port(g, lower, None);
-                    tracing::info!("{}: its lower {} is there: served", s.name, s.lower);
-                }
-                Err(e) => {
-                    tracing::error!("cannot restore {}: {e}", s.name);
-                    g.forgotten.push(file);
-                }
+            if let Some(lower) = Self::restore(g, &file, &s) {
+                Self::follow_port(g, lower, None);
+                tracing::info!("{}: its lower {} is there: served", s.name, s.lower);
             }
         }
         g.save()
@@ -786,7 +772,9 @@ impl Engine {
     /// Re-attaches a saved child's TAP; the caller then follows its port
     /// (the TAP is the truth: up or down, its MAC and MTU are what it has
     /// now, whoever set them while no daemon ran).
-    fn restore(g: &mut Inner, file: &str, s: &SavedChild) -> Result<u32> {
+    /// A child that cannot be restored is logged and forgotten (its file
+    /// goes at the next save); `None` then.
+    fn restore(g: &mut Inner, file: &str, s: &SavedChild) -> Option<u32> {
         let req = AddRequest {
             name: s.name.clone(),
             link: s.lower.clone(),
@@ -796,7 +784,14 @@ impl Engine {
             macvlan: s.macvlan.clone(),
             spoofchk: s.spoofchk,
         };
-        Ok(Self::add_locked(g, &req, Some((file.to_string(), s.clone())))?.0)
+        match Self::add_locked(g, &req, Some((file.to_string(), s.clone()))) {
+            Ok((lower, _)) => Some(lower),
+            Err(e) => {
+                tracing::error!("cannot restore {}: {e}", s.name);
+                g.forgotten.push(file.to_string());
+                None
+            }
+        }
     }
 
     /// With `restored` (a saved child and its file), the child's TAP is
@@ -1310,17 +1305,7 @@ impl Engine {
         g.lowers
             .iter()
             .filter(|(_, l)| l.ifindex == index && l.netns.id() == ns_id)
-            .map(|(k, l)| {
-                (
-                    *k,
-                    l.shared
-                        .port
-                        .read()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .lower()
-                        .mac,
-                )
-            })
+            .map(|(&k, _)| (k, g.read_port(k).lower().mac))
             .collect()
     }
 
@@ -1701,19 +1686,10 @@ impl Engine {
     /// The namespaces and interface indexes of the lowers, by port key
     /// (what the monitor watches).
     pub(crate) fn lowers(&self) -> Vec<(u32, NetNs, u32, MacAddr)> {
-        self.lock()
-            .lowers
+        let g = self.lock();
+        g.lowers
             .iter()
-            .map(|(k, l)| {
-                let mac = l
-                    .shared
-                    .port
-                    .read()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .lower()
-                    .mac;
-                (*k, l.netns.clone(), l.ifindex, mac)
-            })
+            .map(|(&k, l)| (k, l.netns.clone(), l.ifindex, g.read_port(k).lower().mac))
             .collect()
     }
 
