@@ -152,23 +152,20 @@ impl Sim {
             st.rx_packets += 1;
             st.rx_bytes += (frame.len() - header.min(frame.len())) as u64;
         }
-        if frame.len() < 14 {
-            self.drop_hop(tag, |s| format!("{}: runt frame", s.label(dev)));
-            return;
-        }
-        if let Some(br) = self.dev(dev).master {
-            self.bridge_input(br, dev, frame, tag);
-            return;
-        }
-        if self.ports.port(dev).is_some() {
-            self.macvlan_rx(dev, frame, tag);
-            return;
-        }
         let Ok(eth) = EthFrame::new_checked(&frame[..]) else {
             self.drop_hop(tag, |s| format!("{}: runt frame", s.label(dev)));
             return;
         };
-        let pkt = pkt.unwrap_or_else(|| eth_pkt_type(self.dev(dev).mac, eth.dst()));
+        let (dst, src) = (eth.dst(), eth.src());
+        if let Some(br) = self.dev(dev).master {
+            self.bridge_input(br, dev, frame, (dst, src), tag);
+            return;
+        }
+        if self.ports.port(dev).is_some() {
+            self.macvlan_rx(dev, frame, dst, tag);
+            return;
+        }
+        let pkt = pkt.unwrap_or_else(|| eth_pkt_type(self.dev(dev).mac, dst));
         self.stack_rx(dev, frame, pkt, tag);
     }
 
@@ -235,8 +232,9 @@ impl Sim {
         }
     }
 
-    /// The macvlan port on `lower` handles a frame the lower received.
-    fn macvlan_rx(&mut self, lower: DevId, frame: Vec<u8>, tag: Tag) {
+    /// The macvlan port on `lower` handles a frame the lower received (to
+    /// `dst`, read where it arrived).
+    fn macvlan_rx(&mut self, lower: DevId, frame: Vec<u8>, dst: MacAddr, tag: Tag) {
         let mut d = if self.tracing() {
             Decision::explaining()
         } else {
@@ -259,8 +257,6 @@ impl Sim {
         }
         self.deliver_copies(lower, &d, &frame, tag, false);
         if d.to_lower_stack {
-            // The port decided on it, so it holds a whole Ethernet header.
-            let dst = EthFrame::new_checked(&frame[..]).map_or(MacAddr::ZERO, |e| e.dst());
             let pkt = eth_pkt_type(self.dev(lower).mac, dst);
             self.hop(tag, |s| {
                 format!("{}: the lower's own stack gets it ({pkt})", s.label(lower))
@@ -365,7 +361,15 @@ impl Sim {
     }
 
     /// A frame from bridge port `port` (`br_handle_frame`).
-    fn bridge_input(&mut self, br: DevId, port: DevId, frame: Vec<u8>, tag: Tag) {
+    /// `dst` and `src` are the frame's addresses, read where it arrived.
+    fn bridge_input(
+        &mut self,
+        br: DevId,
+        port: DevId,
+        frame: Vec<u8>,
+        (dst, src): (MacAddr, MacAddr),
+        tag: Tag,
+    ) {
         if !self.port_forwarding(port) {
             self.drop_hop(tag, |s| {
                 format!(
@@ -376,11 +380,6 @@ impl Sim {
             });
             return;
         }
-        let Ok(eth) = EthFrame::new_checked(&frame[..]) else {
-            self.drop_hop(tag, |s| format!("{}: runt frame", s.label(br)));
-            return;
-        };
-        let (dst, src) = (eth.dst(), eth.src());
         if src.is_multicast() {
             self.drop_hop(tag, |s| format!("{}: multicast source address", s.label(br)));
             return;
