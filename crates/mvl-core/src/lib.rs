@@ -58,7 +58,7 @@ pub use error::{BadMac, Errno, Error};
 pub use mac::{MacAddr, MacHasher, ParseMacError};
 pub use mode::{Flags, MacaddrOp, Mode, ModeMask, ParseModeError, PktType};
 pub use port::{
-    ChildId, Deleted, LowerInfo, LowerKind, MacChange, MacvlanChange, MacvlanInfo, NewMacvlan, Port,
-    DEFAULT_BC_CUTOFF, DEFAULT_BC_QUEUE_LEN, MIN_MTU,
+    check_mtu_range, ChildId, Deleted, LowerInfo, LowerKind, MacChange, MacvlanChange, MacvlanInfo,
+    NewMacvlan, Port, DEFAULT_BC_CUTOFF, DEFAULT_BC_QUEUE_LEN, MAX_MTU, MIN_MTU,
 };
 pub use registry::{MacvlanRef, Parent, Ports};

@@ -10,6 +10,8 @@ use crate::mode::{Flags, MacaddrOp, Mode};
 
 /// Smallest MTU of a macvlan (`ETH_MIN_MTU`).
 pub const MIN_MTU: u32 = 68;
+/// Largest MTU of an Ethernet device whose driver sets none (`ETH_MAX_MTU`).
+pub const MAX_MTU: u32 = 65535;
 /// Default `bcqueuelen` of a macvlan.
 pub const DEFAULT_BC_QUEUE_LEN: u32 = 1000;
 /// Default `bclim` of a port.
@@ -200,6 +202,20 @@ impl MacvlanInfo {
         }
         s
     }
+}
+
+/// The core's MTU range check for any device (`dev_validate_mtu`): `mtu`
+/// within the device's `min..=max`.
+pub fn check_mtu_range(dev: &str, mtu: u32, min: u32, max: u32) -> Result<(), Error> {
+    if (min..=max).contains(&mtu) {
+        return Ok(());
+    }
+    Err(Error::MtuOutOfRange {
+        dev: dev.to_string(),
+        mtu,
+        min,
+        max,
+    })
 }
 
 /// What a MAC change did.
@@ -471,15 +487,7 @@ impl Port {
     }
 
     fn check_mtu_range(&self, dev: &str, mtu: u32) -> Result<(), Error> {
-        if !(MIN_MTU..=self.lower.max_mtu).contains(&mtu) {
-            return Err(Error::MtuOutOfRange {
-                dev: dev.to_string(),
-                mtu,
-                min: MIN_MTU,
-                max: self.lower.max_mtu,
-            });
-        }
-        Ok(())
+        check_mtu_range(dev, mtu, MIN_MTU, self.lower.max_mtu)
     }
 
     fn check_mtu(&self, dev: &str, mtu: u32) -> Result<(), Error> {
@@ -495,7 +503,9 @@ impl Port {
         Ok(())
     }
 
-    fn check_mac(dev: &str, mac: MacAddr) -> Result<(), Error> {
+    /// Whether `mac` may be a device's address (`is_valid_ether_addr`):
+    /// neither multicast nor zero.
+    pub fn check_mac(dev: &str, mac: MacAddr) -> Result<(), Error> {
         match BadMac::of(mac) {
             Some(why) => Err(Error::InvalidMac {
                 dev: dev.to_string(),
@@ -533,14 +543,14 @@ impl Port {
     /// Creates a macvlan (`macvlan_common_newlink`). It starts down.
     pub fn create(&mut self, req: NewMacvlan) -> Result<ChildId, Error> {
         let dev = req.name.as_str();
-        // Checks first, in the kernel's order (core range, addresses,
-        // attribute validation, then the driver), so a refused request
-        // changes nothing.
+        // Checks first, in the kernel's order (the addresses in
+        // `macvlan_validate`, the core's MTU range, then the driver), so a
+        // refused request changes nothing.
+        Self::check_mac(dev, req.mac)?;
+        Self::check_op_macs(dev, &req.macaddr)?;
         if let Some(m) = req.mtu {
             self.check_mtu_range(dev, m)?;
         }
-        Self::check_mac(dev, req.mac)?;
-        Self::check_op_macs(dev, &req.macaddr)?;
         let mtu = match req.mtu {
             Some(m) => {
                 self.check_mtu(dev, m)?;

@@ -7,10 +7,8 @@ use std::path::PathBuf;
 use std::sync::{mpsc, Arc, Mutex, MutexGuard, RwLock, Weak};
 use std::time::Duration;
 
-use mvl_core::{
-    ChildId, Flags, LowerInfo, LowerKind, MacAddr, MacChange, MacvlanChange, Mode, NewMacvlan, Port,
-};
-use mvl_netlink::{Link, LinkChange, NetNs, Netlink};
+use mvl_core::{ChildId, Flags, MacAddr, MacChange, MacvlanChange, Mode, NewMacvlan, Port};
+use mvl_netlink::{Link, LinkChange, NetNs, Netlink, IFF_UP};
 
 use crate::api::{parse_mac, AddRequest, ChildStatus, DevSpec, SetRequest};
 use crate::counters::{ChildShared, Conflict, Counters};
@@ -22,11 +20,6 @@ use crate::state::{new_id, SavedChild, Store};
 use crate::tap::{Tap, TapFlags};
 use crate::tc;
 use crate::worker::{Ctl, PortShared, Worker};
-
-const IFF_UP: u32 = 1;
-const IFF_LOOPBACK: u32 = 8;
-const IFF_LOWER_UP: u32 = 1 << 16;
-const ARPHRD_ETHER: u16 = 1;
 
 /// How the engine runs.
 #[derive(Debug, Clone)]
@@ -309,20 +302,6 @@ fn lower_sockets(
     })?)
 }
 
-fn lower_info(l: &Link) -> LowerInfo {
-    LowerInfo {
-        name: l.name.clone(),
-        mac: l.address.unwrap_or_default(),
-        mtu: l.mtu.unwrap_or(1500),
-        max_mtu: l.max_mtu.filter(|&m| m > 0).unwrap_or(65535),
-        admin_up: l.flags & IFF_UP != 0,
-        carrier: l.flags & IFF_LOWER_UP != 0,
-        unicast_filter: false,
-        promisc: false,
-        allmulti: false,
-    }
-}
-
 fn random_mac() -> MacAddr {
     // Without the kernel's randomness (never seen on Linux), the clock still
     // gives distinct addresses.
@@ -394,20 +373,8 @@ impl Inner {
     fn start_lower(&mut self, ns: NetNs, ns_arg: Option<String>, link: &Link) -> Result<u32> {
         let key = self.next_lower;
         self.next_lower += 1;
-        let kind = if link.flags & IFF_LOOPBACK != 0 {
-            LowerKind::Loopback
-        } else if link.link_type != ARPHRD_ETHER {
-            LowerKind::NotEthernet
-        } else if let Some(m) = link.master {
-            let master = Netlink::open_in(&ns)
-                .and_then(|mut nl| nl.link(m))
-                .map(|l| l.name)
-                .unwrap_or_default();
-            LowerKind::Busy(format!("is a port of {master}"))
-        } else {
-            LowerKind::Ethernet
-        };
-        let port = Port::for_lower(lower_info(link), &kind)?;
+        let kind = Netlink::open_in(&ns)?.lower_kind(link, None);
+        let port = Port::for_lower(link.lower_info(), &kind)?;
         let shared = Arc::new(PortShared {
             port: RwLock::new(port),
             lower: Counters::default(),
@@ -1454,7 +1421,7 @@ impl Engine {
     }
 
     fn lower_changed(g: &mut Inner, key: u32, link: &Link) -> Result<()> {
-        let info = lower_info(link);
+        let info = link.lower_info();
         let (renamed, mtu_changed, mac_changed) = {
             let l = g.lowers.get_mut(&key).expect("live lower");
             let renamed = l.name != link.name;

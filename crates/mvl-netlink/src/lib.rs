@@ -29,12 +29,12 @@
 //!   needs: up/down, move, rename, delete, veth pairs, IPv4 addresses and
 //!   routes.
 //! - Errors: a refusal is an [`Error::Kernel`] holding the errno, the
-//!   kernel's extack text and a [`Cause`]: after a refusal the devices named
-//!   in the request are looked at to find which rule applied — which device
-//!   holds a MAC (EADDRINUSE), which macvlans stop a passthru (EINVAL),
-//!   which bridge or bond owns a lower (EBUSY), why a MAC is refused, both
-//!   MTUs, which device is missing — in the words of `mvl_core::Error`, the
-//!   emulator's errors for the same rules.
+//!   kernel's extack text and a [`Cause`]. After a refusal the lower's port
+//!   is rebuilt from dumps as an `mvl_core::Port` and the request replayed
+//!   on it, so the cause is the core's own rule — which device holds a MAC
+//!   (EADDRINUSE), which macvlans stop a passthru (EINVAL), which bridge or
+//!   bond owns a lower (EBUSY), why a MAC is refused, both MTUs — in the
+//!   emulator's words; a missing device or a taken name is found by lookup.
 //!
 //! ```no_run
 //! use mvl_core::Mode;
@@ -55,6 +55,7 @@ mod ip;
 mod link;
 mod macvlan;
 mod netns;
+mod port;
 mod socket;
 
 pub use error::{Cause, Error, KernelError, Result};

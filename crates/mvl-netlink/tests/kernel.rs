@@ -3,12 +3,14 @@
 //! Every test makes its own network namespace (a thread unshares
 //! CLONE_NEWNET and hands back its descriptor), uses veth pairs as lowers,
 //! and runs `ip` from a thread inside that namespace. Nothing of the host is
-//! touched. Without root the tests say so and return.
+//! touched. They need root, so they are ignored unless asked for.
 
 use std::net::Ipv4Addr;
 use std::process::Command;
 
-use mvl_core::{BadMac, Flags, MacAddr, MacaddrOp, MacvlanChange, Mode};
+use std::collections::BTreeMap;
+
+use mvl_core::{BadMac, ChildId, Flags, MacAddr, MacaddrOp, MacvlanChange, Mode, Port};
 use mvl_netlink::{Cause, Error, Ipv4Route, LinkChange, NetNs, Netlink, NewMacvlan, OperState};
 use serde_json::Value;
 
@@ -1115,5 +1117,201 @@ fn a_refused_change_is_set_back() {
         ),
         (before.address, before.mtu, Some(Mode::Bridge)),
         "{e}"
+    );
+}
+
+/// The same random requests go to the kernel and to an `mvl_core::Port`:
+/// each is accepted by both or refused by both, and every refusal's cause
+/// is the core's error, errno and all (the explanation replays the request
+/// on the port rebuilt from dumps); after each request the macvlans' MACs,
+/// modes, MTUs and up flags, and the lower's MAC, are the same on both.
+#[test]
+#[ignore = "needs root"]
+fn refusals_are_explained_by_the_cores_rules() {
+    let seeds: u64 = std::env::var("MVL_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(8);
+    for n in 0..seeds {
+        same_answers_for(0x9e37_79b9_7f4a_7c15 ^ n.wrapping_mul(0x2545_f491_4f6c_dd1d));
+    }
+}
+
+/// One run of [`refusals_are_explained_by_the_cores_rules`] from `seed`.
+fn same_answers_for(start: u64) {
+    let mut seed = start;
+    let mut lab = Lab::new();
+    lab.nl.set_up("veth0", true).unwrap();
+    let lower = lab.nl.link("veth0").unwrap();
+    let mut port = Port::new(lower.lower_info());
+    let mut ids: BTreeMap<&str, ChildId> = BTreeMap::new();
+    let names = ["a", "b", "c", "d"];
+    let macs = [
+        lower.address.unwrap(),
+        mac("02:00:00:00:00:01"),
+        mac("02:00:00:00:00:02"),
+        mac("02:00:00:00:00:03"),
+        mac("01:00:5e:00:00:01"),
+        MacAddr::ZERO,
+    ];
+    let mtus = [50, 68, 1400, 1500, 1501, 70_000];
+    let modes = [
+        Mode::Private,
+        Mode::Vepa,
+        Mode::Bridge,
+        Mode::Passthru,
+        Mode::Source,
+    ];
+    let mut pick = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let (mut accepted, mut refused) = (0, 0);
+    for step in 0..400 {
+        let name = names[pick(names.len())];
+        let sources = match pick(5) {
+            0 => MacaddrOp::Set(vec![macs[1], macs[2]]),
+            1 => MacaddrOp::Add(macs[3]),
+            2 => MacaddrOp::Del(macs[1]),
+            3 => MacaddrOp::Flush,
+            _ => MacaddrOp::Set(vec![macs[4]]),
+        };
+        let (what, kernel, model) = match (ids.get(name).copied(), pick(6)) {
+            (None, _) => {
+                let mut req = NewMacvlan::new(name, "veth0");
+                if pick(6) > 0 {
+                    req = req.mode(modes[pick(modes.len())]);
+                }
+                let address = (pick(2) == 0).then(|| macs[pick(macs.len())]);
+                if let Some(a) = address {
+                    req = req.address(a);
+                }
+                if pick(3) == 0 {
+                    req = req.mtu(mtus[pick(mtus.len())]);
+                }
+                if pick(4) == 0 {
+                    req = req.macaddr(sources.clone());
+                }
+                if pick(4) == 0 {
+                    req = req.flags(Flags::NOPROMISC);
+                }
+                let kernel = lab.nl.create_macvlan(&req);
+                // The kernel picks an address when the request has none.
+                let chosen = match (&kernel, address) {
+                    (Ok(()), None) => lab.nl.link(name).unwrap().address.unwrap(),
+                    (_, a) => a.unwrap_or(mac("02:00:00:00:00:77")),
+                };
+                let model = port
+                    .create(mvl_core::NewMacvlan {
+                        mode: req.macvlan.mode,
+                        flags: req.macvlan.flags.unwrap_or_default(),
+                        macaddr: req.macvlan.macaddr.clone(),
+                        mtu: req.mtu,
+                        ..mvl_core::NewMacvlan::new(name, chosen)
+                    })
+                    .map(|id| {
+                        ids.insert(name, id);
+                    });
+                (req.words(), kernel, model)
+            }
+            (Some(id), op) => {
+                let mut change = LinkChange::default();
+                let model = match op {
+                    0 => {
+                        let a = macs[pick(macs.len())];
+                        change.address = Some(a);
+                        port.set_mac(id, a).map(drop)
+                    }
+                    1 => {
+                        let m = mtus[pick(mtus.len())];
+                        change.mtu = Some(m);
+                        port.set_mtu(id, m)
+                    }
+                    2 => {
+                        change.up = Some(true);
+                        port.open(id)
+                    }
+                    3 => {
+                        change.up = Some(false);
+                        port.stop(id)
+                    }
+                    4 => {
+                        let c = match pick(3) {
+                            0 => MacvlanChange {
+                                mode: Some(modes[pick(modes.len())]),
+                                ..Default::default()
+                            },
+                            1 => MacvlanChange {
+                                macaddr: Some(sources),
+                                ..Default::default()
+                            },
+                            _ => MacvlanChange {
+                                flags: Some(if pick(2) == 0 {
+                                    Flags::NOPROMISC
+                                } else {
+                                    Flags::NONE
+                                }),
+                                ..Default::default()
+                            },
+                        };
+                        change.macvlan = Some(c.clone());
+                        port.change(id, &c)
+                    }
+                    _ => {
+                        let kernel = lab.nl.delete_link(name);
+                        let model = port.delete(id).map(drop);
+                        ids.remove(name);
+                        assert!(
+                            kernel.is_ok() && model.is_ok(),
+                            "seed {start:#x} step {step}: delete {name}"
+                        );
+                        continue;
+                    }
+                };
+                let kernel = lab.nl.set_link(name, &change);
+                (format!("set {name} {}", change.words()), kernel, model)
+            }
+        };
+        match (&kernel, &model) {
+            (Ok(()), Ok(())) => accepted += 1,
+            (Err(k), Err(m)) => {
+                refused += 1;
+                assert_eq!(
+                    k.errno(),
+                    Some(m.errno().code()),
+                    "seed {start:#x} step {step}: {what}: {k} / {m}"
+                );
+                assert_eq!(
+                    k.cause(),
+                    Some(&Cause::Rule(m.clone())),
+                    "seed {start:#x} step {step}: {what}: {k}"
+                );
+            }
+            _ => {
+                panic!("seed {start:#x} step {step}: {what}: the kernel says {kernel:?}, the core {model:?}")
+            }
+        }
+        for (&n, &id) in &ids {
+            let l = lab.nl.link(n).unwrap();
+            let i = port.info(id).unwrap();
+            let mode = l.macvlan.as_ref().and_then(|m| m.mode);
+            assert_eq!(
+                (l.address, mode, l.mtu, l.is_up()),
+                (Some(i.mac), Some(i.mode), Some(i.mtu), i.up),
+                "seed {start:#x} step {step}: {what}: {n}"
+            );
+        }
+        let lower_now = lab.nl.link("veth0").unwrap().address;
+        assert_eq!(
+            lower_now,
+            Some(port.lower().mac),
+            "seed {start:#x} step {step}: {what}: the lower's MAC"
+        );
+    }
+    assert!(
+        accepted > 50 && refused > 50,
+        "{accepted} accepted, {refused} refused"
     );
 }

@@ -285,7 +285,7 @@ fn refusals_change_nothing() {
     ns.mvl_ok(&[
         "link", "add", "pt", "link", "veth1", "type", "macvlan", "mode", "passthru",
     ]);
-    // Checked by mvl before the kernel.
+    // Refused by the kernel, explained by the core's rules.
     let e = ns.mvl_refused(&[
         "link",
         "add",
@@ -373,7 +373,6 @@ fn refusals_change_nothing() {
     assert!(e.contains("not a macvlan"), "{e}");
     let e = ns.mvl_refused(&["link", "add", "v9", "type", "veth"]);
     assert!(e.contains("macvlans only"), "{e}");
-    // Refused by the kernel, explained by mvl-netlink.
     let e = ns.mvl_refused(&[
         "link", "add", "pt2", "link", "veth0", "type", "macvlan", "mode", "passthru",
     ]);
