@@ -47,6 +47,8 @@ pub struct LinkAdd {
     pub netns: Option<String>,
     /// What to create.
     pub kind: NewKind,
+    /// What iproute2 printed on stderr while reading the words, going on.
+    pub warnings: Vec<String>,
 }
 
 /// `ip link set DEV ...`: every change one command may carry.
@@ -74,6 +76,8 @@ pub struct LinkSet {
     pub macvlan: Option<MacvlanChange>,
     /// `type bridge fdb_flush`.
     pub fdb_flush: bool,
+    /// What iproute2 printed on stderr while reading the words, going on.
+    pub warnings: Vec<String>,
 }
 
 /// `ip link show` filters and style.
@@ -290,6 +294,18 @@ pub enum Command {
     /// ... mode nosuchmode`): carried out, it fails with the tool's message,
     /// as the real command does.
     Refused(String),
+}
+
+impl Command {
+    /// What iproute2 printed on stderr while reading the command and went
+    /// on (an unreadable address ending a `macaddr set` list).
+    pub fn warnings(&self) -> &[String] {
+        match self {
+            Command::LinkAdd(a) => &a.warnings,
+            Command::LinkSet(s) => &s.warnings,
+            _ => &[],
+        }
+    }
 }
 
 impl Command {

@@ -140,6 +140,7 @@ impl<'a> Cursor<'a> {
             ));
         }
         let name = a.name.clone().or(a.dev.clone());
+        let mut warnings = Vec::new();
         let kind = match kind.as_str() {
             "veth" => {
                 let mut c = Cursor {
@@ -176,10 +177,14 @@ impl<'a> Cursor<'a> {
                 }
                 NewKind::Bridge
             }
-            "macvlan" => NewKind::Macvlan {
-                link: a.link.clone(),
-                opts: self.macvlan_opts(&a.kind_args)?,
-            },
+            "macvlan" => {
+                let opts;
+                (opts, warnings) = self.macvlan_opts(&a.kind_args)?;
+                NewKind::Macvlan {
+                    link: a.link.clone(),
+                    opts,
+                }
+            }
             k => {
                 return Err(self.err(
                     Some(k),
@@ -196,6 +201,7 @@ impl<'a> Cursor<'a> {
             mtu: a.mtu,
             netns: a.netns,
             kind,
+            warnings,
         }))
     }
 
@@ -221,7 +227,10 @@ impl<'a> Cursor<'a> {
         };
         match a.kind.as_deref() {
             None => {}
-            Some("macvlan") => s.macvlan = Some(self.macvlan_opts(&a.kind_args)?),
+            Some("macvlan") => {
+                let (opts, warnings) = self.macvlan_opts(&a.kind_args)?;
+                (s.macvlan, s.warnings) = (Some(opts), warnings);
+            }
             Some("bridge") => match a.kind_args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
                 ["fdb_flush"] => s.fdb_flush = true,
                 [] => {}

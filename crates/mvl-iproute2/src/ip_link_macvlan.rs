@@ -18,10 +18,12 @@ MODE_OPTS: for mode \"source\":
 BC_QUEUE_LEN: Length of the rx queue for broadcast/multicast: [0-4294967295]";
 
 impl<'a> Cursor<'a> {
-    /// `macvlan_parse_opt` from iproute2's `ip/iplink_macvlan.c`.
-    pub(crate) fn macvlan_opts(&self, words: &[String]) -> Result<MacvlanChange, Error> {
+    /// `macvlan_parse_opt` from iproute2's `ip/iplink_macvlan.c`, with
+    /// the warnings it printed on the way.
+    pub(crate) fn macvlan_opts(&self, words: &[String]) -> Result<(MacvlanChange, Vec<String>), Error> {
         let mut c = Cursor { words, pos: 0 };
         let mut o = MacvlanChange::default();
+        let mut warnings: Vec<String> = Vec::new();
         let mut flags = Flags::NONE;
         let mut has_flags = false;
         while let Some(w) = c.next() {
@@ -56,6 +58,13 @@ impl<'a> Cursor<'a> {
                             v.push(m);
                             c.pos += 1;
                         }
+                        // iproute2 reads addresses until a word is not a
+                        // six-byte one, and reads that word again as an
+                        // option; `ll_addr_a2n` says so first when the word
+                        // is no link-layer address at all.
+                        if let Some(w) = c.peek().filter(|w| !is_lladdr(w)) {
+                            warnings.push(format!("\"{w}\" is invalid lladdr."));
+                        }
                         MacaddrOp::Set(v)
                     }
                     other => return Err(c.refusal(Some(other), MACVLAN_USAGE)),
@@ -71,10 +80,8 @@ impl<'a> Cursor<'a> {
             } else if w == "bclim" {
                 o.bc_cutoff = Some(c.number(w)?);
             } else {
-                return Err(c.refusal(
-                    Some(w),
-                    format!("macvlan: unknown option \"{w}\"?\n{MACVLAN_USAGE}"),
-                ));
+                warnings.push(format!("macvlan: unknown option \"{w}\"?\n{MACVLAN_USAGE}"));
+                return Err(c.refusal(Some(w), warnings.join("\n")));
             }
         }
         if has_flags {
@@ -86,6 +93,70 @@ impl<'a> Cursor<'a> {
             }
             o.flags = Some(flags);
         }
-        Ok(o)
+        Ok((o, warnings))
+    }
+}
+
+/// Whether iproute2's `ll_addr_a2n` reads `w` as a link-layer address of
+/// any length: a dotted IPv4 address, or up to 32 `:`-separated parts, each
+/// starting with a hexadecimal number (as `sscanf("%x")` reads it) of at
+/// most 255. So `bc` of `bcqueuelen` reads, `nodst` does not.
+fn is_lladdr(w: &str) -> bool {
+    if w.contains('.') {
+        return w.parse::<std::net::Ipv4Addr>().is_ok();
+    }
+    w.split(':').take(32).all(|part| {
+        let p = part.trim_start();
+        let (negative, p) = match p.as_bytes().first() {
+            Some(b'-') => (true, &p[1..]),
+            Some(b'+') => (false, &p[1..]),
+            _ => (false, p),
+        };
+        let p = p
+            .strip_prefix("0x")
+            .or_else(|| p.strip_prefix("0X"))
+            .filter(|rest| rest.starts_with(|c: char| c.is_ascii_hexdigit()))
+            .unwrap_or(p);
+        let digits = p.bytes().take_while(u8::is_ascii_hexdigit).count();
+        // Too many digits saturate, as `strtoul` does.
+        let value = u64::from_str_radix(&p[..digits], 16).unwrap_or(u64::MAX);
+        digits > 0 && if negative { value == 0 } else { value <= 255 }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_lladdr;
+
+    #[test]
+    fn words_ll_addr_a2n_reads() {
+        for w in [
+            "02:00:00:00:00:01",
+            "bcqueuelen",
+            "bclim",
+            "ab",
+            "0",
+            "ff",
+            "flag",
+            "0x10",
+            "1.2.3.4",
+            "02:ff:00",
+        ] {
+            assert!(is_lladdr(w), "{w}");
+        }
+        for w in [
+            "nodst",
+            "mode",
+            "nopromisc",
+            "null",
+            "macaddr",
+            "123",
+            "02::01",
+            "zz",
+            "-1",
+            "1.2.3",
+        ] {
+            assert!(!is_lladdr(w), "{w}");
+        }
     }
 }

@@ -53,6 +53,7 @@ fn tutorial_forms() {
                 peer_mtu: None,
                 peer_netns: None
             },
+            warnings: Vec::new(),
         })
     );
     let l = one("ip link add veth12.1 link veth12 type macvlan mode bridge");
@@ -355,4 +356,37 @@ fn no_error_speaks_of_labs() {
         Command::Ping { ping, .. } => assert_eq!(ping.count, None, "ping's default: until interrupted"),
         c => panic!("{c:?}"),
     }
+}
+
+/// `macaddr set` reads addresses until a word is none: iproute2 says so on
+/// stderr and reads that word again as an option, or refuses it as one.
+#[test]
+fn a_macaddr_list_ends_at_a_word_that_is_no_address() {
+    let src = "ip link add m1 link eth0 type macvlan mode source macaddr set 02:ff:00:00:01:02 nodst";
+    let Command::LinkAdd(a) = one(src).command else {
+        panic!("{src}")
+    };
+    assert_eq!(a.warnings, ["\"nodst\" is invalid lladdr."]);
+    let NewKind::Macvlan { opts, .. } = a.kind else {
+        panic!("{src}")
+    };
+    assert_eq!(
+        opts.macaddr,
+        Some(MacaddrOp::Set(vec!["02:ff:00:00:01:02".parse().unwrap()]))
+    );
+    assert_eq!(opts.flags, Some(Flags::NODST));
+    let set = one("ip link set m1 type macvlan macaddr set mode source").command;
+    assert_eq!(set.warnings(), ["\"mode\" is invalid lladdr."]);
+    // `bc` reads as one hex byte: a link-layer address, if not a MAC, so
+    // the list ends there without a word.
+    let quiet = one("ip link set m1 type macvlan macaddr set 02:ff:00:00:01:02 bcqueuelen 5").command;
+    assert!(quiet.warnings().is_empty());
+    let said = refused("ip link add m2 link eth0 type macvlan mode source macaddr set zz");
+    assert!(
+        said.starts_with("\"zz\" is invalid lladdr.\nmacvlan: unknown option \"zz\"?\nUsage:"),
+        "{said}"
+    );
+    // A list that runs to the end of the line warns of nothing.
+    let end = one("ip link set m1 type macvlan macaddr set 02:ff:00:00:01:02").command;
+    assert!(end.warnings().is_empty());
 }

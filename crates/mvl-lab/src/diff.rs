@@ -54,6 +54,10 @@ pub fn compare(lab: &Lab, a: &mut dyn Backend, b: &mut dyn Backend) -> Result<Ve
     for ((x, y), line) in ra.lines.iter().zip(&rb.lines).zip(&lab.lines) {
         let what = if x.result != y.result {
             Some((x.message.clone(), y.message.clone()))
+        } else if x.result == Res::Error && refusal(&x.message) != refusal(&y.message) {
+            // Both refused, for different reasons (another errno, or
+            // another of iproute2's checks).
+            Some((x.message.clone(), y.message.clone()))
         } else {
             match &line.command {
                 Command::LinkShow(s) if s.stats && x.result == Res::Ok => {
@@ -99,6 +103,13 @@ pub fn compare(lab: &Lab, a: &mut dyn Backend, b: &mut dyn Backend) -> Result<Ve
         }
     }
     Ok(out)
+}
+
+/// A refusal as the tool prints it: its first line, without the
+/// explanation in parentheses the emulator adds.
+fn refusal(message: &Option<String>) -> Option<&str> {
+    let first = message.as_deref()?.lines().find(|l| !l.trim().is_empty())?;
+    Some(first.split(" (").next().unwrap_or(first).trim())
 }
 
 /// The entries of `ip neigh show` output: each address and device, and

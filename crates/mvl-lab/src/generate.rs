@@ -310,6 +310,34 @@ pub fn random_lab(seed: u64) -> String {
         ]);
         let _ = writeln!(s, "ip -n srv{i} link add bad{i} link nic{i} {bad}");
     }
+    // A create with several faults at once: the kernel answers with the
+    // first in its order of checks (addresses, MTU range, then the driver).
+    // Should every part be fine, one more macvlan stays down on the lower.
+    if r.chance(25) {
+        let i = r.range(1, lowers);
+        let mut words = String::new();
+        if r.chance(60) {
+            let mac = r.pick(&["01:00:5e:00:00:01", "00:00:00:00:00:00", "02:00:00:00:0d:01"]);
+            let _ = write!(words, " address {mac}");
+        }
+        if r.chance(60) {
+            let _ = write!(words, " mtu {}", r.pick(&[50, 70000, 9000, 1400]));
+        }
+        let _ = write!(
+            words,
+            " type macvlan mode {}",
+            r.pick(&["source", "bridge", "passthru"])
+        );
+        if r.chance(60) {
+            let op = r.pick(&[
+                "add 01:00:5e:00:00:02",
+                "set 33:33:00:00:00:01 02:00:00:00:0d:09",
+                "add 02:00:00:00:0d:08",
+            ]);
+            let _ = write!(words, " macaddr {op}");
+        }
+        let _ = writeln!(s, "ip -n srv{i} link add x{i} link nic{i}{words}");
+    }
     // Captures, in the namespaces that hold the devices, and on a port.
     let mut captured = 0;
     for h in &hosts {

@@ -108,7 +108,12 @@ impl RealRunner {
                 _ => Outcome::error(format!("{}{}", stdout.trim(), stderr.trim())),
             }
         } else if code == Some(0) {
-            Outcome::ok(stdout)
+            // What the tool said on stderr and went on (a warning).
+            let said = stderr.trim();
+            Outcome {
+                message: (!said.is_empty()).then(|| said.to_string()),
+                ..Outcome::ok(stdout)
+            }
         } else {
             Outcome::error(stderr.trim().to_string())
         };

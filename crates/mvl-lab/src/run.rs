@@ -30,6 +30,20 @@ impl Outcome {
         }
     }
 
+    /// The same outcome after the warnings the tool printed on stderr
+    /// while reading the command: before the refusal, or as the message
+    /// of a command that went on to succeed.
+    pub fn after_warnings(mut self, warnings: &[String]) -> Outcome {
+        if !warnings.is_empty() {
+            let w = warnings.join("\n");
+            self.message = Some(match self.message.take() {
+                Some(m) => format!("{w}\n{m}"),
+                None => w,
+            });
+        }
+        self
+    }
+
     /// A refused command.
     pub fn error(message: impl Into<String>) -> Outcome {
         Outcome {

@@ -181,6 +181,7 @@ impl Backend for SimBackend {
             Ok(o) => o,
             Err(e) => Outcome::error(e.to_string()),
         }
+        .after_warnings(line.command.warnings())
     }
 
     fn finish(&mut self) -> Result<Vec<(usize, Vec<String>)>, LabError> {

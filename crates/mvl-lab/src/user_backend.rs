@@ -28,7 +28,14 @@ pub struct UserBackend {
     engine: Arc<Engine>,
 }
 
+/// A refusal in iproute2's words, as the emulator words the same one: a
+/// device iproute2 looks up itself, the kernel's extack where it sends one.
 fn refused(e: mvl_datapath::Error) -> Outcome {
+    match e {
+        mvl_datapath::Error::NoDevice(_) => return Outcome::error(e.to_string()),
+        mvl_datapath::Error::Rule(r) => return Outcome::error(mvl_sim::SimError::from(r).to_string()),
+        _ => {}
+    }
     let prefix = match e.errno() {
         Some(n) => format!("RTNETLINK answers: {} ", errno_text(n)),
         None => String::new(),
@@ -141,6 +148,8 @@ impl UserBackend {
         // macvlan would refuse it, which a TAP cannot.
         match self.on_sandbox(move |e| e.check_set(&req)) {
             Ok(()) => self.real(line),
+            // Exactly what `ip` prints, as the line runs `ip` on the TAP.
+            Err(mvl_datapath::Error::Rule(r)) => Outcome::error(mvl_sim::SimError::from(r).tool_text()),
             Err(e) => match e.errno() {
                 Some(n) => Outcome::error(format!("RTNETLINK answers: {}", errno_text(n))),
                 None => refused(e),
@@ -200,8 +209,11 @@ impl Backend for UserBackend {
     fn run(&mut self, line: &Line, _explain: bool) -> Outcome {
         let ns = &line.netns;
         match &line.command {
-            Command::LinkAdd(a) if matches!(a.kind, NewKind::Macvlan { .. }) => self.add(ns, a),
-            Command::LinkSet(s) if self.is_child(ns, &s.dev) => self.set(line, s),
+            // Where the daemon answers, not `ip`, its warnings are ours to print.
+            Command::LinkAdd(a) if matches!(a.kind, NewKind::Macvlan { .. }) => {
+                self.add(ns, a).after_warnings(&a.warnings)
+            }
+            Command::LinkSet(s) if self.is_child(ns, &s.dev) => self.set(line, s).after_warnings(&s.warnings),
             Command::LinkShow(s)
                 if s.dev.as_ref().is_some_and(|d| self.is_child(ns, d))
                     || (s.dev.is_none() && s.kind.as_deref() == Some("macvlan")) =>

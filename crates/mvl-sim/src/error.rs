@@ -83,6 +83,14 @@ impl SimError {
         }
     }
 
+    /// What the tool itself prints, without the emulator's explanation.
+    pub fn tool_text(&self) -> String {
+        match self {
+            SimError::Kernel { errno, extack, .. } => kernel_text(*errno, extack),
+            e => e.to_string(),
+        }
+    }
+
     /// The errno, for a kernel refusal.
     pub fn errno(&self) -> Option<Errno> {
         match self {
@@ -126,14 +134,19 @@ mod tests {
             e.to_string(),
             "RTNETLINK answers: Device or resource busy (veth12 carries macvlans)"
         );
+        assert_eq!(e.tool_text(), "RTNETLINK answers: Device or resource busy");
         let core = mvl_core::Error::MtuOutOfRange {
             dev: "mv".into(),
             mtu: 60,
             min: 68,
             max: 65535,
         };
-        assert!(SimError::from(core)
-            .to_string()
-            .starts_with("Error: mtu less than device minimum."));
+        let e = SimError::from(core);
+        assert!(
+            e.to_string()
+                .starts_with("Error: mtu less than device minimum. (mv: "),
+            "{e}"
+        );
+        assert_eq!(e.tool_text(), "Error: mtu less than device minimum.");
     }
 }

@@ -9,6 +9,7 @@ use mvl_sim::{NsId, Sim};
 
 fn veth(sim: &mut Sim, ns: NsId, a: &str, b: &str) {
     let req = LinkAdd {
+        warnings: Vec::new(),
         name: Some(a.into()),
         address: None,
         mtu: None,
@@ -29,6 +30,7 @@ fn macvlan(sim: &mut Sim, ns: NsId, name: &str, link: &str, mode: Mode) -> Resul
         ..Default::default()
     };
     let req = LinkAdd {
+        warnings: Vec::new(),
         name: Some(name.into()),
         address: None,
         mtu: None,
@@ -315,6 +317,7 @@ fn lowers_with_macvlans_stay_out_of_bridges_and_vice_versa() {
     sim.link_add(
         root,
         &LinkAdd {
+            warnings: Vec::new(),
             name: Some("br0".into()),
             address: None,
             mtu: None,
@@ -344,6 +347,7 @@ fn bridge_learning_hairpin_and_ageing() {
     sim.link_add(
         root,
         &LinkAdd {
+            warnings: Vec::new(),
             name: Some("br0".into()),
             address: None,
             mtu: None,
@@ -448,6 +452,7 @@ fn refusals_change_nothing_and_name_the_rule() {
         ..Default::default()
     };
     let req = LinkAdd {
+        warnings: Vec::new(),
         name: Some("mv".into()),
         address: None,
         mtu: None,
@@ -463,6 +468,7 @@ fn refusals_change_nothing_and_name_the_rule() {
     let e = sim.link_add(
         root,
         &LinkAdd {
+            warnings: Vec::new(),
             name: Some("mv".into()),
             address: None,
             mtu: None,
