@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use mvl_core::{MacaddrOp, Mode};
-use mvl_netlink::{Link, LinkChange, LinkRef, NetNs, Netlink, NewMacvlan};
+use mvl_netlink::{Link, LinkChange, LinkRef, NetNs, Netlink, NewMacvlanLink};
 use serde_json::{json, Value};
 
 use crate::config::{Conf, Settings};
@@ -284,7 +284,7 @@ fn create(
     for _ in 0..NAME_TRIES {
         // "veth" keeps NetworkManager's hands off, as the reference does.
         let tmp = format!("veth{}", net::random_hex(8));
-        let mut req = NewMacvlan::new(tmp.clone(), LinkRef::Index(master.index)).mode(s.mode);
+        let mut req = NewMacvlanLink::new(tmp.clone(), LinkRef::Index(master.index)).mode(s.mode);
         if s.flags != mvl_core::Flags::NONE {
             req = req.flags(s.flags);
         }

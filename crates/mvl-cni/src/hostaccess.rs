@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use mvl_core::Mode;
-use mvl_netlink::{Link, LinkRef, NetNs, Netlink, NewMacvlan};
+use mvl_netlink::{Link, LinkRef, NetNs, Netlink, NewMacvlanLink};
 use nix::fcntl::{Flock, FlockArg};
 use serde::{Deserialize, Serialize};
 
@@ -231,7 +231,7 @@ pub fn attach(
         Some(l) => (l, false),
         None => {
             nl.create_macvlan(
-                &NewMacvlan::new(state.shim.clone(), LinkRef::Index(master.index)).mode(Mode::Bridge),
+                &NewMacvlanLink::new(state.shim.clone(), LinkRef::Index(master.index)).mode(Mode::Bridge),
             )
             .map_err(Error::kernel)?;
             (nl.link(state.shim.as_str()).map_err(Error::kernel)?, true)

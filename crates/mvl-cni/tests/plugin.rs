@@ -781,7 +781,7 @@ fn passthru_conflicts_name_the_master_and_the_rule() {
     }
     // A passthru macvlan in the master's own namespace is named.
     let mut hnl = lab.host_nl();
-    hnl.create_macvlan(&mvl_netlink::NewMacvlan::new("mvp", "veth0").mode(Mode::Passthru))
+    hnl.create_macvlan(&mvl_netlink::NewMacvlanLink::new("mvp", "veth0").mode(Mode::Passthru))
         .unwrap();
     let c = Container::new();
     let msg = lab.cni_env("ADD", &br, &c, "eth0", &env("c")).expect_code(107);
@@ -794,7 +794,7 @@ fn passthru_conflicts_name_the_master_and_the_rule() {
     hnl.delete_link("mvp").unwrap();
     // A macvlan in the master's own namespace is seen before anything is made.
     lab.host_nl()
-        .create_macvlan(&mvl_netlink::NewMacvlan::new("mv0", "veth0").mode(Mode::Bridge))
+        .create_macvlan(&mvl_netlink::NewMacvlanLink::new("mv0", "veth0").mode(Mode::Bridge))
         .unwrap();
     let c = Container::new();
     lab.clear_ipam_log();

@@ -95,18 +95,12 @@ pub struct NewMacvlan {
     /// Its MAC: the caller's choice or a random locally administered one
     /// (passthru ignores it and takes the lower's).
     pub mac: MacAddr,
-    /// Mode; `None` means the kernel's default, VEPA.
-    pub mode: Option<Mode>,
-    /// Flags.
-    pub flags: Flags,
-    /// An initial source-list operation (mode source only).
-    pub macaddr: Option<MacaddrOp>,
     /// MTU; `None` means the lower's.
     pub mtu: Option<u32>,
-    /// `bcqueuelen`; `None` means 1000.
-    pub bc_queue_len: Option<u32>,
-    /// `bclim` for the whole port.
-    pub bc_cutoff: Option<i32>,
+    /// The macvlan options: mode (`None` is the kernel's default, VEPA),
+    /// flags, an initial source-list operation (mode source only),
+    /// `bcqueuelen` (`None` is 1000) and `bclim` for the whole port.
+    pub macvlan: MacvlanChange,
 }
 
 impl NewMacvlan {
@@ -115,18 +109,38 @@ impl NewMacvlan {
         NewMacvlan {
             name: name.to_string(),
             mac,
-            mode: None,
-            flags: Flags::NONE,
-            macaddr: None,
             mtu: None,
-            bc_queue_len: None,
-            bc_cutoff: None,
+            macvlan: MacvlanChange::default(),
         }
     }
 
     /// The same request with `mode`.
     pub fn mode(mut self, mode: Mode) -> NewMacvlan {
-        self.mode = Some(mode);
+        self.macvlan.mode = Some(mode);
+        self
+    }
+
+    /// The same request with `flags`.
+    pub fn flags(mut self, flags: Flags) -> NewMacvlan {
+        self.macvlan.flags = Some(flags);
+        self
+    }
+
+    /// The same request with a source-list operation.
+    pub fn macaddr(mut self, op: MacaddrOp) -> NewMacvlan {
+        self.macvlan.macaddr = Some(op);
+        self
+    }
+
+    /// The same request with a `bcqueuelen`.
+    pub fn bc_queue_len(mut self, n: u32) -> NewMacvlan {
+        self.macvlan.bc_queue_len = Some(n);
+        self
+    }
+
+    /// The same request with an MTU.
+    pub fn mtu(mut self, mtu: u32) -> NewMacvlan {
+        self.mtu = Some(mtu);
         self
     }
 }
@@ -543,11 +557,12 @@ impl Port {
     /// Creates a macvlan (`macvlan_common_newlink`). It starts down.
     pub fn create(&mut self, req: NewMacvlan) -> Result<ChildId, Error> {
         let dev = req.name.as_str();
+        let o = &req.macvlan;
         // Checks first, in the kernel's order (the addresses in
         // `macvlan_validate`, the core's MTU range, then the driver), so a
         // refused request changes nothing.
         Self::check_mac(dev, req.mac)?;
-        Self::check_op_macs(dev, &req.macaddr)?;
+        Self::check_op_macs(dev, &o.macaddr)?;
         if let Some(m) = req.mtu {
             self.check_mtu_range(dev, m)?;
         }
@@ -565,14 +580,14 @@ impl Port {
                 child,
             });
         }
-        let mode = req.mode.unwrap_or(Mode::Vepa);
+        let mode = o.mode.unwrap_or(Mode::Vepa);
         if mode == Mode::Passthru && !self.order.is_empty() {
             return Err(Error::PassthruNeedsEmptyLower {
                 lower: self.lower.name.clone(),
                 children: self.children_list(),
             });
         }
-        if req.macaddr.is_some() && mode != Mode::Source {
+        if o.macaddr.is_some() && mode != Mode::Source {
             return Err(Error::MacaddrNotSource {
                 dev: dev.to_string(),
                 mode,
@@ -588,24 +603,24 @@ impl Port {
             name: req.name.clone(),
             mac,
             mode,
-            flags: req.flags,
+            flags: o.flags.unwrap_or_default(),
             mtu,
             up: false,
             promisc: false,
             allmulti: false,
             groups: Vec::new(),
             sources: Vec::new(),
-            bc_queue_len_req: req.bc_queue_len.unwrap_or(DEFAULT_BC_QUEUE_LEN),
+            bc_queue_len_req: o.bc_queue_len.unwrap_or(DEFAULT_BC_QUEUE_LEN),
             hash_seq: 0,
         };
         let id = self.insert(child);
         if mode == Mode::Passthru {
             self.passthru = true;
         }
-        if let Some(op) = &req.macaddr {
+        if let Some(op) = &o.macaddr {
             self.apply_sources(id, op);
         }
-        if let Some(c) = req.bc_cutoff {
+        if let Some(c) = o.bc_cutoff {
             self.bc_cutoff = c;
         }
         self.recompute_bc_queue_len();

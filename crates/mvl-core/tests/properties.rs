@@ -59,9 +59,9 @@ fn build(specs: &[Spec], order: &[usize]) -> (Port, Vec<ChildId>) {
         let s = &specs[i];
         let mut req = NewMacvlan::new(&format!("c{i}"), mac(s.mac)).mode(s.mode);
         if s.mode == Mode::Source {
-            req.macaddr = Some(MacaddrOp::Set(s.sources.iter().map(|&n| addr(n)).collect()));
+            req.macvlan.macaddr = Some(MacaddrOp::Set(s.sources.iter().map(|&n| addr(n)).collect()));
             if s.nodst {
-                req.flags = Flags::NODST;
+                req.macvlan.flags = Some(Flags::NODST);
             }
         }
         let id = p.create(req).unwrap();

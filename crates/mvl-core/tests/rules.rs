@@ -25,10 +25,7 @@ fn s2_2_flags_whole_value_and_unknown_bits() {
     assert!(Flags::from_bits(4).is_none());
     let mut p = port();
     let id = p
-        .create(NewMacvlan {
-            flags: Flags::NODST,
-            ..NewMacvlan::new("mv0", mac(1))
-        })
+        .create(NewMacvlan::new("mv0", mac(1)).flags(Flags::NODST))
         .unwrap();
     p.change(
         id,
@@ -45,10 +42,11 @@ fn s2_2_flags_whole_value_and_unknown_bits() {
 fn s2_3_source_list_add_del_flush_set() {
     let mut p = port();
     let id = p
-        .create(NewMacvlan {
-            macaddr: Some(MacaddrOp::Add(mac(9))),
-            ..NewMacvlan::new("s", mac(1)).mode(Mode::Source)
-        })
+        .create(
+            NewMacvlan::new("s", mac(1))
+                .mode(Mode::Source)
+                .macaddr(MacaddrOp::Add(mac(9))),
+        )
         .unwrap();
     let ch = |op| MacvlanChange {
         macaddr: Some(op),
@@ -158,11 +156,12 @@ fn s3_2_source_mode_copies_by_source_mac_with_pkt_type() {
 fn s3_2_nodst_consumes_even_when_the_nodst_device_is_down() {
     let mut p = port();
     let s = p
-        .create(NewMacvlan {
-            flags: Flags::NODST,
-            macaddr: Some(MacaddrOp::Add(EXTERNAL)),
-            ..NewMacvlan::new("s", mac(1)).mode(Mode::Source)
-        })
+        .create(
+            NewMacvlan::new("s", mac(1))
+                .mode(Mode::Source)
+                .flags(Flags::NODST)
+                .macaddr(MacaddrOp::Add(EXTERNAL)),
+        )
         .unwrap();
     let b = up(&mut p, "b", 2, Mode::Bridge);
     let d = rx(&p, &frame(mac(2), EXTERNAL));
@@ -634,31 +633,16 @@ fn s4_3_no_carrier_or_down_sender_transmits_nothing() {
 #[test]
 fn s5_1_create_checks_mtu_addresses_and_lists_in_the_kernels_order() {
     let mut p = port();
-    let e = p
-        .create(NewMacvlan {
-            mtu: Some(1501),
-            ..NewMacvlan::new("mv", mac(1))
-        })
-        .unwrap_err();
+    let e = p.create(NewMacvlan::new("mv", mac(1)).mtu(1501)).unwrap_err();
     assert_eq!(e.errno(), Errno::EINVAL);
     assert!(
         e.to_string().contains("1501") && e.to_string().contains("1500"),
         "{e}"
     );
-    let e = p
-        .create(NewMacvlan {
-            mtu: Some(60),
-            ..NewMacvlan::new("mv", mac(1))
-        })
-        .unwrap_err();
+    let e = p.create(NewMacvlan::new("mv", mac(1)).mtu(60)).unwrap_err();
     assert!(matches!(e, Error::MtuOutOfRange { min: 68, .. }));
     // An invalid address wins over an MTU above the lower's (as on Linux 6.18).
-    let e = p
-        .create(NewMacvlan {
-            mtu: Some(1501),
-            ..NewMacvlan::new("mv", group(1))
-        })
-        .unwrap_err();
+    let e = p.create(NewMacvlan::new("mv", group(1)).mtu(1501)).unwrap_err();
     assert_eq!(e.errno(), Errno::EADDRNOTAVAIL);
     assert_eq!(
         p.create(NewMacvlan::new("mv", MacAddr::ZERO))
@@ -667,19 +651,11 @@ fn s5_1_create_checks_mtu_addresses_and_lists_in_the_kernels_order() {
         Errno::EADDRNOTAVAIL
     );
     let e = p
-        .create(NewMacvlan {
-            macaddr: Some(MacaddrOp::Add(mac(5))),
-            ..NewMacvlan::new("mv", mac(1))
-        })
+        .create(NewMacvlan::new("mv", mac(1)).macaddr(MacaddrOp::Add(mac(5))))
         .unwrap_err();
     assert!(matches!(e, Error::MacaddrNotSource { mode: Mode::Vepa, .. }));
     assert!(p.is_empty(), "refused requests create nothing");
-    let id = p
-        .create(NewMacvlan {
-            mtu: Some(1400),
-            ..NewMacvlan::new("mv", mac(1))
-        })
-        .unwrap();
+    let id = p.create(NewMacvlan::new("mv", mac(1)).mtu(1400)).unwrap();
     assert_eq!(p.info(id).unwrap().mtu, 1400);
 }
 
@@ -831,10 +807,11 @@ fn s5_4_passthru_needs_an_empty_lower_and_nopromisc() {
         ..lower()
     });
     let pt = p
-        .create(NewMacvlan {
-            flags: Flags::NOPROMISC,
-            ..NewMacvlan::new("pt", mac(1)).mode(Mode::Passthru)
-        })
+        .create(
+            NewMacvlan::new("pt", mac(1))
+                .mode(Mode::Passthru)
+                .flags(Flags::NOPROMISC),
+        )
         .unwrap();
     p.open(pt).unwrap();
     assert_eq!(p.lower_promiscuity(), 0);
@@ -906,10 +883,11 @@ fn s5_5_mode_changes() {
 fn s5_5_leaving_source_mode_flushes_the_list_and_partial_failures_stick() {
     let mut p = port();
     let s = p
-        .create(NewMacvlan {
-            macaddr: Some(MacaddrOp::Add(mac(8))),
-            ..NewMacvlan::new("s", mac(1)).mode(Mode::Source)
-        })
+        .create(
+            NewMacvlan::new("s", mac(1))
+                .mode(Mode::Source)
+                .macaddr(MacaddrOp::Add(mac(8))),
+        )
         .unwrap();
     // Observed on Linux 6.18: `mode vepa macaddr add M` fails with EINVAL
     // but the mode has changed (and the list is gone).
@@ -943,19 +921,9 @@ fn s5_5_leaving_source_mode_flushes_the_list_and_partial_failures_stick() {
 #[test]
 fn s5_5_bcqueuelen_is_a_request_and_the_port_uses_the_maximum() {
     let mut p = port();
-    let a = p
-        .create(NewMacvlan {
-            bc_queue_len: Some(10),
-            ..NewMacvlan::new("a", mac(1))
-        })
-        .unwrap();
+    let a = p.create(NewMacvlan::new("a", mac(1)).bc_queue_len(10)).unwrap();
     assert_eq!(p.bc_queue_len_used(), 10);
-    let b = p
-        .create(NewMacvlan {
-            bc_queue_len: Some(5000),
-            ..NewMacvlan::new("b", mac(2))
-        })
-        .unwrap();
+    let b = p.create(NewMacvlan::new("b", mac(2)).bc_queue_len(5000)).unwrap();
     assert_eq!(
         p.info(a).unwrap().bc_queue_len_used,
         5000,
@@ -969,12 +937,7 @@ fn s5_5_bcqueuelen_is_a_request_and_the_port_uses_the_maximum() {
 fn s5_7_lower_mtu_decreases_clamp_children_increases_do_not() {
     let mut p = port();
     let a = p.create(NewMacvlan::new("a", mac(1))).unwrap();
-    let b = p
-        .create(NewMacvlan {
-            mtu: Some(1000),
-            ..NewMacvlan::new("b", mac(2))
-        })
-        .unwrap();
+    let b = p.create(NewMacvlan::new("b", mac(2)).mtu(1000)).unwrap();
     assert_eq!(p.lower_mtu_changed(1200), vec![a]);
     assert_eq!(p.info(a).unwrap().mtu, 1200);
     assert_eq!(p.info(b).unwrap().mtu, 1000);

@@ -814,12 +814,8 @@ impl Engine {
         let new = NewMacvlan {
             name: req.name.clone(),
             mac: address.unwrap_or_else(random_mac),
-            mode: change.mode,
-            flags: change.flags.unwrap_or_default(),
-            macaddr: change.macaddr.clone(),
             mtu: req.mtu,
-            bc_queue_len: change.bc_queue_len,
-            bc_cutoff: change.bc_cutoff,
+            macvlan: change.clone(),
         };
         let created = g.write_port(lower).create(new);
         let id = match created {

@@ -76,10 +76,9 @@ pub fn core_decisions(data: &[u8]) {
             0 => {
                 let mode = MODES[b.u8() as usize % 5];
                 let flags = Flags::from_bits(u16::from(b.u8() & 3)).unwrap_or_default();
-                let req = NewMacvlan {
-                    flags,
-                    ..NewMacvlan::new(&format!("c{}", ids.len()), mac(b.u8())).mode(mode)
-                };
+                let req = NewMacvlan::new(&format!("c{}", ids.len()), mac(b.u8()))
+                    .mode(mode)
+                    .flags(flags);
                 if let Ok(id) = p.create(req) {
                     ids.push(id);
                 }

@@ -18,7 +18,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use mvl_core::Mode;
-use mvl_netlink::{NetNs, Netlink, NewMacvlan};
+use mvl_netlink::{NetNs, Netlink, NewMacvlanLink};
 
 const IP: &str = "/usr/sbin/ip";
 
@@ -28,7 +28,7 @@ type Times = (Duration, Duration);
 fn with_mvl_netlink(nl: &mut Netlink, n: usize) -> Times {
     let t = Instant::now();
     for i in 0..n {
-        nl.create_macvlan(&NewMacvlan::new(format!("mv{i}"), "veth0").mode(Mode::Bridge))
+        nl.create_macvlan(&NewMacvlanLink::new(format!("mv{i}"), "veth0").mode(Mode::Bridge))
             .expect("create");
     }
     let created = t.elapsed();
@@ -46,7 +46,7 @@ fn with_mvl_netlink_group(nl: &mut Netlink, n: usize) -> Times {
     let t = Instant::now();
     for i in 0..n {
         nl.create_macvlan(
-            &NewMacvlan::new(format!("mv{i}"), "veth0")
+            &NewMacvlanLink::new(format!("mv{i}"), "veth0")
                 .mode(Mode::Bridge)
                 .group(g),
         )

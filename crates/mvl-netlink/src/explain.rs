@@ -13,7 +13,7 @@ use mvl_core::{MacAddr, MacvlanChange, NewMacvlan, Port};
 
 use crate::error::{Cause, Error, KernelError};
 use crate::link::{Link, LinkChange, LinkRef};
-use crate::macvlan::NewMacvlan as Request;
+use crate::macvlan::NewMacvlanLink;
 use crate::socket::{Fail, Netlink};
 
 /// What a request was about, for explaining its refusal.
@@ -54,7 +54,7 @@ impl Ctx {
         self
     }
 
-    pub fn for_create(op: String, r: &Request) -> Ctx {
+    pub fn for_create(op: String, r: &NewMacvlanLink) -> Ctx {
         Ctx {
             op,
             dev: None,
@@ -141,23 +141,17 @@ impl Netlink {
     /// The create, replayed on the lower's port as the kernel holds it.
     fn replay_create(&mut self, ctx: &Ctx, lower: &LinkRef) -> Option<Result<(), mvl_core::Error>> {
         let lower = self.lookup(lower, None)?;
-        let name = ctx.new_name.clone().unwrap_or_default();
         let mut port = match self.port_of(&lower, None) {
             Ok(p) => p.port,
             Err(e) => return Some(Err(e)),
         };
-        let opts = ctx.macvlan.clone().unwrap_or_default();
-        // Creation checks an address only for validity, so a stand-in
-        // serves when the kernel was to pick one.
-        let mac = ctx.address.unwrap_or(MacAddr([2, 0, 0, 0, 0, 1]));
         let req = NewMacvlan {
-            mode: opts.mode,
-            flags: opts.flags.unwrap_or_default(),
-            macaddr: opts.macaddr,
+            name: ctx.new_name.clone().unwrap_or_default(),
+            // Creation checks an address only for validity, so a stand-in
+            // serves when the kernel was to pick one.
+            mac: ctx.address.unwrap_or(MacAddr([2, 0, 0, 0, 0, 1])),
             mtu: ctx.mtu,
-            bc_queue_len: opts.bc_queue_len,
-            bc_cutoff: opts.bc_cutoff,
-            ..NewMacvlan::new(&name, mac)
+            macvlan: ctx.macvlan.clone().unwrap_or_default(),
         };
         Some(port.create(req).map(drop))
     }

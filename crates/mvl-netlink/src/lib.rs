@@ -6,7 +6,7 @@
 //!
 //! ```text
 //!   NetNs ──open_in──► Netlink ──create_macvlan / set_link / delete_link──► kernel
-//!   (fd of a netns)    (socket bound      ◄──── Link { .., macvlan: MacvlanInfo } ──
+//!   (fd of a netns)    (socket bound      ◄──── Link { .., macvlan: MacvlanAttrs } ──
 //!                       in that netns)    ◄──── Error::Kernel { errno, extack, cause }
 //! ```
 //!
@@ -20,11 +20,11 @@
 //!   to `NLMSG_DONE` and start over if the kernel marks them interrupted.
 //!   Extended acks are on, so the kernel's own error text is kept.
 //! - Macvlans: [`Netlink::create_macvlan`] sends every `IFLA_MACVLAN_*`
-//!   option of a [`NewMacvlan`] (mode, flags, source list, bcqueuelen,
+//!   option of a [`NewMacvlanLink`] (mode, flags, source list, bcqueuelen,
 //!   bclim) with its address, MTU and target namespace in one
 //!   `RTM_NEWLINK`; [`Netlink::set_link`] does the same for a
 //!   [`LinkChange`]; [`Netlink::link`] / [`Netlink::links`] decode a device
-//!   into a [`Link`] with its [`MacvlanInfo`].
+//!   into a [`Link`] with its [`MacvlanAttrs`].
 //! - Around them, the few link, address and route operations a CNI plugin
 //!   needs: up/down, move, rename, delete, veth pairs, IPv4 addresses and
 //!   routes.
@@ -38,11 +38,11 @@
 //!
 //! ```no_run
 //! use mvl_core::Mode;
-//! use mvl_netlink::{NetNs, Netlink, NewMacvlan};
+//! use mvl_netlink::{NetNs, Netlink, NewMacvlanLink};
 //!
 //! let ns = NetNs::from_name("ns1")?;
 //! let mut nl = Netlink::open_in(&ns)?;
-//! nl.create_macvlan(&NewMacvlan::new("mv0", "eth0").mode(Mode::Bridge).bc_cutoff(-1))?;
+//! nl.create_macvlan(&NewMacvlanLink::new("mv0", "eth0").mode(Mode::Bridge).bc_cutoff(-1))?;
 //! nl.set_up("mv0", true)?;
 //! let mv = nl.macvlan("mv0")?;
 //! println!("{} {:?}", mv.name, mv.macvlan.unwrap().mode);
@@ -67,7 +67,7 @@ pub use link::{
     Link, LinkChange, LinkRef, OperState, ARPHRD_ETHER, ARPHRD_LOOPBACK, IFF_ALLMULTI, IFF_LOOPBACK,
     IFF_LOWER_UP, IFF_PROMISC, IFF_RUNNING, IFF_UP,
 };
-pub use macvlan::{MacvlanInfo, NewMacvlan, DEFAULT_BC_CUTOFF};
+pub use macvlan::{MacvlanAttrs, NewMacvlanLink, DEFAULT_BC_CUTOFF};
 /// A device's counters, as `IFLA_STATS64` carries them ([`Link::stats`]).
 pub use netlink_packet_route::link::Stats64;
 pub use netns::NetNs;

@@ -15,7 +15,7 @@ use netlink_packet_route::RouteNetlinkMessage;
 
 use crate::error::{Cause, Error, KernelError, Result};
 use crate::explain::Ctx;
-use crate::macvlan::{macvlan_link_info, MacvlanInfo};
+use crate::macvlan::{macvlan_link_info, MacvlanAttrs};
 use crate::netns::NetNs;
 use crate::socket::{Fail, Netlink};
 
@@ -183,7 +183,7 @@ pub struct Link {
     /// `IFLA_INFO_SLAVE_KIND`: the master's kind when enslaved.
     pub slave_kind: Option<String>,
     /// The macvlan attributes, when `kind` is `macvlan`.
-    pub macvlan: Option<MacvlanInfo>,
+    pub macvlan: Option<MacvlanAttrs>,
     /// Queueing discipline.
     pub qdisc: Option<String>,
     /// Transmit queue length.
@@ -283,7 +283,7 @@ impl Link {
                             LinkInfo::Kind(k) => l.kind = Some(k.to_string()),
                             LinkInfo::PortKind(k) => l.slave_kind = Some(k.to_string()),
                             LinkInfo::Data(InfoData::MacVlan(d)) => {
-                                l.macvlan = Some(MacvlanInfo::from_attributes(d))
+                                l.macvlan = Some(MacvlanAttrs::from_attributes(d))
                             }
                             _ => {}
                         }
@@ -741,7 +741,7 @@ impl Netlink {
     /// Deletes every device of device group `group` in one request. The
     /// kernel then unregisters them as one batch, waiting for one RCU grace
     /// period instead of one per device (milliseconds each): the fast way to
-    /// tear down many macvlans made with [`crate::NewMacvlan::group`].
+    /// tear down many macvlans made with [`crate::NewMacvlanLink::group`].
     /// Every kind of device in the group goes, not only macvlans.
     pub fn delete_group(&mut self, group: NonZeroU32) -> Result<()> {
         let mut m = LinkMessage::default();

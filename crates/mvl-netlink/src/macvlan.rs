@@ -22,11 +22,13 @@ use crate::socket::Netlink;
 /// attribute out while the port has this value.
 pub use mvl_core::DEFAULT_BC_CUTOFF;
 
-/// A macvlan to create. Options left `None` are not sent, so the kernel's
-/// defaults apply (mode vepa, no flags, bcqueuelen 1000, the lower's MTU, a
-/// random MAC).
+/// A macvlan link to create over rtnetlink: the core's options
+/// ([`MacvlanChange`]) with what only the kernel's request carries — the
+/// lower, a target namespace, a device group, and an address the kernel may
+/// pick. Options left `None` are not sent, so the kernel's defaults apply
+/// (mode vepa, no flags, bcqueuelen 1000, the lower's MTU, a random MAC).
 #[derive(Debug, Clone)]
-pub struct NewMacvlan {
+pub struct NewMacvlanLink {
     /// Its name.
     pub name: String,
     /// The lower ("parent") device; a name is looked up in the socket's
@@ -47,10 +49,10 @@ pub struct NewMacvlan {
     pub group: Option<NonZeroU32>,
 }
 
-impl NewMacvlan {
+impl NewMacvlanLink {
     /// `name` on `lower`, every option at the kernel's default.
-    pub fn new(name: impl Into<String>, lower: impl Into<LinkRef>) -> NewMacvlan {
-        NewMacvlan {
+    pub fn new(name: impl Into<String>, lower: impl Into<LinkRef>) -> NewMacvlanLink {
+        NewMacvlanLink {
             name: name.into(),
             lower: lower.into(),
             macvlan: MacvlanChange::default(),
@@ -215,9 +217,10 @@ pub(crate) fn macvlan_link_info(c: &MacvlanChange) -> LinkAttribute {
     ])
 }
 
-/// The macvlan attributes of a dump, decoded.
+/// The macvlan attributes of a dump, decoded as the kernel sent them (a
+/// port's own view of a macvlan is `mvl_core::MacvlanInfo`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct MacvlanInfo {
+pub struct MacvlanAttrs {
     /// The mode; `None` if the kernel reported a value this crate does not know.
     pub mode: Option<Mode>,
     /// `IFLA_MACVLAN_MODE` as the kernel sent it.
@@ -239,9 +242,9 @@ pub struct MacvlanInfo {
     pub bc_cutoff: Option<i32>,
 }
 
-impl MacvlanInfo {
-    pub(crate) fn from_attributes(attrs: Vec<InfoMacVlan>) -> MacvlanInfo {
-        let mut i = MacvlanInfo::default();
+impl MacvlanAttrs {
+    pub(crate) fn from_attributes(attrs: Vec<InfoMacVlan>) -> MacvlanAttrs {
+        let mut i = MacvlanAttrs::default();
         for a in attrs {
             match a {
                 InfoMacVlan::Mode(m) => {
@@ -280,7 +283,7 @@ impl MacvlanInfo {
 impl Netlink {
     /// Creates a macvlan: every option in one `RTM_NEWLINK` with
     /// `NLM_F_CREATE | NLM_F_EXCL`.
-    pub fn create_macvlan(&mut self, req: &NewMacvlan) -> Result<()> {
+    pub fn create_macvlan(&mut self, req: &NewMacvlanLink) -> Result<()> {
         let op = format!("create macvlan {} on {}", req.name, req.lower);
         let mut ctx = Ctx::for_create(op, req);
         let lower = match &req.lower {
@@ -403,7 +406,7 @@ mod tests {
 
     #[test]
     fn decode_a_dump() {
-        let i = MacvlanInfo::from_attributes(vec![
+        let i = MacvlanAttrs::from_attributes(vec![
             InfoMacVlan::Mode(MacVlanMode::Source),
             InfoMacVlan::Flags(MacVlanFlags::from_bits_retain(2 | 8)),
             InfoMacVlan::MacAddrCount(2),
@@ -417,13 +420,13 @@ mod tests {
         assert_eq!(i.macaddrs, vec![m(2), m(1)]);
         assert_eq!((i.bc_queue_len, i.bc_queue_len_used), (Some(10), Some(1000)));
         assert_eq!(i.bc_cutoff_or_default(), 1);
-        let u = MacvlanInfo::from_attributes(vec![InfoMacVlan::Mode(MacVlanMode::Other(3))]);
+        let u = MacvlanAttrs::from_attributes(vec![InfoMacVlan::Mode(MacVlanMode::Other(3))]);
         assert_eq!((u.mode, u.raw_mode), (None, 3));
     }
 
     #[test]
     fn words_read_like_ip() {
-        let r = NewMacvlan::new("mv0", "eth0")
+        let r = NewMacvlanLink::new("mv0", "eth0")
             .mode(Mode::Source)
             .flags(Flags::NODST)
             .macaddr(MacaddrOp::Set(vec![m(1)]))

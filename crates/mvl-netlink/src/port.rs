@@ -4,7 +4,9 @@
 //! replayed on it (see `explain`), so the refusal is told by the core's
 //! rules rather than by a second copy of them here.
 
-use mvl_core::{ChildId, LowerInfo, LowerKind, MacAddr, MacaddrOp, Mode, NewMacvlan, Port, MAX_MTU};
+use mvl_core::{
+    ChildId, LowerInfo, LowerKind, MacAddr, MacaddrOp, MacvlanChange, Mode, NewMacvlan, Port, MAX_MTU,
+};
 
 use crate::link::{Link, LinkRef, ARPHRD_ETHER, ARPHRD_LOOPBACK, IFF_LOOPBACK, IFF_LOWER_UP, IFF_UP};
 use crate::socket::Netlink;
@@ -127,13 +129,15 @@ fn add_member(port: &mut Port, l: &Link) -> Option<ChildId> {
     let req = NewMacvlan {
         name: l.name.clone(),
         mac: l.address.unwrap_or(MacAddr::ZERO),
-        mode: Some(mode),
-        flags: info.flags,
-        macaddr: (mode == Mode::Source && !info.macaddrs.is_empty())
-            .then(|| MacaddrOp::Set(info.macaddrs.clone())),
         mtu: l.mtu,
-        bc_queue_len: info.bc_queue_len,
-        bc_cutoff: info.bc_cutoff,
+        macvlan: MacvlanChange {
+            mode: Some(mode),
+            flags: Some(info.flags),
+            macaddr: (mode == Mode::Source && !info.macaddrs.is_empty())
+                .then(|| MacaddrOp::Set(info.macaddrs.clone())),
+            bc_queue_len: info.bc_queue_len,
+            bc_cutoff: info.bc_cutoff,
+        },
     };
     // The lower's MTU may have dropped under it since; the kernel keeps the
     // macvlan, so keep it here too at the lower's.

@@ -11,7 +11,7 @@ use std::process::Command;
 use std::collections::BTreeMap;
 
 use mvl_core::{BadMac, ChildId, Flags, MacAddr, MacaddrOp, MacvlanChange, Mode, Port};
-use mvl_netlink::{Cause, Error, Ipv4Route, LinkChange, NetNs, Netlink, NewMacvlan, OperState};
+use mvl_netlink::{Cause, Error, Ipv4Route, LinkChange, NetNs, Netlink, NewMacvlanLink, OperState};
 use serde_json::Value;
 
 const IP: &str = "/usr/sbin/ip";
@@ -137,7 +137,7 @@ fn same_as_ip(lab: &mut Lab, dev: &str) {
 #[ignore = "needs root"]
 fn create_with_every_attribute_then_show() {
     let mut lab = Lab::new();
-    let req = NewMacvlan::new("mv0", "veth0")
+    let req = NewMacvlanLink::new("mv0", "veth0")
         .mode(Mode::Source)
         .flags(Flags::NODST)
         .macaddr(MacaddrOp::Set(macs(&[
@@ -192,35 +192,37 @@ fn create_with_every_attribute_then_show() {
 fn each_attribute_round_trips_against_ip() {
     let mut lab = Lab::new();
     // Ours, read by ip.
-    let cases: Vec<(&str, NewMacvlan)> = vec![
-        ("m1", NewMacvlan::new("m1", "veth0").mode(Mode::Private)),
-        ("m2", NewMacvlan::new("m2", "veth0").mode(Mode::Vepa)),
+    let cases: Vec<(&str, NewMacvlanLink)> = vec![
+        ("m1", NewMacvlanLink::new("m1", "veth0").mode(Mode::Private)),
+        ("m2", NewMacvlanLink::new("m2", "veth0").mode(Mode::Vepa)),
         (
             "m3",
-            NewMacvlan::new("m3", "veth0").mode(Mode::Bridge).bc_queue_len(0),
+            NewMacvlanLink::new("m3", "veth0")
+                .mode(Mode::Bridge)
+                .bc_queue_len(0),
         ),
         (
             "m4",
-            NewMacvlan::new("m4", "veth0")
+            NewMacvlanLink::new("m4", "veth0")
                 .mode(Mode::Source)
                 .flags(Flags::NODST),
         ),
         (
             "m5",
-            NewMacvlan::new("m5", "veth0")
+            NewMacvlanLink::new("m5", "veth0")
                 .mode(Mode::Source)
                 .macaddr(MacaddrOp::Add(mac("02:00:00:00:00:05"))),
         ),
         (
             "m6",
-            NewMacvlan::new("m6", "veth0")
+            NewMacvlanLink::new("m6", "veth0")
                 .address(mac("02:00:00:00:00:66"))
                 .mtu(1280),
         ),
-        ("m7", NewMacvlan::new("m7", "veth0").bc_queue_len(4321)),
+        ("m7", NewMacvlanLink::new("m7", "veth0").bc_queue_len(4321)),
         (
             "p1",
-            NewMacvlan::new("p1", "veth1")
+            NewMacvlanLink::new("p1", "veth1")
                 .mode(Mode::Passthru)
                 .flags(Flags::NOPROMISC),
         ),
@@ -314,7 +316,7 @@ fn change(mv: MacvlanChange) -> LinkChange {
 fn every_change() {
     let mut lab = Lab::new();
     lab.nl
-        .create_macvlan(&NewMacvlan::new("mv0", "veth0").mode(Mode::Bridge))
+        .create_macvlan(&NewMacvlanLink::new("mv0", "veth0").mode(Mode::Bridge))
         .unwrap();
     let info = |lab: &mut Lab| lab.nl.macvlan("mv0").unwrap().macvlan.unwrap();
     for m in [Mode::Vepa, Mode::Private, Mode::Bridge, Mode::Source] {
@@ -433,14 +435,18 @@ fn every_change() {
 #[ignore = "needs root"]
 fn delete() {
     let mut lab = Lab::new();
-    lab.nl.create_macvlan(&NewMacvlan::new("mv0", "veth0")).unwrap();
+    lab.nl
+        .create_macvlan(&NewMacvlanLink::new("mv0", "veth0"))
+        .unwrap();
     let idx = lab.nl.index_of("mv0").unwrap();
     lab.nl.delete_link(idx).unwrap();
     assert!(lab.nl.link("mv0").unwrap_err().is_no_device());
     let (ok, _, _) = lab.ip(&["link", "show", "mv0"]);
     assert!(!ok);
     // Deleting the lower deletes its macvlans.
-    lab.nl.create_macvlan(&NewMacvlan::new("mv1", "veth0")).unwrap();
+    lab.nl
+        .create_macvlan(&NewMacvlanLink::new("mv1", "veth0"))
+        .unwrap();
     lab.nl.delete_link("veth0").unwrap();
     assert!(lab.nl.macvlans().unwrap().is_empty());
     let e = lab.nl.delete_link("mv1").unwrap_err();
@@ -457,12 +463,12 @@ fn eaddrinuse_names_the_holder() {
     let mut lab = Lab::new();
     let m = mac("02:00:00:00:00:01");
     lab.nl
-        .create_macvlan(&NewMacvlan::new("mv0", "veth0").address(m))
+        .create_macvlan(&NewMacvlanLink::new("mv0", "veth0").address(m))
         .unwrap();
     lab.nl.set_up("mv0", true).unwrap();
     // The kernel does not check at creation, only when it comes up.
     lab.nl
-        .create_macvlan(&NewMacvlan::new("mv1", "veth0").address(m))
+        .create_macvlan(&NewMacvlanLink::new("mv1", "veth0").address(m))
         .unwrap();
     let e = lab.nl.set_up("mv1", true).unwrap_err();
     assert_eq!(e.errno(), Some(libc::EADDRINUSE));
@@ -512,7 +518,7 @@ fn eaddrinuse_names_the_holder() {
     // The lower's own MAC.
     let lower_mac = lab.nl.link("veth0").unwrap().address.unwrap();
     lab.nl
-        .create_macvlan(&NewMacvlan::new("mv2", "veth0").address(lower_mac))
+        .create_macvlan(&NewMacvlanLink::new("mv2", "veth0").address(lower_mac))
         .unwrap();
     let e = lab.nl.set_up("mv2", true).unwrap_err();
     assert!(
@@ -525,11 +531,15 @@ fn eaddrinuse_names_the_holder() {
 #[ignore = "needs root"]
 fn einval_on_passthru_names_the_other_macvlans() {
     let mut lab = Lab::new();
-    lab.nl.create_macvlan(&NewMacvlan::new("mv0", "veth0")).unwrap();
-    lab.nl.create_macvlan(&NewMacvlan::new("mv1", "veth0")).unwrap();
+    lab.nl
+        .create_macvlan(&NewMacvlanLink::new("mv0", "veth0"))
+        .unwrap();
+    lab.nl
+        .create_macvlan(&NewMacvlanLink::new("mv1", "veth0"))
+        .unwrap();
     let e = lab
         .nl
-        .create_macvlan(&NewMacvlan::new("pt", "veth0").mode(Mode::Passthru))
+        .create_macvlan(&NewMacvlanLink::new("pt", "veth0").mode(Mode::Passthru))
         .unwrap_err();
     assert_eq!(e.errno(), Some(libc::EINVAL));
     assert_eq!(
@@ -541,11 +551,11 @@ fn einval_on_passthru_names_the_other_macvlans() {
     );
     assert_eq!(rule(&e).errno().code(), libc::EINVAL);
     lab.nl
-        .create_macvlan(&NewMacvlan::new("pt", "veth1").mode(Mode::Passthru))
+        .create_macvlan(&NewMacvlanLink::new("pt", "veth1").mode(Mode::Passthru))
         .unwrap();
     let e = lab
         .nl
-        .create_macvlan(&NewMacvlan::new("mv2", "veth1").mode(Mode::Bridge))
+        .create_macvlan(&NewMacvlanLink::new("mv2", "veth1").mode(Mode::Bridge))
         .unwrap_err();
     assert_eq!(
         rule(&e),
@@ -606,7 +616,10 @@ fn einval_on_passthru_names_the_other_macvlans() {
         "{e}"
     );
     // A lower that is not Ethernet.
-    let e = lab.nl.create_macvlan(&NewMacvlan::new("mvlo", "lo")).unwrap_err();
+    let e = lab
+        .nl
+        .create_macvlan(&NewMacvlanLink::new("mvlo", "lo"))
+        .unwrap_err();
     assert!(matches!(rule(&e), mvl_core::Error::LowerIsLoopback { .. }), "{e}");
 }
 
@@ -618,7 +631,7 @@ fn ebusy_names_the_master() {
     lab.ip_ok(&["link", "set", "veth0", "master", "br0"]);
     let e = lab
         .nl
-        .create_macvlan(&NewMacvlan::new("mv0", "veth0"))
+        .create_macvlan(&NewMacvlanLink::new("mv0", "veth0"))
         .unwrap_err();
     assert_eq!(e.errno(), Some(libc::EBUSY));
     assert_eq!(
@@ -635,7 +648,7 @@ fn ebusy_names_the_master() {
         lab.ip_ok(&["link", "set", "veth1", "master", "bond0"]);
         let e = lab
             .nl
-            .create_macvlan(&NewMacvlan::new("mv1", "veth1"))
+            .create_macvlan(&NewMacvlanLink::new("mv1", "veth1"))
             .unwrap_err();
         assert!(
             matches!(rule(&e), mvl_core::Error::LowerBusy { holder, .. } if holder == "is a slave of bond bond0"),
@@ -652,7 +665,7 @@ fn refused_macs_say_why() {
     let mut lab = Lab::new();
     let e = lab
         .nl
-        .create_macvlan(&NewMacvlan::new("mv0", "veth0").address(mac("01:00:5e:00:00:01")))
+        .create_macvlan(&NewMacvlanLink::new("mv0", "veth0").address(mac("01:00:5e:00:00:01")))
         .unwrap_err();
     assert_eq!(e.errno(), Some(libc::EADDRNOTAVAIL));
     assert!(
@@ -668,7 +681,7 @@ fn refused_macs_say_why() {
     assert!(e.to_string().contains("multicast"), "{e}");
     let e = lab
         .nl
-        .create_macvlan(&NewMacvlan::new("mv0", "veth0").address(MacAddr::ZERO))
+        .create_macvlan(&NewMacvlanLink::new("mv0", "veth0").address(MacAddr::ZERO))
         .unwrap_err();
     assert!(
         matches!(
@@ -683,7 +696,7 @@ fn refused_macs_say_why() {
     let e = lab
         .nl
         .create_macvlan(
-            &NewMacvlan::new("mv0", "veth0")
+            &NewMacvlanLink::new("mv0", "veth0")
                 .mode(Mode::Source)
                 .macaddr(MacaddrOp::Set(macs(&["02:00:00:00:00:01", "ff:ff:ff:ff:ff:ff"]))),
         )
@@ -695,7 +708,9 @@ fn refused_macs_say_why() {
     assert_eq!(rule(&e).errno().code(), libc::EADDRNOTAVAIL);
     // Nothing was left behind.
     assert!(lab.nl.macvlans().unwrap().is_empty());
-    lab.nl.create_macvlan(&NewMacvlan::new("mv0", "veth0")).unwrap();
+    lab.nl
+        .create_macvlan(&NewMacvlanLink::new("mv0", "veth0"))
+        .unwrap();
     let e = lab
         .nl
         .set_link(
@@ -724,7 +739,7 @@ fn mtu_refusals_give_both_numbers() {
     let mut lab = Lab::new();
     let e = lab
         .nl
-        .create_macvlan(&NewMacvlan::new("mv0", "veth0").mtu(9000))
+        .create_macvlan(&NewMacvlanLink::new("mv0", "veth0").mtu(9000))
         .unwrap_err();
     assert_eq!(e.errno(), Some(libc::EINVAL));
     assert_eq!(
@@ -738,7 +753,9 @@ fn mtu_refusals_give_both_numbers() {
     );
     let s = e.to_string();
     assert!(s.contains("9000") && s.contains("1500"), "{s}");
-    lab.nl.create_macvlan(&NewMacvlan::new("mv0", "veth0")).unwrap();
+    lab.nl
+        .create_macvlan(&NewMacvlanLink::new("mv0", "veth0"))
+        .unwrap();
     let e = lab
         .nl
         .set_link(
@@ -784,7 +801,7 @@ fn enodev_and_eexist_name_the_device() {
     let mut lab = Lab::new();
     let e = lab
         .nl
-        .create_macvlan(&NewMacvlan::new("mv0", "nosuch"))
+        .create_macvlan(&NewMacvlanLink::new("mv0", "nosuch"))
         .unwrap_err();
     assert_eq!(e.errno(), Some(libc::ENODEV));
     assert!(
@@ -793,7 +810,7 @@ fn enodev_and_eexist_name_the_device() {
     );
     let e = lab
         .nl
-        .create_macvlan(&NewMacvlan::new("mv0", 9999u32))
+        .create_macvlan(&NewMacvlanLink::new("mv0", 9999u32))
         .unwrap_err();
     assert!(
         matches!(e.cause(), Some(Cause::NoDevice { name, .. }) if name == "index 9999"),
@@ -805,10 +822,12 @@ fn enodev_and_eexist_name_the_device() {
         "{e}"
     );
     assert!(e.to_string().contains("no device nosuch"), "{e}");
-    lab.nl.create_macvlan(&NewMacvlan::new("mv0", "veth0")).unwrap();
+    lab.nl
+        .create_macvlan(&NewMacvlanLink::new("mv0", "veth0"))
+        .unwrap();
     let e = lab
         .nl
-        .create_macvlan(&NewMacvlan::new("mv0", "veth0"))
+        .create_macvlan(&NewMacvlanLink::new("mv0", "veth0"))
         .unwrap_err();
     assert_eq!(e.errno(), Some(libc::EEXIST));
     assert!(
@@ -830,7 +849,7 @@ fn netns_move_rename_and_create_elsewhere() {
     let mut there = Netlink::open_in(&other).unwrap();
     lab.nl
         .create_macvlan(
-            &NewMacvlan::new("mv0", "veth0")
+            &NewMacvlanLink::new("mv0", "veth0")
                 .mode(Mode::Bridge)
                 .address(mac("02:00:00:00:00:01")),
         )
@@ -868,12 +887,14 @@ fn netns_move_rename_and_create_elsewhere() {
     assert_eq!(j[0]["linkinfo"]["info_data"]["mode"], "bridge");
     // Created directly in the other namespace, on a lower here.
     lab.nl
-        .create_macvlan(&NewMacvlan::new("mv1", "veth0").netns(other.clone()))
+        .create_macvlan(&NewMacvlanLink::new("mv1", "veth0").netns(other.clone()))
         .unwrap();
     assert!(there.link("mv1").is_ok());
     assert!(lab.nl.link("mv1").is_err());
     // A name taken in the target namespace.
-    lab.nl.create_macvlan(&NewMacvlan::new("eth0", "veth0")).unwrap();
+    lab.nl
+        .create_macvlan(&NewMacvlanLink::new("eth0", "veth0"))
+        .unwrap();
     let e = lab.nl.set_netns("eth0", &other).unwrap_err();
     assert_eq!(e.errno(), Some(libc::EEXIST));
     assert!(
@@ -912,11 +933,15 @@ fn eaddrinuse_across_namespaces() {
     let mut there = Netlink::open_in(&other).unwrap();
     let m = mac("02:00:00:00:00:07");
     lab.nl
-        .create_macvlan(&NewMacvlan::new("mv0", "veth0").address(m))
+        .create_macvlan(&NewMacvlanLink::new("mv0", "veth0").address(m))
         .unwrap();
     lab.nl.set_up("mv0", true).unwrap();
     lab.nl
-        .create_macvlan(&NewMacvlan::new("mv1", "veth0").address(m).netns(other.clone()))
+        .create_macvlan(
+            &NewMacvlanLink::new("mv1", "veth0")
+                .address(m)
+                .netns(other.clone()),
+        )
         .unwrap();
     let e = there.set_up("mv1", true).unwrap_err();
     // The holder lives in the lower's namespace; it is found through the netnsid.
@@ -932,7 +957,7 @@ fn dump_of_many_links() {
     let mut lab = Lab::new();
     for i in 0..300 {
         lab.nl
-            .create_macvlan(&NewMacvlan::new(format!("mv{i}"), "veth0").mode(Mode::Bridge))
+            .create_macvlan(&NewMacvlanLink::new(format!("mv{i}"), "veth0").mode(Mode::Bridge))
             .unwrap();
     }
     let all = lab.nl.links().unwrap();
@@ -958,7 +983,7 @@ fn dumps_stay_whole_while_links_change() {
     let mut lab = Lab::new();
     for i in 0..100 {
         lab.nl
-            .create_macvlan(&NewMacvlan::new(format!("s{i}"), "veth0"))
+            .create_macvlan(&NewMacvlanLink::new(format!("s{i}"), "veth0"))
             .unwrap();
     }
     let ns = lab.ns.clone();
@@ -968,7 +993,7 @@ fn dumps_stay_whole_while_links_change() {
         let mut nl = Netlink::open_in(&ns).unwrap();
         let mut n = 0u32;
         while !s2.load(std::sync::atomic::Ordering::Relaxed) && n < 5000 {
-            nl.create_macvlan(&NewMacvlan::new("churn", "veth1")).unwrap();
+            nl.create_macvlan(&NewMacvlanLink::new("churn", "veth1")).unwrap();
             nl.delete_link("churn").unwrap();
             n += 1;
         }
@@ -991,7 +1016,7 @@ fn dumps_stay_whole_while_links_change() {
 fn addresses_and_routes() {
     let mut lab = Lab::new();
     lab.nl
-        .create_macvlan(&NewMacvlan::new("mv0", "veth0").mode(Mode::Bridge))
+        .create_macvlan(&NewMacvlanLink::new("mv0", "veth0").mode(Mode::Bridge))
         .unwrap();
     lab.nl.set_up("veth1", true).unwrap();
     lab.nl.set_up("veth0", true).unwrap();
@@ -1068,10 +1093,12 @@ fn delete_a_group_at_once() {
     let g = std::num::NonZeroU32::new(9).unwrap();
     for i in 0..40 {
         lab.nl
-            .create_macvlan(&NewMacvlan::new(format!("g{i}"), "veth0").group(g))
+            .create_macvlan(&NewMacvlanLink::new(format!("g{i}"), "veth0").group(g))
             .unwrap();
     }
-    lab.nl.create_macvlan(&NewMacvlan::new("keep", "veth0")).unwrap();
+    lab.nl
+        .create_macvlan(&NewMacvlanLink::new("keep", "veth0"))
+        .unwrap();
     assert_eq!(lab.nl.link("g7").unwrap().group, Some(9));
     let out = lab.ip_ok(&["link", "show", "group", "9"]);
     assert_eq!(out.lines().filter(|l| l.contains(": g")).count(), 40);
@@ -1089,7 +1116,7 @@ fn delete_a_group_at_once() {
 fn a_refused_change_is_set_back() {
     let mut lab = Lab::new();
     lab.nl
-        .create_macvlan(&NewMacvlan::new("mv0", "veth0").mode(Mode::Bridge))
+        .create_macvlan(&NewMacvlanLink::new("mv0", "veth0").mode(Mode::Bridge))
         .unwrap();
     let before = lab.nl.link("mv0").unwrap();
     let e = lab
@@ -1180,7 +1207,7 @@ fn same_answers_for(start: u64) {
         };
         let (what, kernel, model) = match (ids.get(name).copied(), pick(6)) {
             (None, _) => {
-                let mut req = NewMacvlan::new(name, "veth0");
+                let mut req = NewMacvlanLink::new(name, "veth0");
                 if pick(6) > 0 {
                     req = req.mode(modes[pick(modes.len())]);
                 }
@@ -1205,11 +1232,10 @@ fn same_answers_for(start: u64) {
                 };
                 let model = port
                     .create(mvl_core::NewMacvlan {
-                        mode: req.macvlan.mode,
-                        flags: req.macvlan.flags.unwrap_or_default(),
-                        macaddr: req.macvlan.macaddr.clone(),
+                        name: name.to_string(),
+                        mac: chosen,
                         mtu: req.mtu,
-                        ..mvl_core::NewMacvlan::new(name, chosen)
+                        macvlan: req.macvlan.clone(),
                     })
                     .map(|id| {
                         ids.insert(name, id);

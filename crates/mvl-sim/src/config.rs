@@ -259,12 +259,8 @@ impl Sim {
         let new = NewMacvlan {
             name: name.clone(),
             mac,
-            mode: opts.mode,
-            flags: opts.flags.unwrap_or_default(),
-            macaddr: opts.macaddr.clone(),
             mtu: req.mtu,
-            bc_queue_len: opts.bc_queue_len,
-            bc_cutoff: opts.bc_cutoff,
+            macvlan: opts.clone(),
         };
         let r = self.ports.create(parent, |_| (info, kind), new)?;
         let ci = self.ports.port(lower).expect("just created").info(r.id)?;

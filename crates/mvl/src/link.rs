@@ -16,7 +16,7 @@ mod user;
 use anyhow::{anyhow, bail, Context, Result};
 use mvl_iproute2::cmd::{LinkAdd, LinkSet, LinkShow, NewKind};
 use mvl_iproute2::Command;
-use mvl_netlink::{Link, LinkChange, LinkRef, NetNs, Netlink, NewMacvlan};
+use mvl_netlink::{Link, LinkChange, LinkRef, NetNs, Netlink, NewMacvlanLink};
 
 /// The global options `mvl` takes before `link`.
 #[derive(Debug, Clone, Default)]
@@ -129,7 +129,7 @@ fn add(nl: &mut Netlink, a: LinkAdd) -> Result<()> {
         .ok_or_else(|| anyhow!("link add needs the new device's name"))?;
     let lower = link.ok_or_else(|| anyhow!("{name}: a macvlan needs its parent: link PARENT"))?;
     let netns = a.netns.as_deref().map(NetNs::from_arg).transpose()?;
-    let req = NewMacvlan {
+    let req = NewMacvlanLink {
         name,
         lower: LinkRef::Name(lower),
         macvlan: opts,

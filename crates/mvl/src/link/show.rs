@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use mvl_netlink::{Link, MacvlanInfo, Stats64, IFF_RUNNING, IFF_UP};
+use mvl_netlink::{Link, MacvlanAttrs, Stats64, IFF_RUNNING, IFF_UP};
 use serde::Serialize;
 
 /// Every link of the namespace by index: the names of lowers and masters,
@@ -370,7 +370,7 @@ fn stats_text(st: &Stats64, carrier_changes: Option<u32>, errors: bool) -> Strin
 }
 
 /// `macvlan_print_opt`, text form: every item followed by one space.
-fn macvlan_text(mv: &MacvlanInfo) -> String {
+fn macvlan_text(mv: &MacvlanAttrs) -> String {
     let mut s = format!("mode {} ", mode_word(mv));
     if mv.raw_flags & 1 != 0 {
         s.push_str("nopromisc ");
@@ -396,7 +396,7 @@ fn macvlan_text(mv: &MacvlanInfo) -> String {
     s
 }
 
-fn mode_word(mv: &MacvlanInfo) -> &'static str {
+fn mode_word(mv: &MacvlanAttrs) -> &'static str {
     mv.mode.map(|m| m.as_str()).unwrap_or("unknown")
 }
 
@@ -644,7 +644,7 @@ fn json_link(l: &Link, ns: &Ns, how: How) -> JsonLink {
     }
 }
 
-fn json_macvlan(mv: &MacvlanInfo) -> JsonMacvlan {
+fn json_macvlan(mv: &MacvlanAttrs) -> JsonMacvlan {
     let source = mv.mode == Some(mvl_core::Mode::Source);
     JsonMacvlan {
         mode: mode_word(mv),
@@ -717,7 +717,7 @@ mod tests {
         l.kind = Some("macvlan".into());
         l.num_tx_queues = Some(1);
         l.num_rx_queues = Some(1);
-        l.macvlan = Some(MacvlanInfo {
+        l.macvlan = Some(MacvlanAttrs {
             mode: Some(Mode::Source),
             raw_mode: 16,
             flags: Flags::NONE,
