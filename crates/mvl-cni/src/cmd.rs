@@ -13,7 +13,7 @@ use crate::error::{collect, Error, Result};
 use crate::hostaccess;
 use crate::ipam::{Ipam, Running};
 use crate::net;
-use crate::result::{CniResult, Interface, IpConfig};
+use crate::result::{is_v4, CniResult, Interface, IpConfig};
 use crate::version::Version;
 
 /// How many random temporary names are tried before giving up (code 11).
@@ -430,7 +430,7 @@ fn add(inv: &Invocation, conf: &Conf, stdin: &[u8]) -> Result<Value> {
     };
     let has_v6 = ipam_result
         .as_ref()
-        .is_some_and(|r| r.ips.iter().any(|i| !i.address.is_ipv4()));
+        .is_some_and(|r| r.ips.iter().any(|i| !is_v4(&i.address)));
     for (path, e) in net::write_sysctls(&cns, &sysctl_writes(&inv.ifname, has_v6))? {
         let required = path.contains("disable_ipv6") || path.contains("keep_addr_on_down");
         if required {
@@ -463,21 +463,17 @@ fn add(inv: &Invocation, conf: &Conf, stdin: &[u8]) -> Result<Value> {
                 net::add_address(&mut cnl, index, &inv.ifname, &ip.address)?;
             }
             up(&mut cnl)?;
-            let gw4 = r
-                .ips
-                .iter()
-                .filter(|i| i.address.is_ipv4())
-                .find_map(|i| i.gateway);
+            let gw4 = r.ips.iter().filter(|i| is_v4(&i.address)).find_map(|i| i.gateway);
             let gw6 = r
                 .ips
                 .iter()
-                .filter(|i| !i.address.is_ipv4())
+                .filter(|i| !is_v4(&i.address))
                 .find_map(|i| i.gateway);
             if gw6.is_some() {
                 net::settle_addresses(&mut cnl, index, &inv.ifname, DAD_SETTLE)?;
             }
             for rt in &r.routes {
-                let gw = rt.gw.or(if rt.dst.is_ipv4() { gw4 } else { gw6 });
+                let gw = rt.gw.or(if is_v4(&rt.dst) { gw4 } else { gw6 });
                 net::add_route(&mut cnl, index, &inv.ifname, rt, gw)?;
             }
             ips = r.ips;
@@ -488,7 +484,7 @@ fn add(inv: &Invocation, conf: &Conf, stdin: &[u8]) -> Result<Value> {
 
     let mut host_guard = None;
     if conf.host_access {
-        let addrs: Vec<IpAddr> = ips.iter().map(|i| i.address.addr).collect();
+        let addrs: Vec<IpAddr> = ips.iter().map(|i| i.address.addr()).collect();
         let mut hnl = Netlink::open().map_err(Error::kernel)?;
         host_guard = Some(HostGuard {
             conf,
@@ -757,11 +753,10 @@ fn check(inv: &Invocation, conf: &Conf, stdin: &[u8]) -> Result<()> {
     }
     for want in &prev.routes {
         let table = want.table.unwrap_or(254);
-        let found = net::routes(&mut cnl, want.dst.is_ipv4())?.iter().any(|r| {
-            r.dst.prefix == want.dst.prefix
-                && r.dst.addr == want.dst.network()
+        let found = net::routes(&mut cnl)?.iter().any(|r| {
+            r.destination.trunc() == want.dst.trunc()
                 && r.table == table
-                && want.gw.is_none_or(|g| r.gw == Some(g))
+                && want.gw.is_none_or(|g| r.gateway == Some(g))
         });
         if !found {
             let via = want.gw.map(|g| format!(" via {g}")).unwrap_or_default();
@@ -774,7 +769,7 @@ fn check(inv: &Invocation, conf: &Conf, stdin: &[u8]) -> Result<()> {
     if conf.host_access {
         let host = NetNs::current().map_err(|e| Error::Netns(e.to_string()))?;
         let mut hnl = Netlink::open().map_err(Error::kernel)?;
-        let addrs: Vec<IpAddr> = ours.iter().map(|i| i.address.addr).collect();
+        let addrs: Vec<IpAddr> = ours.iter().map(|i| i.address.addr()).collect();
         hostaccess::check(
             conf,
             &mut hnl,

@@ -305,7 +305,7 @@ fn prepare_v6(host: &NetNs, shim: &str) -> Result<()> {
 fn host_v6(nl: &mut Netlink, master: &Link) -> Result<Vec<std::net::Ipv6Addr>> {
     Ok(net::addresses(nl, master.index)?
         .into_iter()
-        .filter_map(|a| match a.net.addr {
+        .filter_map(|a| match a.net.addr() {
             IpAddr::V6(x) if x.segments()[0] & 0xffc0 != 0xfe80 => Some(x),
             _ => None,
         })
@@ -420,10 +420,10 @@ pub fn check(
         }
     }
     for a in addresses {
-        let host_route = crate::result::IpNet::host(*a);
-        let found = net::routes(nl, a.is_ipv4())?
+        let host_route = crate::result::IpNet::from(*a);
+        let found = net::routes(nl)?
             .iter()
-            .any(|r| r.dst == host_route && r.oif == Some(shim.index));
+            .any(|r| r.destination == host_route && r.oif == Some(shim.index));
         if !found {
             return Err(Error::Check(format!(
                 "hostAccess: the host route {host_route} dev {name} is missing"

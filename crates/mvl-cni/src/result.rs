@@ -1,9 +1,7 @@
 //! CNI results: one model, read from any version's shape (IPAM plugins
 //! and `prevResult` may answer in any), written in the requested one.
 
-use std::fmt;
 use std::net::IpAddr;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -13,76 +11,17 @@ use crate::version::Version;
 
 /// An address with its prefix length, as CNI writes it (`10.1.0.2/24`;
 /// host bits are kept).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct IpNet {
-    /// The address.
-    pub addr: IpAddr,
-    /// The prefix length.
-    pub prefix: u8,
+pub use mvl_netlink::IpNet;
+
+/// `s` as CNI writes an address with its prefix.
+pub fn parse_net(s: &str) -> std::result::Result<IpNet, String> {
+    s.parse()
+        .map_err(|_| format!("\"{s}\" is not an address in CIDR notation (such as 10.1.0.2/24)"))
 }
 
-impl IpNet {
-    /// Whether it is IPv4.
-    pub fn is_ipv4(&self) -> bool {
-        self.addr.is_ipv4()
-    }
-
-    /// Whether it is a default route's destination (`0.0.0.0/0`, `::/0`).
-    pub fn is_default(&self) -> bool {
-        self.prefix == 0
-    }
-
-    /// The single-host network of `addr` (`/32` or `/128`).
-    pub fn host(addr: IpAddr) -> IpNet {
-        IpNet {
-            addr,
-            prefix: if addr.is_ipv4() { 32 } else { 128 },
-        }
-    }
-
-    /// The network address (host bits cleared).
-    pub fn network(&self) -> IpAddr {
-        match self.addr {
-            IpAddr::V4(a) => {
-                let m = if self.prefix == 0 {
-                    0
-                } else {
-                    u32::MAX << (32 - u32::from(self.prefix))
-                };
-                IpAddr::V4((u32::from(a) & m).into())
-            }
-            IpAddr::V6(a) => {
-                let m = if self.prefix == 0 {
-                    0
-                } else {
-                    u128::MAX << (128 - u32::from(self.prefix))
-                };
-                IpAddr::V6((u128::from(a) & m).into())
-            }
-        }
-    }
-}
-
-impl fmt::Display for IpNet {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.addr, self.prefix)
-    }
-}
-
-impl FromStr for IpNet {
-    type Err = String;
-
-    fn from_str(s: &str) -> std::result::Result<IpNet, String> {
-        let bad = || format!("\"{s}\" is not an address in CIDR notation (such as 10.1.0.2/24)");
-        let (a, p) = s.split_once('/').ok_or_else(bad)?;
-        let addr: IpAddr = a.parse().map_err(|_| bad())?;
-        let prefix: u8 = p.parse().map_err(|_| bad())?;
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        if prefix > max {
-            return Err(bad());
-        }
-        Ok(IpNet { addr, prefix })
-    }
+/// Whether `n` is an IPv4 network.
+pub fn is_v4(n: &IpNet) -> bool {
+    matches!(n, IpNet::V4(_))
 }
 
 /// An interface of a result.
@@ -202,10 +141,8 @@ fn ip_field(o: &Map<String, Value>, k: &str) -> Result<Option<IpAddr>, String> {
 }
 
 fn net_field(o: &Map<String, Value>, k: &str) -> Result<IpNet, String> {
-    str_field(o, k)?
-        .ok_or_else(|| format!("\"{k}\" is missing"))?
-        .parse()
-        .map_err(|e: String| format!("\"{k}\": {e}"))
+    let v = str_field(o, k)?.ok_or_else(|| format!("\"{k}\" is missing"))?;
+    parse_net(&v).map_err(|e| format!("\"{k}\": {e}"))
 }
 
 fn objects<'a>(o: &'a Map<String, Value>, k: &str) -> Result<Vec<&'a Map<String, Value>>, String> {
@@ -335,8 +272,8 @@ impl CniResult {
         let mut o = Map::new();
         o.insert("cniVersion".into(), Value::String(version.as_str().into()));
         if !version.has_interfaces() {
-            let v4 = self.ips.iter().find(|i| i.address.is_ipv4());
-            let v6 = self.ips.iter().find(|i| !i.address.is_ipv4());
+            let v4 = self.ips.iter().find(|i| is_v4(&i.address));
+            let v6 = self.ips.iter().find(|i| !is_v4(&i.address));
             if v4.is_none() && v6.is_none() {
                 return Err(Error::IncompatibleVersion(format!(
                     "cannot convert the result to version {version}: no valid IP addresses (results before 0.3.0 cannot describe an attachment without IP addresses)"
@@ -352,7 +289,7 @@ impl CniResult {
                 let routes: Vec<Value> = self
                     .routes
                     .iter()
-                    .filter(|r| r.dst.is_ipv4() == four)
+                    .filter(|r| is_v4(&r.dst) == four)
                     .map(route_json)
                     .collect();
                 if !routes.is_empty() {
@@ -400,7 +337,7 @@ impl CniResult {
                     .map(|ip| {
                         let mut m = Map::new();
                         if version.ip_has_version() {
-                            let v = if ip.address.is_ipv4() { "4" } else { "6" };
+                            let v = if is_v4(&ip.address) { "4" } else { "6" };
                             m.insert("version".into(), Value::String(v.into()));
                         }
                         if let Some(i) = ip.interface {
@@ -531,13 +468,18 @@ mod tests {
 
     #[test]
     fn ipnet() {
-        let n: IpNet = "10.1.2.3/16".parse().unwrap();
-        assert_eq!(n.network().to_string(), "10.1.0.0");
-        let n: IpNet = "fd00::1:2/112".parse().unwrap();
-        assert_eq!(n.network().to_string(), "fd00::1:0");
-        assert!("10.0.0.1/33".parse::<IpNet>().is_err());
+        let n = parse_net("10.1.2.3/16").unwrap();
         assert_eq!(
-            IpNet::host("10.0.0.1".parse().unwrap()).to_string(),
+            (n.addr().to_string(), n.network().to_string()),
+            ("10.1.2.3".into(), "10.1.0.0".into())
+        );
+        let n = parse_net("fd00::1:2/112").unwrap();
+        assert_eq!(n.network().to_string(), "fd00::1:0");
+        assert!(!is_v4(&n));
+        assert!(parse_net("10.0.0.1/33").unwrap_err().contains("CIDR notation"));
+        assert!(parse_net("10.0.0.1").is_err());
+        assert_eq!(
+            IpNet::from("10.0.0.1".parse::<IpAddr>().unwrap()).to_string(),
             "10.0.0.1/32"
         );
     }

@@ -99,9 +99,9 @@ fn host_and_containers_reach_each_other_only_with_host_access() {
     );
     assert!(Lab::ping(&lab.host, "10.1.0.32"));
     let mut hnl = lab.host_nl();
-    let routes = mvl_cni::net::routes(&mut hnl, true).unwrap();
+    let routes = mvl_cni::net::routes(&mut hnl).unwrap();
     assert!(
-        !routes.iter().any(|r| r.dst.to_string() == "10.1.0.31/32"),
+        !routes.iter().any(|r| r.destination.to_string() == "10.1.0.31/32"),
         "{routes:?}"
     );
     // CHECK of b notices a missing host route.
@@ -160,10 +160,10 @@ fn gc_and_rollback_release_the_shim() {
     lab.exec(std::path::Path::new(common::BIN), "GC", &gc, &[])
         .expect_ok();
     let mut hnl = lab.host_nl();
-    let routes: Vec<String> = mvl_cni::net::routes(&mut hnl, true)
+    let routes: Vec<String> = mvl_cni::net::routes(&mut hnl)
         .unwrap()
         .into_iter()
-        .map(|r| r.dst.to_string())
+        .map(|r| r.destination.to_string())
         .collect();
     assert!(!routes.contains(&"10.1.0.41/32".to_string()), "{routes:?}");
     assert!(routes.contains(&"10.1.0.42/32".to_string()), "{routes:?}");

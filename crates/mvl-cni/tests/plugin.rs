@@ -441,7 +441,7 @@ fn default_master_in_host_and_container() {
     assert!(msg.contains("default route"), "{msg}");
     let mut hnl = lab.host_nl();
     let veth0 = hnl.link("veth0").unwrap();
-    hnl.add_route(&mvl_netlink::Ipv4Route::default_via("10.1.0.254".parse().unwrap()).dev(veth0.index))
+    hnl.add_route(&mvl_netlink::Route::default_via("10.1.0.254".parse().unwrap()).dev(veth0.index))
         .unwrap();
     lab.cni("ADD", &cf, &c, "eth0").expect_ok();
     assert_eq!(c.link("eth0").unwrap().link, Some(veth0.index));
@@ -453,10 +453,9 @@ fn default_master_in_host_and_container() {
     cnl.add_veth("uplink", "uplink-peer").unwrap();
     cnl.set_up("uplink", true).unwrap();
     cnl.set_up("uplink-peer", true).unwrap();
-    cnl.add_address("uplink", "10.2.0.5".parse().unwrap(), 24)
-        .unwrap();
+    cnl.add_address("uplink", "10.2.0.5/24".parse().unwrap()).unwrap();
     let up = cnl.link("uplink").unwrap();
-    cnl.add_route(&mvl_netlink::Ipv4Route::default_via("10.2.0.1".parse().unwrap()).dev(up.index))
+    cnl.add_route(&mvl_netlink::Route::default_via("10.2.0.1".parse().unwrap()).dev(up.index))
         .unwrap();
     let cf2 = conf(
         "1.1.0",
@@ -622,11 +621,11 @@ fn chained_prev_result_and_check_drift() {
     // An address removed behind our back.
     let mut nl = c.nl();
     let l = nl.link("eth0").unwrap();
-    nl.del_address(l.index, "10.1.0.10".parse().unwrap(), 24).unwrap();
+    nl.del_address(l.index, "10.1.0.10/24".parse().unwrap()).unwrap();
     let msg = lab.cni("CHECK", &ck, &c, "eth0").expect_code(105);
     assert!(msg.contains("10.1.0.10/24"), "{msg}");
     // Down.
-    nl.add_address(l.index, "10.1.0.10".parse().unwrap(), 24).unwrap();
+    nl.add_address(l.index, "10.1.0.10/24".parse().unwrap()).unwrap();
     nl.set_up(l.index, false).unwrap();
     assert!(lab
         .cni("CHECK", &ck, &c, "eth0")
@@ -671,8 +670,11 @@ fn ipv6_addresses_and_routes() {
     let res = lab.cni("ADD", &cf, &c, "eth0").expect_ok().clone();
     assert_eq!(c.addresses("eth0"), vec!["10.1.0.12/24", "fd00:1::12/64"]);
     let mut nl = c.nl();
-    let v6 = mvl_cni::net::routes(&mut nl, false).unwrap();
-    assert!(v6.iter().any(|r| r.dst.to_string() == "fd00:2::/64"), "{v6:?}");
+    let routes = mvl_cni::net::routes(&mut nl).unwrap();
+    assert!(
+        routes.iter().any(|r| r.destination.to_string() == "fd00:2::/64"),
+        "{routes:?}"
+    );
     assert_eq!(res["routes"][1]["priority"], 50);
     lab.cni("CHECK", &with_prev(&cf, &res), &c, "eth0").expect_ok();
     lab.cni("DEL", &cf, &c, "eth0").expect_ok();

@@ -106,60 +106,21 @@ pub struct AddrShow {
     pub ipv4: bool,
 }
 
-/// An IPv4 address with prefix, as `ip addr add 192.168.0.1/24`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Cidr {
-    /// The address.
-    pub addr: Ipv4Addr,
-    /// Prefix length (0..=32).
-    pub prefix: u8,
-}
+/// An IPv4 address with its prefix, as `ip addr add 192.168.0.1/24` gives
+/// it (the host bits kept).
+pub use ipnet::Ipv4Net;
 
-impl Cidr {
-    /// The network mask.
-    pub fn mask(self) -> u32 {
-        if self.prefix == 0 {
-            0
-        } else {
-            u32::MAX << (32 - u32::from(self.prefix))
-        }
-    }
-
-    /// Whether `ip` is in this prefix.
-    pub fn contains(self, ip: Ipv4Addr) -> bool {
-        u32::from(ip) & self.mask() == u32::from(self.addr) & self.mask()
-    }
-
-    /// The directed broadcast address (none for /31 and /32).
-    pub fn broadcast(self) -> Option<Ipv4Addr> {
-        (self.prefix < 31).then(|| Ipv4Addr::from(u32::from(self.addr) | !self.mask()))
-    }
-
-    /// The network address.
-    pub fn network(self) -> Ipv4Addr {
-        Ipv4Addr::from(u32::from(self.addr) & self.mask())
+/// `A.B.C.D[/N]` as iproute2 reads an address: without `/N` the prefix is 32.
+pub fn parse_ipv4_net(s: &str) -> Option<Ipv4Net> {
+    match s.split_once('/') {
+        Some(_) => s.parse().ok(),
+        None => s.parse::<Ipv4Addr>().ok().map(Ipv4Net::from),
     }
 }
 
-impl std::fmt::Display for Cidr {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.addr, self.prefix)
-    }
-}
-
-impl std::str::FromStr for Cidr {
-    type Err = String;
-    /// `A.B.C.D[/N]`; without `/N` the prefix is 32, as iproute2 assumes.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (a, p) = s.split_once('/').unwrap_or((s, "32"));
-        let addr: Ipv4Addr = a.parse().map_err(|_| format!("invalid IPv4 address \"{a}\""))?;
-        let prefix: u8 = p
-            .parse()
-            .ok()
-            .filter(|&n| n <= 32)
-            .ok_or_else(|| format!("invalid prefix length \"{p}\""))?;
-        Ok(Cidr { addr, prefix })
-    }
+/// The directed broadcast address Linux gives `net`: none for /31 and /32.
+pub fn directed_broadcast(net: Ipv4Net) -> Option<Ipv4Addr> {
+    (net.prefix_len() < 31).then(|| net.broadcast())
 }
 
 /// How `ip neigh` writes an entry: `add` (it must not exist), `replace`
@@ -239,9 +200,9 @@ pub enum Command {
     /// `ip link show ...`.
     LinkShow(LinkShow),
     /// `ip addr add CIDR dev DEV`.
-    AddrAdd(Cidr, String),
+    AddrAdd(Ipv4Net, String),
     /// `ip addr del CIDR dev DEV`.
-    AddrDel(Cidr, String),
+    AddrDel(Ipv4Net, String),
     /// `ip [-4] addr show [dev DEV] [up]`.
     AddrShow(AddrShow),
     /// `ip neigh flush all|dev DEV`.
@@ -345,15 +306,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cidr_parse_and_math() {
-        let c: Cidr = "192.168.0.11/24".parse().unwrap();
+    fn addresses_as_iproute2_reads_them() {
+        let c = parse_ipv4_net("192.168.0.11/24").unwrap();
+        assert_eq!(c.addr(), Ipv4Addr::new(192, 168, 0, 11));
         assert_eq!(c.network(), Ipv4Addr::new(192, 168, 0, 0));
-        assert_eq!(c.broadcast(), Some(Ipv4Addr::new(192, 168, 0, 255)));
-        assert!(c.contains(Ipv4Addr::new(192, 168, 0, 254)));
-        assert!(!c.contains(Ipv4Addr::new(192, 168, 1, 1)));
-        assert_eq!("10.0.0.1".parse::<Cidr>().unwrap().prefix, 32);
-        assert!("10.0.0.1/33".parse::<Cidr>().is_err());
-        assert!("10.0.0/24".parse::<Cidr>().is_err());
-        assert_eq!("0.0.0.0/0".parse::<Cidr>().unwrap().mask(), 0);
+        assert_eq!(directed_broadcast(c), Some(Ipv4Addr::new(192, 168, 0, 255)));
+        assert_eq!(directed_broadcast(parse_ipv4_net("10.0.0.0/31").unwrap()), None);
+        assert!(c.contains(&Ipv4Addr::new(192, 168, 0, 254)));
+        assert!(!c.contains(&Ipv4Addr::new(192, 168, 1, 1)));
+        assert_eq!(parse_ipv4_net("10.0.0.1").unwrap().prefix_len(), 32);
+        assert!(parse_ipv4_net("10.0.0.1/33").is_none());
+        assert!(parse_ipv4_net("10.0.0/24").is_none());
+        assert_eq!(
+            parse_ipv4_net("0.0.0.0/0").unwrap().netmask(),
+            Ipv4Addr::UNSPECIFIED
+        );
     }
 }

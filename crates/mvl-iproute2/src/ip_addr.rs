@@ -1,6 +1,6 @@
 //! `ip addr` (`ipaddress.c`): add, del, show.
 
-use crate::cmd::{AddrShow, Cidr, Command};
+use crate::cmd::{parse_ipv4_net, AddrShow, Command};
 use crate::cursor::Cursor;
 use crate::error::Error;
 use crate::matches;
@@ -39,7 +39,7 @@ impl<'a> Cursor<'a> {
                     if w.contains(':') {
                         return Err(self.err(Some(w), "IPv6 addresses are not supported"));
                     }
-                    cidr = Some(w.parse::<Cidr>().map_err(|_| {
+                    cidr = Some(parse_ipv4_net(w).ok_or_else(|| {
                         self.refusal(
                             Some(w),
                             format!("Error: any valid prefix is expected rather than \"{w}\"."),

@@ -25,9 +25,10 @@
 //!   `RTM_NEWLINK`; [`Netlink::set_link`] does the same for a
 //!   [`LinkChange`]; [`Netlink::link`] / [`Netlink::links`] decode a device
 //!   into a [`Link`] with its [`MacvlanAttrs`].
-//! - Around them, the few link, address and route operations a CNI plugin
-//!   needs: up/down, move, rename, delete, veth pairs, IPv4 addresses and
-//!   routes.
+//! - Around them, the link, address and route operations a CNI plugin
+//!   needs: up/down, move, rename, delete, veth pairs, and addresses,
+//!   routes and IPv6 neighbour proxies of both families, over
+//!   [`IpNet`](ipnet::IpNet) (re-exported as [`IpNet`]).
 //! - Errors: a refusal is an [`Error::Kernel`] holding the errno, the
 //!   kernel's extack text and a [`Cause`]. After a refusal the lower's port
 //!   is rebuilt from dumps as an `mvl_core::Port` and the request replayed
@@ -60,9 +61,11 @@ mod socket;
 
 pub use error::{Cause, Error, KernelError, Result};
 pub use ip::{
-    Ipv4Address, Ipv4Route, RTN_UNICAST, RTPROT_BOOT, RTPROT_KERNEL, RT_SCOPE_HOST, RT_SCOPE_LINK,
-    RT_SCOPE_UNIVERSE, RT_TABLE_MAIN,
+    Address, Route, RTN_UNICAST, RTPROT_BOOT, RTPROT_KERNEL, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE,
+    RT_TABLE_MAIN,
 };
+/// A network of either family: an address with its prefix length.
+pub use ipnet::IpNet;
 pub use link::{
     Link, LinkChange, LinkRef, OperState, ARPHRD_ETHER, ARPHRD_LOOPBACK, IFF_ALLMULTI, IFF_LOOPBACK,
     IFF_LOWER_UP, IFF_PROMISC, IFF_RUNNING, IFF_UP,

@@ -9,7 +9,7 @@ use mvl_core::MacAddr;
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
 use netlink_packet_route::link::{
     AfSpecInet6, AfSpecUnspec, InfoData, InfoKind, InfoVeth, LinkAttribute, LinkExtentMask, LinkFlags,
-    LinkInfo, LinkMessage, Stats64,
+    LinkInfo, LinkMessage, Prop, Stats64,
 };
 use netlink_packet_route::RouteNetlinkMessage;
 
@@ -190,6 +190,8 @@ pub struct Link {
     pub txqlen: Option<u32>,
     /// Device group.
     pub group: Option<u32>,
+    /// Alternative names (`ip link property add altname`).
+    pub alt_names: Vec<String>,
     /// Promiscuity counter.
     pub promiscuity: Option<u32>,
     /// All-multicast counter.
@@ -254,6 +256,12 @@ impl Link {
                 LinkAttribute::Qdisc(q) => l.qdisc = Some(q),
                 LinkAttribute::TxQueueLen(v) => l.txqlen = Some(v),
                 LinkAttribute::Group(v) => l.group = Some(v),
+                LinkAttribute::PropList(props) => {
+                    l.alt_names.extend(props.into_iter().filter_map(|p| match p {
+                        Prop::AltIfName(n) => Some(n),
+                        _ => None,
+                    }))
+                }
                 LinkAttribute::Promiscuity(v) => l.promiscuity = Some(v),
                 LinkAttribute::AllMulticast(v) => l.allmulti = Some(v),
                 LinkAttribute::Carrier(v) => l.carrier = Some(v != 0),

@@ -11,7 +11,9 @@ use std::process::Command;
 use std::collections::BTreeMap;
 
 use mvl_core::{BadMac, ChildId, Flags, MacAddr, MacaddrOp, MacvlanChange, Mode, Port};
-use mvl_netlink::{Cause, Error, Ipv4Route, LinkChange, NetNs, Netlink, NewMacvlanLink, OperState};
+use mvl_netlink::{
+    Address, Cause, Error, IpNet, LinkChange, NetNs, Netlink, NewMacvlanLink, OperState, Route,
+};
 use serde_json::Value;
 
 const IP: &str = "/usr/sbin/ip";
@@ -1021,49 +1023,90 @@ fn addresses_and_routes() {
     lab.nl.set_up("veth1", true).unwrap();
     lab.nl.set_up("veth0", true).unwrap();
     lab.nl.set_up("mv0", true).unwrap();
-    lab.nl.add_address("mv0", Ipv4Addr::new(10, 1, 0, 2), 24).unwrap();
+    let v4: IpNet = "10.1.0.2/24".parse().unwrap();
+    let v6: IpNet = "fd00:1::2/64".parse().unwrap();
+    lab.nl.add_address("mv0", v4).unwrap();
+    lab.nl.add_address("mv0", v6).unwrap();
     let a = lab.nl.addresses(Some("mv0".into())).unwrap();
-    assert_eq!(a.len(), 1);
-    assert_eq!((a[0].address, a[0].prefix), (Ipv4Addr::new(10, 1, 0, 2), 24));
-    assert_eq!(a[0].broadcast, Some(Ipv4Addr::new(10, 1, 0, 255)));
+    let ours: Vec<&Address> = a.iter().filter(|a| a.net == v4 || a.net == v6).collect();
+    assert_eq!(ours.len(), 2, "{a:?}");
+    assert_eq!(ours[0].broadcast, Some(Ipv4Addr::new(10, 1, 0, 255)));
+    // The kernel's own link-local address is listed too.
+    assert!(
+        a.iter().any(|a| a.net.addr().to_string().starts_with("fe80::")),
+        "{a:?}"
+    );
     let out = lab.ip_ok(&["-j", "addr", "show", "dev", "mv0"]);
-    assert!(out.contains("\"local\":\"10.1.0.2\""), "{out}");
-    let e = lab
-        .nl
-        .add_address("mv0", Ipv4Addr::new(10, 1, 0, 2), 24)
-        .unwrap_err();
+    assert!(
+        out.contains("\"local\":\"10.1.0.2\"") && out.contains("\"local\":\"fd00:1::2\""),
+        "{out}"
+    );
+    let e = lab.nl.add_address("mv0", v4).unwrap_err();
     assert_eq!(e.errno(), Some(libc::EEXIST));
 
     let idx = lab.nl.index_of("mv0").unwrap();
-    let r = Ipv4Route::new(Ipv4Addr::new(10, 2, 0, 0), 16)
-        .via(Ipv4Addr::new(10, 1, 0, 1))
+    let r = Route::new("10.2.0.0/16".parse().unwrap())
+        .via("10.1.0.1".parse().unwrap())
         .dev(idx);
     lab.nl.add_route(&r).unwrap();
-    let d = Ipv4Route::default_via(Ipv4Addr::new(10, 1, 0, 1))
+    let d = Route::default_via("10.1.0.1".parse().unwrap())
         .dev(idx)
         .metric(50);
     lab.nl.add_route(&d).unwrap();
+    let mut r6 = Route::new("fd00:2::/64".parse().unwrap())
+        .via("fd00:1::1".parse().unwrap())
+        .dev(idx);
+    r6.mtu = Some(1400);
+    lab.nl.add_route(&r6).unwrap();
     let routes = lab.nl.routes(Some("mv0".into())).unwrap();
     let main: Vec<_> = routes
         .iter()
         .filter(|r| r.table == mvl_netlink::RT_TABLE_MAIN)
         .collect();
-    assert!(main.iter().any(|x| x.destination == Ipv4Addr::new(10, 1, 0, 0)
-        && x.prefix == 24
-        && x.protocol == mvl_netlink::RTPROT_KERNEL));
     assert!(main
         .iter()
-        .any(|x| x.prefix == 16 && x.gateway == Some(Ipv4Addr::new(10, 1, 0, 1))));
-    assert!(main.iter().any(|x| x.prefix == 0 && x.metric == Some(50)));
+        .any(|x| x.destination == "10.1.0.0/24".parse::<IpNet>().unwrap()
+            && x.protocol == mvl_netlink::RTPROT_KERNEL));
+    assert!(main
+        .iter()
+        .any(|x| x.destination.prefix_len() == 16 && x.gateway == Some("10.1.0.1".parse().unwrap())));
+    assert!(main.iter().any(|x| x.is_default() && x.metric == Some(50)));
+    assert!(main
+        .iter()
+        .any(|x| x.gateway == Some("fd00:1::1".parse().unwrap()) && x.mtu == Some(1400)));
     let out = lab.ip_ok(&["route", "show"]);
     assert!(out.contains("10.2.0.0/16 via 10.1.0.1 dev mv0"), "{out}");
     assert!(out.contains("default via 10.1.0.1 dev mv0"), "{out}");
-    lab.nl.del_route(&r).unwrap();
+    let out = lab.ip_ok(&["-6", "route", "show"]);
+    assert!(
+        out.contains("fd00:2::/64 via fd00:1::1 dev mv0") && out.contains("mtu 1400"),
+        "{out}"
+    );
+    // Replace: the same destination, another gateway.
+    let replaced = r.clone().via("10.1.0.9".parse().unwrap());
+    lab.nl.replace_route(&replaced).unwrap();
+    let out = lab.ip_ok(&["route", "show"]);
+    assert!(out.contains("10.2.0.0/16 via 10.1.0.9 dev mv0"), "{out}");
+    // A delete names the route as it now is.
+    assert_eq!(lab.nl.del_route(&r).unwrap_err().errno(), Some(libc::ESRCH));
+    lab.nl.del_route(&replaced).unwrap();
     lab.nl.del_route(&d).unwrap();
+    lab.nl.del_route(&r6).unwrap();
     let out = lab.ip_ok(&["route", "show"]);
     assert!(!out.contains("10.2.0.0/16") && !out.contains("default"), "{out}");
-    lab.nl.del_address("mv0", Ipv4Addr::new(10, 1, 0, 2), 24).unwrap();
-    assert!(lab.nl.addresses(Some("mv0".into())).unwrap().is_empty());
+    assert!(!lab.ip_ok(&["-6", "route", "show"]).contains("fd00:2::"));
+
+    let p: std::net::Ipv6Addr = "fd00:1::77".parse().unwrap();
+    lab.nl.add_neigh_proxy("mv0", p).unwrap();
+    lab.nl.add_neigh_proxy("mv0", p).unwrap();
+    assert_eq!(lab.nl.neigh_proxies("mv0").unwrap(), vec![p]);
+    let out = lab.ip_ok(&["-6", "neigh", "show", "proxy"]);
+    assert!(out.contains("fd00:1::77 dev mv0 proxy"), "{out}");
+
+    lab.nl.del_address("mv0", v4).unwrap();
+    lab.nl.del_address("mv0", v6).unwrap();
+    let left = lab.nl.addresses(Some("mv0".into())).unwrap();
+    assert!(left.iter().all(|a| a.net != v4 && a.net != v6), "{left:?}");
 }
 
 #[test]

@@ -10,7 +10,7 @@ use crate::capture::{Capture, CaptureId, Captured};
 use crate::device::{Bridge, DevId, Device, Kind, NsId, Stats};
 use crate::error::SimError;
 use crate::sim::Sim;
-use mvl_iproute2::cmd::{Cidr, Filter, LinkAdd, LinkSet, MacvlanChange, NeighSet, NewKind};
+use mvl_iproute2::cmd::{Filter, Ipv4Net, LinkAdd, LinkSet, MacvlanChange, NeighSet, NewKind};
 use mvl_iproute2::invalid_ifname;
 
 fn einval(detail: impl Into<String>) -> SimError {
@@ -627,10 +627,8 @@ impl Sim {
             d.ever_up = true;
             d.up_since = stamp;
             if matches!(d.kind, Kind::Loopback) && d.addrs.is_empty() {
-                d.addrs.push(Cidr {
-                    addr: std::net::Ipv4Addr::LOCALHOST,
-                    prefix: 8,
-                });
+                d.addrs
+                    .push(Ipv4Net::new(std::net::Ipv4Addr::LOCALHOST, 8).expect("8 <= 32"));
                 d.addr_since.push(stamp);
                 let ns = d.ns;
                 self.nss[ns.0 as usize].local_table = true;
@@ -691,7 +689,7 @@ impl Sim {
     }
 
     /// `ip addr add CIDR dev X`.
-    pub fn addr_add(&mut self, ns: NsId, cidr: Cidr, dev: &str) -> Result<(), SimError> {
+    pub fn addr_add(&mut self, ns: NsId, cidr: Ipv4Net, dev: &str) -> Result<(), SimError> {
         let id = self.find(ns, dev)?;
         if self.dev(id).addrs.contains(&cidr) {
             return Err(SimError::kernel_says(
@@ -709,13 +707,13 @@ impl Sim {
     }
 
     /// `ip addr del CIDR dev X` (a bare address matches any prefix).
-    pub fn addr_del(&mut self, ns: NsId, cidr: Cidr, dev: &str) -> Result<(), SimError> {
+    pub fn addr_del(&mut self, ns: NsId, cidr: Ipv4Net, dev: &str) -> Result<(), SimError> {
         let id = self.find(ns, dev)?;
         let d = self.dev_mut(id);
         let addrs = &mut d.addrs;
         let pos = addrs.iter().position(|a| *a == cidr).or_else(|| {
-            (cidr.prefix == 32)
-                .then(|| addrs.iter().position(|a| a.addr == cidr.addr))
+            (cidr.prefix_len() == 32)
+                .then(|| addrs.iter().position(|a| a.addr() == cidr.addr()))
                 .flatten()
         });
         match pos {

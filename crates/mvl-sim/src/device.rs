@@ -6,7 +6,7 @@ use mvl_core::{ChildId, MacAddr};
 
 use crate::neigh::NeighTable;
 use crate::time::Instant;
-use mvl_iproute2::cmd::Cidr;
+use mvl_iproute2::cmd::Ipv4Net;
 
 /// Names a network namespace of the emulation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -92,7 +92,7 @@ pub(crate) struct Device {
     /// As a bridge port: forwarding at the last check (to flush its FDB
     /// entries when it stops).
     pub port_enabled: bool,
-    pub addrs: Vec<Cidr>,
+    pub addrs: Vec<Ipv4Net>,
     /// When each address's prefix route went in (beside `addrs`, same
     /// order): at `ip addr add` on an up device, else when it comes up.
     /// Of two routes to one prefix, Linux uses the older.

@@ -9,7 +9,7 @@ use mvl_core::wire::{EthFrame, ETH_P_ARP, ETH_P_IP};
 use mvl_core::{MacAddr, PktType};
 
 use mvl_core::Errno;
-use mvl_iproute2::cmd::{NeighNud, NeighOp, NeighSet};
+use mvl_iproute2::cmd::{directed_broadcast, NeighNud, NeighOp, NeighSet};
 
 use crate::device::{DevId, NsId};
 use crate::error::SimError;
@@ -31,16 +31,18 @@ impl Sim {
     /// Whether `ip` is one of the namespace's own addresses (any device).
     pub(crate) fn is_local(&self, ns: NsId, ip: Ipv4Addr) -> bool {
         self.devices_in(ns)
-            .any(|d| self.dev(d).addrs.iter().any(|a| a.addr == ip))
+            .any(|d| self.dev(d).addrs.iter().any(|a| a.addr() == ip))
     }
 
     /// A broadcast address of the namespace (limited, or directed on an up device).
     pub(crate) fn is_broadcast(&self, ns: NsId, ip: Ipv4Addr) -> bool {
         ip == Ipv4Addr::BROADCAST
-            || self
-                .devices_in(ns)
-                .filter(|&d| self.dev(d).up)
-                .any(|d| self.dev(d).addrs.iter().any(|a| a.broadcast() == Some(ip)))
+            || self.devices_in(ns).filter(|&d| self.dev(d).up).any(|d| {
+                self.dev(d)
+                    .addrs
+                    .iter()
+                    .any(|a| directed_broadcast(*a) == Some(ip))
+            })
     }
 
     /// Route lookup for a locally sent packet (`ip_route_output`).
@@ -60,13 +62,13 @@ impl Sim {
                 continue;
             }
             for (a, &since) in dev.addrs.iter().zip(&dev.addr_since) {
-                let key = (a.prefix, std::cmp::Reverse(since.max(dev.up_since)));
-                if a.contains(dst) && best.is_none_or(|(k, _)| key > k) {
+                let key = (a.prefix_len(), std::cmp::Reverse(since.max(dev.up_since)));
+                if a.contains(&dst) && best.is_none_or(|(k, _)| key > k) {
                     best = Some((
                         key,
                         Route {
                             dev: d,
-                            src: a.addr,
+                            src: a.addr(),
                             local: false,
                         },
                     ));
@@ -81,7 +83,7 @@ impl Sim {
         let dev = self.dev(o);
         dev.up.then(|| Route {
             dev: o,
-            src: dev.addrs.first().map_or(Ipv4Addr::UNSPECIFIED, |a| a.addr),
+            src: dev.addrs.first().map_or(Ipv4Addr::UNSPECIFIED, |a| a.addr()),
             local: false,
         })
     }
@@ -312,8 +314,8 @@ impl Sim {
             .and_then(|(p, _)| Ipv4::parse(p).map(|ip| ip.src))
             .filter(|&s| self.is_local(ns, s));
         let spa = queued_src
-            .or_else(|| d.addrs.iter().find(|a| a.contains(target)).map(|a| a.addr))
-            .or_else(|| d.addrs.first().map(|a| a.addr))
+            .or_else(|| d.addrs.iter().find(|a| a.contains(&target)).map(|a| a.addr()))
+            .or_else(|| d.addrs.first().map(|a| a.addr()))
             .unwrap_or(Ipv4Addr::UNSPECIFIED);
         let arp = Arp {
             op: ArpOp::Request,

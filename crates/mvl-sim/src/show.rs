@@ -222,7 +222,7 @@ impl Sim {
             for (i, a) in d.addrs.iter().enumerate() {
                 let secondary = d.addrs[..i]
                     .iter()
-                    .any(|p| p.prefix == a.prefix && p.contains(a.addr));
+                    .any(|p| p.prefix_len() == a.prefix_len() && p.contains(&a.addr()));
                 let scope = if matches!(d.kind, Kind::Loopback) {
                     "host"
                 } else {

@@ -6,7 +6,7 @@ use mvl_core::{Flags, MacAddr, Mode};
 use crate::device::{DevId, Kind};
 use crate::show::operstate;
 use crate::sim::Sim;
-use mvl_iproute2::cmd::Cidr;
+use mvl_iproute2::cmd::Ipv4Net;
 
 /// What a device is, with the links that make it so.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +62,7 @@ pub struct DeviceView {
     /// As a bridge port: hairpin mode.
     pub hairpin: bool,
     /// Its IPv4 addresses.
-    pub addrs: Vec<Cidr>,
+    pub addrs: Vec<Ipv4Net>,
 }
 
 impl Sim {

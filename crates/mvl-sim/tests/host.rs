@@ -2,7 +2,7 @@
 
 use mvl_core::{Errno, MacAddr, Mode};
 use mvl_iproute2::cmd::{
-    Cidr, LinkAdd, LinkSet, LinkShow, MacvlanChange, NeighNud, NeighOp, NeighSet, NewKind, Ping,
+    Ipv4Net, LinkAdd, LinkSet, LinkShow, MacvlanChange, NeighNud, NeighOp, NeighSet, NewKind, Ping,
 };
 use mvl_sim::time::Duration;
 use mvl_sim::{NsId, Sim};
@@ -57,7 +57,7 @@ fn up(sim: &mut Sim, ns: NsId, dev: &str) {
 }
 
 fn addr(sim: &mut Sim, ns: NsId, cidr: &str, dev: &str) {
-    sim.addr_add(ns, cidr.parse::<Cidr>().unwrap(), dev).unwrap();
+    sim.addr_add(ns, cidr.parse::<Ipv4Net>().unwrap(), dev).unwrap();
 }
 
 fn ping(sim: &mut Sim, ns: NsId, to: &str, wait: f64) -> mvl_sim::PingOutcome {

@@ -94,7 +94,7 @@ impl Container {
         let mut v: Vec<String> = mvl_cni::net::addresses(&mut nl, l.index)
             .unwrap()
             .into_iter()
-            .filter(|a| !matches!(a.net.addr, IpAddr::V6(x) if x.segments()[0] == 0xfe80))
+            .filter(|a| !matches!(a.net.addr(), IpAddr::V6(x) if x.segments()[0] == 0xfe80))
             .map(|a| a.net.to_string())
             .collect();
         v.sort();
@@ -105,13 +105,13 @@ impl Container {
     pub fn routes(&self, name: &str) -> Vec<String> {
         let mut nl = self.nl();
         let l = nl.link(name).unwrap();
-        let mut v: Vec<String> = mvl_cni::net::routes(&mut nl, true)
+        let mut v: Vec<String> = mvl_cni::net::routes(&mut nl)
             .unwrap()
             .into_iter()
-            .filter(|r| r.oif == Some(l.index) && r.table == 254)
-            .map(|r| match r.gw {
-                Some(g) => format!("{} via {g}", r.dst),
-                None => r.dst.to_string(),
+            .filter(|r| r.destination.addr().is_ipv4() && r.oif == Some(l.index) && r.table == 254)
+            .map(|r| match r.gateway {
+                Some(g) => format!("{} via {g}", r.destination),
+                None => r.destination.to_string(),
             })
             .collect();
         v.sort();
@@ -180,7 +180,7 @@ impl Lab {
         nl.set_netns("veth1", &lan).unwrap();
         nl.set_up("veth0", true).unwrap();
         nl.set_up("lo", true).unwrap();
-        nl.add_address("veth0", "10.1.0.1".parse().unwrap(), 24).unwrap();
+        nl.add_address("veth0", "10.1.0.1/24".parse().unwrap()).unwrap();
         let mut lnl = Netlink::open_in(&lan).unwrap();
         lnl.set_up("veth1", true).unwrap();
         let dir = TempDir::new("lab");
