@@ -18,7 +18,6 @@ use crate::loopback;
 use crate::packet::PacketSocket;
 use crate::state::{new_id, SavedChild, Store};
 use crate::tap::{Tap, TapFlags};
-use crate::tc;
 use crate::worker::{Ctl, PortShared, Worker};
 
 /// How the engine runs.
@@ -250,7 +249,7 @@ type LowerSockets = (PacketSocket, Vec<(PacketSocket, Option<PacketSocket>)>);
 
 /// Whether the lower has a `clsact` qdisc now (true when that cannot be read).
 fn has_clsact(ns: &NetNs, ifindex: u32) -> bool {
-    Netlink::open_in(ns).map_or(true, |mut nl| tc::has_clsact(&mut nl, ifindex))
+    Netlink::open_in(ns).map_or(true, |mut nl| nl.has_clsact(ifindex))
 }
 
 /// Installs the loopback hook on a lower (see `loopback`); false, with a
@@ -440,7 +439,7 @@ impl Inner {
                     loopback::remove(&mut nl, l.ifindex);
                 }
                 if l.clsact_ours {
-                    tc::remove_clsact_if_unused(&mut nl, l.ifindex);
+                    nl.remove_clsact_if_unused(l.ifindex);
                 }
             }
         }

@@ -10,11 +10,13 @@
 //! The program is regenerated from the port whenever those rules change,
 //! and removed when none apply.
 
+use std::os::fd::AsFd;
+
 use mvl_core::{Flags, MacAddr, Mode, Port};
-use mvl_netlink::Netlink;
+use mvl_netlink::{Netlink, TcHook};
 
 use crate::error::{Error, Result};
-use crate::tc::{self, insn, Hook, Insn};
+use crate::tc::{self, insn, Insn};
 use crate::tc::{
     AND64_K, EXIT, JA, JEQ_K, JNE32_K, LD_ABS_B, LD_ABS_H, LD_ABS_W, MOV64_K, MOV64_X, TC_ACT_OK, TC_ACT_SHOT,
 };
@@ -135,7 +137,7 @@ impl Isolation {
         }
         if rules.is_empty() {
             if self.installed {
-                tc::remove(nl, ifindex, Hook::Ingress);
+                nl.detach_bpf_filter(ifindex, TcHook::Ingress);
                 self.installed = false;
             }
             self.rules = rules;
@@ -143,7 +145,7 @@ impl Isolation {
         }
         let prog = tc::load(&program(&rules), "mvl_isolation")
             .map_err(Error::io(format!("{lower}: loading the isolation filter")))?;
-        tc::install(nl, ifindex, Hook::Ingress, &prog, "mvl_isolation")?;
+        nl.attach_bpf_filter(ifindex, TcHook::Ingress, prog.as_fd(), "mvl_isolation")?;
         self.installed = true;
         self.rules = rules;
         Ok(())

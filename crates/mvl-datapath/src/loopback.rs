@@ -17,10 +17,12 @@
 //! Where the hook cannot be had (no eBPF, another tool's `ingress` qdisc on
 //! the lower), no copy is sent: only a capture on the lower misses the frame.
 
-use mvl_netlink::Netlink;
+use std::os::fd::AsFd;
+
+use mvl_netlink::{Netlink, TcHook};
 
 use crate::error::{Error, Result};
-use crate::tc::{self, insn, Hook, Insn};
+use crate::tc::{self, insn, Insn};
 use crate::tc::{CALL, EXIT, JNE_K, LDX_MEM_W, MOV64_K, TC_ACT_OK};
 
 /// The `skb->mark` (`SO_MARK`) of the copies the datapath sends for the
@@ -54,12 +56,12 @@ fn program() -> Vec<Insn> {
 pub(crate) fn install(nl: &mut Netlink, ifindex: u32, lower: &str) -> Result<()> {
     let prog = tc::load(&program(), "mvl_loopback")
         .map_err(Error::io(format!("{lower}: loading the loopback filter")))?;
-    tc::install(nl, ifindex, Hook::Egress, &prog, "mvl_loopback")
+    Ok(nl.attach_bpf_filter(ifindex, TcHook::Egress, prog.as_fd(), "mvl_loopback")?)
 }
 
 /// Removes it.
 pub(crate) fn remove(nl: &mut Netlink, ifindex: u32) {
-    tc::remove(nl, ifindex, Hook::Egress);
+    nl.detach_bpf_filter(ifindex, TcHook::Egress);
 }
 
 #[cfg(test)]

@@ -13,79 +13,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mvl_netlink::NetNs;
-use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
-use netlink_packet_route::link::LinkAttribute;
-use netlink_packet_route::RouteNetlinkMessage;
-use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
+use mvl_netlink::{LinkEvent, LinkEvents, NetNs};
 
 use crate::engine::Engine;
-
-const RTNLGRP_LINK: u32 = 1;
 
 /// The thread that keeps an engine in step with its lowers.
 pub struct Monitor {
     stop: Arc<AtomicBool>,
     handle: Option<std::thread::JoinHandle<()>>,
-}
-
-fn listener(ns: &NetNs) -> Option<Socket> {
-    ns.run(|| {
-        let mut s = Socket::new(NETLINK_ROUTE).ok()?;
-        s.bind(&SocketAddr::new(0, 0)).ok()?;
-        s.add_membership(RTNLGRP_LINK).ok()?;
-        s.set_non_blocking(true).ok()?;
-        Some(s)
-    })
-    .ok()
-    .flatten()
-}
-
-/// What one link message says about interface `index`.
-enum Event {
-    Changed(u32),
-    Deleted(u32),
-    Moved { index: u32, new_index: Option<u32> },
-}
-
-fn events(buf: &[u8]) -> Vec<Event> {
-    let mut out = Vec::new();
-    let mut off = 0;
-    while off < buf.len() {
-        let Ok(m) = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&buf[off..]) else {
-            break;
-        };
-        let len = m.header.length as usize;
-        if len == 0 {
-            break;
-        }
-        match m.payload {
-            NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(l)) => {
-                out.push(Event::Changed(l.header.index))
-            }
-            NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelLink(l)) => {
-                let moved = l
-                    .attributes
-                    .iter()
-                    .any(|a| matches!(a, LinkAttribute::NewNetnsId(_)));
-                let new_index = l.attributes.iter().find_map(|a| match a {
-                    LinkAttribute::NewIfIndex(i) => Some(*i as u32),
-                    _ => None,
-                });
-                out.push(if moved {
-                    Event::Moved {
-                        index: l.header.index,
-                        new_index,
-                    }
-                } else {
-                    Event::Deleted(l.header.index)
-                });
-            }
-            _ => {}
-        }
-        off += (len + 3) & !3;
-    }
-    out
 }
 
 impl Monitor {
@@ -119,9 +54,9 @@ impl Drop for Monitor {
 
 fn run(engine: &Engine, stop: &AtomicBool) {
     // Listeners by namespace identity, each with the last turn that wanted it.
-    let mut socks: BTreeMap<String, (Socket, u64)> = BTreeMap::new();
+    let mut socks: BTreeMap<String, (LinkEvents, u64)> = BTreeMap::new();
     let mut last_sweep = Instant::now();
-    let mut buf = vec![0u8; 1 << 16];
+    let mut events = Vec::new();
     let mut turn = 0u64;
     while !stop.load(Ordering::SeqCst) {
         turn += 1;
@@ -134,8 +69,12 @@ fn run(engine: &Engine, stop: &AtomicBool) {
             None => {}
         });
         for ns in new {
-            if let Some(s) = listener(&ns) {
-                socks.insert(ns.id().to_string(), (s, turn));
+            match LinkEvents::open_in(&ns) {
+                Ok(s) => {
+                    socks.insert(ns.id().to_string(), (s, turn));
+                }
+                // The sweep still converges, a second later.
+                Err(e) => tracing::debug!("listening for link events in {}: {e}", ns.label()),
             }
         }
         socks.retain(|_, (_, t)| *t == turn);
@@ -149,14 +88,13 @@ fn run(engine: &Engine, stop: &AtomicBool) {
             .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
             .collect();
         drop(fds);
-        for ((id, (sock, _)), is_ready) in socks.iter().zip(ready) {
+        for ((id, (sock, _)), is_ready) in socks.iter_mut().zip(ready) {
             if !is_ready {
                 continue;
             }
-            while let Ok(n) = sock.recv(&mut &mut buf[..], 0) {
-                for ev in events(&buf[..n]) {
-                    follow_event(engine, id, &ev);
-                }
+            sock.drain(&mut events);
+            for ev in events.drain(..) {
+                follow_event(engine, id, ev);
             }
         }
         if last_sweep.elapsed() > Duration::from_secs(1) {
@@ -171,14 +109,10 @@ fn run(engine: &Engine, stop: &AtomicBool) {
 /// What one link event in namespace `id` asks of the engine: the child or
 /// lower it concerns is looked up then (not in a copy of every child made
 /// beforehand), so an event costs the same with 1,000 children as with 2.
-fn follow_event(engine: &Engine, id: &str, ev: &Event) {
-    let index = match *ev {
-        Event::Changed(i) | Event::Deleted(i) => i,
-        Event::Moved { index, .. } => index,
-    };
-    for k in engine.children_at(id, index) {
+fn follow_event(engine: &Engine, id: &str, ev: LinkEvent) {
+    for k in engine.children_at(id, ev.index()) {
         match ev {
-            Event::Deleted(_) => {
+            LinkEvent::Deleted(_) => {
                 if let Err(e) = engine.reconcile() {
                     tracing::warn!("following a deleted child: {e}");
                 }
@@ -186,11 +120,11 @@ fn follow_event(engine: &Engine, id: &str, ev: &Event) {
             _ => engine.follow(k),
         }
     }
-    for (key, mac) in engine.lowers_at(id, index) {
-        let r = match *ev {
-            Event::Changed(_) => engine.refresh_lower(key),
-            Event::Deleted(_) => engine.lower_gone(key, None),
-            Event::Moved { new_index, .. } => {
+    for (key, mac) in engine.lowers_at(id, ev.index()) {
+        let r = match ev {
+            LinkEvent::Changed(_) => engine.refresh_lower(key),
+            LinkEvent::Deleted(_) => engine.lower_gone(key, None),
+            LinkEvent::Moved { new_index, .. } => {
                 let to = engine.find_moved(mac, new_index);
                 engine.lower_gone(key, to)
             }

@@ -1,6 +1,6 @@
-//! The lower's tc hooks: a `clsact` qdisc and small eBPF programs on its
-//! ingress and egress, written as instructions here (no compiler, no
-//! object files) and loaded with `BPF_PROG_LOAD`.
+//! Small eBPF programs for the lower's tc hooks, written as instructions
+//! here (no compiler, no object files) and loaded with `BPF_PROG_LOAD`;
+//! `mvl-netlink` attaches them (`Netlink::attach_bpf_filter`).
 //!
 //! Two programs use them: `isolation` (ingress, after the packet taps:
 //! hides from the lower's stack what a kernel macvlan would consume) and
@@ -10,13 +10,7 @@
 //! shows it).
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-
-use mvl_netlink::Netlink;
-use netlink_packet_route::tc::{TcAttribute, TcFilterBpfOption, TcHandle, TcMessage, TcOption};
-use netlink_packet_route::RouteNetlinkMessage;
-
-use crate::error::Result;
+use std::os::fd::{FromRawFd, OwnedFd};
 
 /// One eBPF instruction.
 #[repr(C)]
@@ -114,125 +108,4 @@ pub(crate) fn load(insns: &[Insn], name: &str) -> io::Result<OwnedFd> {
     }
     // SAFETY: BPF_PROG_LOAD returned a new descriptor that we own.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
-}
-
-/// Which of the lower's two hooks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Hook {
-    /// Frames the lower receives, after the packet taps, before the stack.
-    Ingress,
-    /// Frames sent out of the lower, before the packet taps and the qdisc.
-    Egress,
-}
-
-impl Hook {
-    /// The filter's parent: `TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS or
-    /// _EGRESS)`. The ingress one also names the hook of an `ingress`
-    /// qdisc, which older versions of the daemon made.
-    fn parent(self) -> u32 {
-        match self {
-            Hook::Ingress => 0xFFFF_FFF2,
-            Hook::Egress => 0xFFFF_FFF3,
-        }
-    }
-}
-
-const TC_H_CLSACT: u32 = 0xFFFF_FFF1;
-const CLSACT_HANDLE: u32 = 0xFFFF_0000;
-const FILTER_PRIO: u32 = 0xC001;
-const FILTER_HANDLE: u32 = 1;
-const NLM_F_CREATE: u16 = 0x400;
-const NLM_F_EXCL: u16 = 0x200;
-const NLM_F_REPLACE: u16 = 0x100;
-const TCA_BPF_FLAG_ACT_DIRECT: u32 = 1;
-
-fn filter_message(ifindex: u32, hook: Hook) -> TcMessage {
-    let mut m = TcMessage::with_index(ifindex as i32);
-    m.header.parent = TcHandle::from(hook.parent());
-    m.header.handle = TcHandle::from(FILTER_HANDLE);
-    // tcm_info: priority in the high half, protocol (ETH_P_ALL, network order) in the low.
-    m.header.info = (FILTER_PRIO << 16) | u32::from((libc::ETH_P_ALL as u16).to_be());
-    m
-}
-
-/// Installs (or replaces) `prog` as the lower's filter on `hook`, in
-/// direct-action mode, creating the `clsact` qdisc if the lower has none.
-/// `nl` is a socket in the lower's namespace.
-pub(crate) fn install(nl: &mut Netlink, ifindex: u32, hook: Hook, prog: &OwnedFd, name: &str) -> Result<()> {
-    if let Err(e) = nl.request(
-        RouteNetlinkMessage::NewQueueDiscipline(clsact_message(ifindex)),
-        NLM_F_CREATE | NLM_F_EXCL,
-    ) {
-        // One is there already: ours, or an `ingress` qdisc (which then
-        // has no egress hook, and the egress filter below is refused).
-        if e.errno() != Some(libc::EEXIST) {
-            return Err(e.into());
-        }
-    }
-    let mut f = filter_message(ifindex, hook);
-    f.attributes.push(TcAttribute::Kind("bpf".into()));
-    f.attributes.push(TcAttribute::Options(vec![
-        TcOption::Bpf(TcFilterBpfOption::ProgFd(prog.as_raw_fd() as u32)),
-        TcOption::Bpf(TcFilterBpfOption::ProgName(name.into())),
-        TcOption::Bpf(TcFilterBpfOption::Flags(
-            netlink_packet_route::tc::TcBpfFlags::from_bits_retain(TCA_BPF_FLAG_ACT_DIRECT),
-        )),
-    ]));
-    nl.request(
-        RouteNetlinkMessage::NewTrafficFilter(f),
-        NLM_F_CREATE | NLM_F_REPLACE,
-    )?;
-    Ok(())
-}
-
-/// The lower's `clsact` qdisc, as a message (to create or delete it).
-fn clsact_message(ifindex: u32) -> TcMessage {
-    let mut q = TcMessage::with_index(ifindex as i32);
-    q.header.parent = TcHandle::from(TC_H_CLSACT);
-    q.header.handle = TcHandle::from(CLSACT_HANDLE);
-    q.attributes.push(TcAttribute::Kind("clsact".into()));
-    q
-}
-
-/// Whether the lower has a `clsact` qdisc now (anyone's); true when that
-/// cannot be read, so that a caller never takes someone else's for its own.
-pub(crate) fn has_clsact(nl: &mut Netlink, ifindex: u32) -> bool {
-    let Ok(all) = nl.dump(RouteNetlinkMessage::GetQueueDiscipline(TcMessage::with_index(
-        ifindex as i32,
-    ))) else {
-        return true;
-    };
-    all.iter().any(|m| {
-        matches!(m, RouteNetlinkMessage::NewQueueDiscipline(q)
-            if q.header.index == ifindex as i32
-                && q.attributes.iter().any(|a| matches!(a, TcAttribute::Kind(k) if k == "clsact")))
-    })
-}
-
-/// Deletes the lower's `clsact` qdisc (one we made) if no filter is left
-/// on either hook: a filter someone else added since keeps it.
-pub(crate) fn remove_clsact_if_unused(nl: &mut Netlink, ifindex: u32) {
-    let unused = [Hook::Ingress, Hook::Egress].into_iter().all(|hook| {
-        let mut m = TcMessage::with_index(ifindex as i32);
-        m.header.parent = TcHandle::from(hook.parent());
-        nl.dump(RouteNetlinkMessage::GetTrafficFilter(m)).is_ok_and(|v| {
-            !v.iter().any(
-                |f| matches!(f, RouteNetlinkMessage::NewTrafficFilter(f) if f.header.index == ifindex as i32),
-            )
-        })
-    });
-    if unused {
-        let _ = nl.request(
-            RouteNetlinkMessage::DelQueueDiscipline(clsact_message(ifindex)),
-            0,
-        );
-    }
-}
-
-/// Removes the lower's filter on `hook`, if there is one.
-pub(crate) fn remove(nl: &mut Netlink, ifindex: u32, hook: Hook) {
-    let _ = nl.request(
-        RouteNetlinkMessage::DelTrafficFilter(filter_message(ifindex, hook)),
-        0,
-    );
 }

@@ -51,6 +51,7 @@
 //! ```
 
 mod error;
+mod events;
 mod explain;
 mod ip;
 mod link;
@@ -58,8 +59,10 @@ mod macvlan;
 mod netns;
 mod port;
 mod socket;
+mod tc;
 
 pub use error::{Cause, Error, KernelError, Result};
+pub use events::{LinkEvent, LinkEvents};
 pub use ip::{
     Address, Route, RTN_UNICAST, RTPROT_BOOT, RTPROT_KERNEL, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE,
     RT_TABLE_MAIN,
@@ -75,6 +78,7 @@ pub use macvlan::{MacvlanAttrs, NewMacvlanLink, DEFAULT_BC_CUTOFF};
 pub use netlink_packet_route::link::Stats64;
 pub use netns::NetNs;
 pub use socket::Netlink;
+pub use tc::TcHook;
 
 /// The message types of `netlink-packet-route`, for [`Netlink::request`] and
 /// [`Netlink::dump`].
