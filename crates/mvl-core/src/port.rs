@@ -189,35 +189,6 @@ pub struct MacvlanInfo {
     pub sources: Vec<MacAddr>,
 }
 
-impl MacvlanInfo {
-    /// The macvlan part of `ip -d link show`, as iproute2 prints it
-    /// (`macvlan mode bridge bcqueuelen 1000 usedbcqueuelen 1000 `), each
-    /// item followed by a space.
-    pub fn iproute2_details(&self) -> String {
-        let mut s = format!("macvlan mode {} ", self.mode);
-        if self.flags.contains(Flags::NOPROMISC) {
-            s.push_str("nopromisc ");
-        }
-        if self.flags.contains(Flags::NODST) {
-            s.push_str("nodst ");
-        }
-        s.push_str(&format!(
-            "bcqueuelen {} usedbcqueuelen {} ",
-            self.bc_queue_len, self.bc_queue_len_used
-        ));
-        if self.bc_cutoff != DEFAULT_BC_CUTOFF {
-            s.push_str(&format!("bclim {} ", self.bc_cutoff));
-        }
-        if self.mode == Mode::Source {
-            s.push_str(&format!("remotes ({}) ", self.sources.len()));
-            for m in &self.sources {
-                s.push_str(&format!("{m} "));
-            }
-        }
-        s
-    }
-}
-
 /// The core's MTU range check for any device (`dev_validate_mtu`): `mtu`
 /// within the device's `min..=max`.
 pub fn check_mtu_range(dev: &str, mtu: u32, min: u32, max: u32) -> Result<(), Error> {

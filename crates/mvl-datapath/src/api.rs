@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 #[cfg(test)]
 use mvl_core::{Flags, MacaddrOp, Mode};
 use mvl_core::{MacAddr, MacvlanChange};
+use mvl_iproute2::show::{device_flags, flag_words};
 
 use crate::counters::CounterSnapshot;
 use crate::error::{Error, Result};
@@ -154,22 +155,9 @@ pub struct ChildStatus {
 }
 
 impl ChildStatus {
-    fn flags(&self) -> Vec<&'static str> {
-        let mut f = Vec::new();
-        if self.up && !self.carrier {
-            f.push("NO-CARRIER");
-        }
-        f.extend(["BROADCAST", "MULTICAST"]);
-        if self.up {
-            f.push("UP");
-        }
-        if self.up && self.carrier {
-            f.push("LOWER_UP");
-        }
-        if self.lower_same_netns && !self.lower_up {
-            f.push("M-DOWN");
-        }
-        f
+    fn flags(&self) -> Vec<String> {
+        let flags = device_flags(false, self.up, self.carrier, false, false);
+        flag_words(flags, self.lower_same_netns && !self.lower_up)
     }
 
     fn operstate(&self) -> &'static str {

@@ -8,6 +8,7 @@ use std::sync::{mpsc, Arc, Mutex, MutexGuard, RwLock, Weak};
 use std::time::Duration;
 
 use mvl_core::{ChildId, Flags, MacAddr, MacChange, MacvlanChange, Mode, NewMacvlan, Port};
+use mvl_iproute2::show::MacvlanView;
 use mvl_netlink::{Link, LinkChange, NetNs, Netlink, IFF_UP};
 
 use crate::api::{parse_mac, AddRequest, ChildStatus, DevSpec, SetRequest};
@@ -575,7 +576,7 @@ impl Inner {
             usedbcqueuelen: i.bc_queue_len_used,
             bclim: i.bc_cutoff,
             spoofchk: c.shared.spoofchk.load(std::sync::atomic::Ordering::Relaxed),
-            details: i.iproute2_details(),
+            details: format!("macvlan {}", MacvlanView::from(&i).text()),
             stats: c.shared.counters.snapshot(),
         })
     }

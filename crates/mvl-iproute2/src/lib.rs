@@ -15,6 +15,9 @@
 //! missing argument) is an [`Error`] marked `refused`, with the tool's own
 //! words; what this crate does not read is an [`Error`] naming the word.
 //! There is one module per tool or iproute2 source file.
+//!
+//! [`show`] holds the other direction, the words iproute2 prints (link
+//! flags, a macvlan's details), for every edge that shows a device.
 
 #![forbid(unsafe_code)]
 
@@ -31,6 +34,7 @@ mod ip_link_macvlan;
 mod ip_neigh;
 mod ip_netns;
 mod ping;
+pub mod show;
 mod tcpdump;
 
 pub use cmd::{Command, Filter};

@@ -9,6 +9,7 @@ use crate::error::SimError;
 use crate::neigh::Nud;
 use crate::sim::Sim;
 use mvl_iproute2::cmd::{AddrShow, LinkShow};
+use mvl_iproute2::show::{device_flags, flag_words, MacvlanView};
 
 /// The kernel's operational state, as `ip link` prints it.
 pub(crate) fn operstate(sim: &Sim, id: DevId) -> &'static str {
@@ -50,35 +51,12 @@ impl Sim {
 
     fn flags(&self, id: DevId) -> String {
         let d = self.dev(id);
-        let running = d.up && self.carrier(id);
-        let mut f = Vec::new();
-        if d.up && !running {
-            f.push("NO-CARRIER");
-        }
-        if matches!(d.kind, Kind::Loopback) {
-            f.push("LOOPBACK");
-        } else {
-            f.extend(["BROADCAST", "MULTICAST"]);
-        }
-        if d.allmulti {
-            f.push("ALLMULTI");
-        }
-        if d.promisc {
-            f.push("PROMISC");
-        }
-        if d.up {
-            f.push("UP");
-        }
-        if running {
-            f.push("LOWER_UP");
-        }
-        let mut s = f.join(",");
-        if let Some(l) = self.iflink(id) {
-            if self.dev(l).ns == d.ns && !self.dev(l).up {
-                s.push_str(",M-DOWN");
-            }
-        }
-        s
+        let loopback = matches!(d.kind, Kind::Loopback);
+        let flags = device_flags(loopback, d.up, self.carrier(id), d.promisc, d.allmulti);
+        let mdown = self
+            .iflink(id)
+            .is_some_and(|l| self.dev(l).ns == d.ns && !self.dev(l).up);
+        flag_words(flags, mdown).join(",")
     }
 
     /// `name@link` and the `link-netns` suffix of the link/ether line.
@@ -146,8 +124,8 @@ impl Sim {
             )),
             Kind::Macvlan { lower, id: cid } => {
                 if let Some(i) = self.ports.port(*lower).and_then(|p| p.info(*cid).ok()) {
-                    s.push_str("\n    ");
-                    s.push_str(&i.iproute2_details());
+                    s.push_str("\n    macvlan ");
+                    s.push_str(&MacvlanView::from(&i).text());
                 }
             }
         }

@@ -5,7 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use mvl_netlink::{Link, MacvlanAttrs, Stats64, IFF_RUNNING, IFF_UP};
+use mvl_iproute2::show::{flag_words, MacvlanView};
+use mvl_netlink::{Link, MacvlanAttrs, Stats64};
 use serde::Serialize;
 
 /// Every link of the namespace by index: the names of lowers and masters,
@@ -50,49 +51,6 @@ impl<'a> Ns<'a> {
             _ => false,
         }
     }
-}
-
-/// `print_link_flags`: `NO-CARRIER` first when up without carrier, the
-/// flags in iproute2's order, unknown bits in hex, `M-DOWN` last.
-pub fn flag_words(flags: u32, mdown: bool) -> Vec<String> {
-    const NAMES: [(u32, &str); 18] = [
-        (1 << 3, "LOOPBACK"),
-        (1 << 1, "BROADCAST"),
-        (1 << 4, "POINTOPOINT"),
-        (1 << 12, "MULTICAST"),
-        (1 << 7, "NOARP"),
-        (1 << 9, "ALLMULTI"),
-        (1 << 8, "PROMISC"),
-        (1 << 5, "NOTRAILERS"),
-        (1 << 2, "DEBUG"),
-        (1 << 15, "DYNAMIC"),
-        (1 << 14, "AUTOMEDIA"),
-        (1 << 13, "PORTSEL"),
-        (1 << 10, "MASTER"),
-        (1 << 11, "SLAVE"),
-        (1 << 0, "UP"),
-        (1 << 16, "LOWER_UP"),
-        (1 << 17, "DORMANT"),
-        (1 << 18, "ECHO"),
-    ];
-    let mut out = Vec::new();
-    if flags & IFF_UP != 0 && flags & IFF_RUNNING == 0 {
-        out.push("NO-CARRIER".to_string());
-    }
-    let mut left = flags & !IFF_RUNNING;
-    for (bit, name) in NAMES {
-        if left & bit != 0 {
-            left &= !bit;
-            out.push(name.to_string());
-        }
-    }
-    if left != 0 {
-        out.push(format!("{left:x}"));
-    }
-    if mdown {
-        out.push("M-DOWN".to_string());
-    }
-    out
 }
 
 fn link_type(t: u16) -> String {
@@ -369,31 +327,19 @@ fn stats_text(st: &Stats64, carrier_changes: Option<u32>, errors: bool) -> Strin
     s
 }
 
-/// `macvlan_print_opt`, text form: every item followed by one space.
+/// `macvlan_print_opt` of a kernel dump, text form.
 fn macvlan_text(mv: &MacvlanAttrs) -> String {
-    let mut s = format!("mode {} ", mode_word(mv));
-    if mv.raw_flags & 1 != 0 {
-        s.push_str("nopromisc ");
+    MacvlanView {
+        mode: mode_word(mv),
+        nopromisc: mv.raw_flags & 1 != 0,
+        nodst: mv.raw_flags & 2 != 0,
+        bc_queue_len: mv.bc_queue_len,
+        bc_queue_len_used: mv.bc_queue_len_used,
+        bc_cutoff: mv.bc_cutoff,
+        sources: (mv.mode == Some(mvl_core::Mode::Source))
+            .then_some((mv.macaddr_count, mv.macaddrs.as_slice())),
     }
-    if mv.raw_flags & 2 != 0 {
-        s.push_str("nodst ");
-    }
-    if let Some(n) = mv.bc_queue_len {
-        s.push_str(&format!("bcqueuelen {n} "));
-    }
-    if let Some(n) = mv.bc_queue_len_used {
-        s.push_str(&format!("usedbcqueuelen {n} "));
-    }
-    if let Some(n) = mv.bc_cutoff {
-        s.push_str(&format!("bclim {n} "));
-    }
-    if mv.mode == Some(mvl_core::Mode::Source) {
-        s.push_str(&format!("remotes ({}) ", mv.macaddr_count));
-        for m in &mv.macaddrs {
-            s.push_str(&format!("{m} "));
-        }
-    }
-    s
+    .text()
 }
 
 fn mode_word(mv: &MacvlanAttrs) -> &'static str {
@@ -759,20 +705,6 @@ mod tests {
         );
         assert_eq!(json(&[&all[2]], &ns, How::default()).trim_end(), IP_J);
         assert_eq!(json(&[&all[2]], &ns, DETAILS).trim_end(), IP_JD);
-    }
-
-    #[test]
-    fn flags_as_ip_prints_them() {
-        assert_eq!(
-            flag_words(0x1003, false),
-            ["NO-CARRIER", "BROADCAST", "MULTICAST", "UP"]
-        );
-        assert_eq!(
-            flag_words(0x11043, false),
-            ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"]
-        );
-        assert_eq!(flag_words(0x8, true), ["LOOPBACK", "M-DOWN"]);
-        assert_eq!(flag_words(1 << 20 | 1 << 6, false), ["100000"]);
     }
 
     #[test]

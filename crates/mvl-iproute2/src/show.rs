@@ -1,0 +1,202 @@
+//! iproute2's output, from any source: the flag words of a link line
+//! (`print_link_flags`) and the macvlan part of `ip -d link show`
+//! (`macvlan_print_opt`). The emulator, `mvl link` and the daemon each turn
+//! what they hold into these, so the words are written once.
+
+use mvl_core::{Flags, MacAddr, MacvlanInfo, Mode, DEFAULT_BC_CUTOFF};
+
+/// `IFF_UP`.
+pub const IFF_UP: u32 = 1;
+/// `IFF_BROADCAST`.
+pub const IFF_BROADCAST: u32 = 1 << 1;
+/// `IFF_LOOPBACK`.
+pub const IFF_LOOPBACK: u32 = 1 << 3;
+/// `IFF_RUNNING`.
+pub const IFF_RUNNING: u32 = 1 << 6;
+/// `IFF_PROMISC`.
+pub const IFF_PROMISC: u32 = 1 << 8;
+/// `IFF_ALLMULTI`.
+pub const IFF_ALLMULTI: u32 = 1 << 9;
+/// `IFF_MULTICAST`.
+pub const IFF_MULTICAST: u32 = 1 << 12;
+/// `IFF_LOWER_UP`.
+pub const IFF_LOWER_UP: u32 = 1 << 16;
+
+/// `print_link_flags`: `NO-CARRIER` first when up without carrier
+/// (`IFF_RUNNING` clear), the flags in iproute2's order, unknown bits in
+/// hex, `M-DOWN` (a lower in the same namespace is down) last.
+pub fn flag_words(flags: u32, mdown: bool) -> Vec<String> {
+    const NAMES: [(u32, &str); 18] = [
+        (1 << 3, "LOOPBACK"),
+        (1 << 1, "BROADCAST"),
+        (1 << 4, "POINTOPOINT"),
+        (1 << 12, "MULTICAST"),
+        (1 << 7, "NOARP"),
+        (1 << 9, "ALLMULTI"),
+        (1 << 8, "PROMISC"),
+        (1 << 5, "NOTRAILERS"),
+        (1 << 2, "DEBUG"),
+        (1 << 15, "DYNAMIC"),
+        (1 << 14, "AUTOMEDIA"),
+        (1 << 13, "PORTSEL"),
+        (1 << 10, "MASTER"),
+        (1 << 11, "SLAVE"),
+        (1 << 0, "UP"),
+        (1 << 16, "LOWER_UP"),
+        (1 << 17, "DORMANT"),
+        (1 << 18, "ECHO"),
+    ];
+    let mut out = Vec::new();
+    if flags & IFF_UP != 0 && flags & IFF_RUNNING == 0 {
+        out.push("NO-CARRIER".to_string());
+    }
+    let mut left = flags & !IFF_RUNNING;
+    for (bit, name) in NAMES {
+        if left & bit != 0 {
+            left &= !bit;
+            out.push(name.to_string());
+        }
+    }
+    if left != 0 {
+        out.push(format!("{left:x}"));
+    }
+    if mdown {
+        out.push("M-DOWN".to_string());
+    }
+    out
+}
+
+/// The flags of an Ethernet device (or the loopback) that is `up`, with
+/// `carrier` counting only while up, as the kernel reports them.
+pub fn device_flags(loopback: bool, up: bool, carrier: bool, promisc: bool, allmulti: bool) -> u32 {
+    let mut f = if loopback {
+        IFF_LOOPBACK
+    } else {
+        IFF_BROADCAST | IFF_MULTICAST
+    };
+    for (on, bit) in [
+        (up, IFF_UP),
+        (up && carrier, IFF_RUNNING | IFF_LOWER_UP),
+        (promisc, IFF_PROMISC),
+        (allmulti, IFF_ALLMULTI),
+    ] {
+        if on {
+            f |= bit;
+        }
+    }
+    f
+}
+
+/// What `macvlan_print_opt` prints of one macvlan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MacvlanView<'a> {
+    /// The mode's word (`unknown` for a value iproute2 does not know).
+    pub mode: &'a str,
+    /// `nopromisc`.
+    pub nopromisc: bool,
+    /// `nodst`.
+    pub nodst: bool,
+    /// `bcqueuelen`, when known.
+    pub bc_queue_len: Option<u32>,
+    /// `usedbcqueuelen`, when known.
+    pub bc_queue_len_used: Option<u32>,
+    /// `bclim`, shown only when not the default.
+    pub bc_cutoff: Option<i32>,
+    /// Mode source: the list's size and the list, in the kernel's order.
+    pub sources: Option<(u32, &'a [MacAddr])>,
+}
+
+impl MacvlanView<'_> {
+    /// The text form: every item followed by one space
+    /// (`mode bridge bcqueuelen 1000 usedbcqueuelen 1000 `).
+    pub fn text(&self) -> String {
+        let mut s = format!("mode {} ", self.mode);
+        if self.nopromisc {
+            s.push_str("nopromisc ");
+        }
+        if self.nodst {
+            s.push_str("nodst ");
+        }
+        if let Some(n) = self.bc_queue_len {
+            s.push_str(&format!("bcqueuelen {n} "));
+        }
+        if let Some(n) = self.bc_queue_len_used {
+            s.push_str(&format!("usedbcqueuelen {n} "));
+        }
+        if let Some(n) = self.bc_cutoff {
+            s.push_str(&format!("bclim {n} "));
+        }
+        if let Some((count, list)) = self.sources {
+            s.push_str(&format!("remotes ({count}) "));
+            for m in list {
+                s.push_str(&format!("{m} "));
+            }
+        }
+        s
+    }
+}
+
+impl<'a> From<&'a MacvlanInfo> for MacvlanView<'a> {
+    /// A port's macvlan as a kernel dump shows it: `bclim` left out while
+    /// it is the default.
+    fn from(i: &'a MacvlanInfo) -> MacvlanView<'a> {
+        MacvlanView {
+            mode: i.mode.as_str(),
+            nopromisc: i.flags.contains(Flags::NOPROMISC),
+            nodst: i.flags.contains(Flags::NODST),
+            bc_queue_len: Some(i.bc_queue_len),
+            bc_queue_len_used: Some(i.bc_queue_len_used),
+            bc_cutoff: (i.bc_cutoff != DEFAULT_BC_CUTOFF).then_some(i.bc_cutoff),
+            sources: (i.mode == Mode::Source).then_some((i.sources.len() as u32, i.sources.as_slice())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_in_iproute2s_order() {
+        assert_eq!(
+            flag_words(0x1003, false),
+            ["NO-CARRIER", "BROADCAST", "MULTICAST", "UP"]
+        );
+        assert_eq!(
+            flag_words(0x11043, false),
+            ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"]
+        );
+        assert_eq!(
+            flag_words(device_flags(false, true, false, false, false), false),
+            ["NO-CARRIER", "BROADCAST", "MULTICAST", "UP"]
+        );
+        assert_eq!(
+            flag_words(device_flags(false, true, true, true, false), false),
+            ["BROADCAST", "MULTICAST", "PROMISC", "UP", "LOWER_UP"]
+        );
+        assert_eq!(
+            flag_words(device_flags(true, true, true, false, false), false),
+            ["LOOPBACK", "UP", "LOWER_UP"]
+        );
+        assert_eq!(flag_words(0x8, true), ["LOOPBACK", "M-DOWN"]);
+        assert_eq!(flag_words(1 << 20 | 1 << 6, false), ["100000"]);
+    }
+
+    #[test]
+    fn macvlan_details_as_iproute2_prints_them() {
+        let list = ["02:00:00:00:00:05".parse().unwrap()];
+        let v = MacvlanView {
+            mode: "source",
+            nopromisc: false,
+            nodst: true,
+            bc_queue_len: Some(1000),
+            bc_queue_len_used: Some(1000),
+            bc_cutoff: Some(-1),
+            sources: Some((1, &list)),
+        };
+        assert_eq!(
+            v.text(),
+            "mode source nodst bcqueuelen 1000 usedbcqueuelen 1000 bclim -1 remotes (1) 02:00:00:00:00:05 "
+        );
+    }
+}
