@@ -751,9 +751,14 @@ fn check(inv: &Invocation, conf: &Conf, stdin: &[u8]) -> Result<()> {
             return fail(format!("address {} from prevResult is missing", ip.address));
         }
     }
+    let routes = if prev.routes.is_empty() {
+        Vec::new()
+    } else {
+        net::routes(&mut cnl)?
+    };
     for want in &prev.routes {
-        let table = want.table.unwrap_or(254);
-        let found = net::routes(&mut cnl)?.iter().any(|r| {
+        let table = want.table.unwrap_or(mvl_netlink::RT_TABLE_MAIN);
+        let found = routes.iter().any(|r| {
             r.destination.trunc() == want.dst.trunc()
                 && r.table == table
                 && want.gw.is_none_or(|g| r.gateway == Some(g))

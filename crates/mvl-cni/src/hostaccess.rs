@@ -419,9 +419,14 @@ pub fn check(
             )));
         }
     }
+    let routes = if addresses.is_empty() {
+        Vec::new()
+    } else {
+        net::routes(nl)?
+    };
     for a in addresses {
         let host_route = crate::result::IpNet::from(*a);
-        let found = net::routes(nl)?
+        let found = routes
             .iter()
             .any(|r| r.destination == host_route && r.oif == Some(shim.index));
         if !found {

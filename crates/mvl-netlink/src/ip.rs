@@ -413,21 +413,20 @@ impl Netlink {
 
     /// Adds a route; one to the same destination must not exist.
     pub fn add_route(&mut self, route: &Route) -> Result<()> {
-        let op = format!("add route {}", route.words());
-        self.exchange(
-            &RouteNetlinkMessage::NewRoute(route.to_message()),
-            NLM_F_CREATE | NLM_F_EXCL,
-        )
-        .map(drop)
-        .map_err(|f| f.unexplained(op))
+        self.new_route(route, "add", NLM_F_EXCL)
     }
 
     /// Adds a route or replaces the one to the same destination.
     pub fn replace_route(&mut self, route: &Route) -> Result<()> {
-        let op = format!("replace route {}", route.words());
+        self.new_route(route, "replace", NLM_F_REPLACE)
+    }
+
+    /// `RTM_NEWROUTE` with `NLM_F_CREATE` and `how` (exclusive or replace).
+    fn new_route(&mut self, route: &Route, verb: &str, how: u16) -> Result<()> {
+        let op = format!("{verb} route {}", route.words());
         self.exchange(
             &RouteNetlinkMessage::NewRoute(route.to_message()),
-            NLM_F_CREATE | NLM_F_REPLACE,
+            NLM_F_CREATE | how,
         )
         .map(drop)
         .map_err(|f| f.unexplained(op))
