@@ -5,9 +5,11 @@
 use serde::{Deserialize, Serialize};
 
 #[cfg(test)]
-use mvl_core::{Flags, MacaddrOp, Mode};
-use mvl_core::{MacAddr, MacvlanChange};
-use mvl_iproute2::show::{device_flags, flag_words};
+use mvl_core::{Flags, MacaddrOp};
+use mvl_core::{MacAddr, MacvlanChange, Mode, DEFAULT_BC_CUTOFF};
+use mvl_iproute2::show::{
+    device_flags, Details, How, KindData, LinkNetns, LinkView, Lower, MacvlanView, Stats, ARPHRD_ETHER,
+};
 
 use crate::counters::CounterSnapshot;
 use crate::error::{Error, Result};
@@ -133,13 +135,13 @@ pub struct ChildStatus {
     #[serde(default)]
     pub pending: bool,
     /// Mode.
-    pub mode: String,
+    pub mode: Mode,
     /// `nopromisc` set.
     pub nopromisc: bool,
     /// `nodst` set.
     pub nodst: bool,
     /// Source allow-list, in the kernel's dump order.
-    pub macaddr_data: Vec<String>,
+    pub macaddr_data: Vec<MacAddr>,
     /// Its `bcqueuelen` request.
     pub bcqueuelen: u32,
     /// The port's queue length.
@@ -148,37 +150,82 @@ pub struct ChildStatus {
     pub bclim: i32,
     /// Anti-spoofing.
     pub spoofchk: bool,
-    /// The macvlan part of `ip -d link show`.
-    pub details: String,
     /// Counters.
     pub stats: CounterSnapshot,
 }
 
 impl ChildStatus {
-    fn flags(&self) -> Vec<String> {
-        let flags = device_flags(false, self.up, self.carrier, false, false);
-        flag_words(flags, self.lower_same_netns && !self.lower_up)
-    }
-
-    fn operstate(&self) -> &'static str {
-        match (self.up, self.carrier) {
+    /// The child as `ip link show` shows a kernel macvlan; `link_netnsid`
+    /// is the id its namespace gives the lower's, when the caller knows it.
+    pub fn view(&self, link_netnsid: Option<i32>) -> LinkView {
+        let elsewhere = !self.lower_same_netns;
+        let operstate = match (self.up, self.carrier) {
             (false, _) => "DOWN",
             (true, true) => "UP",
             (true, false) if self.lower_same_netns => "LOWERLAYERDOWN",
             (true, false) => "DOWN",
+        };
+        let macvlan = MacvlanView {
+            mode: self.mode.as_str(),
+            nopromisc: self.nopromisc,
+            nodst: self.nodst,
+            bc_queue_len: Some(self.bcqueuelen),
+            bc_queue_len_used: Some(self.usedbcqueuelen),
+            bc_cutoff: (self.bclim != DEFAULT_BC_CUTOFF).then_some(self.bclim),
+            sources: (self.mode == Mode::Source)
+                .then(|| (self.macaddr_data.len() as u32, self.macaddr_data.clone())),
+        };
+        LinkView {
+            index: self.ifindex,
+            name: self.name.clone(),
+            lower: Some(if elsewhere {
+                Lower::Elsewhere(self.lower_ifindex)
+            } else {
+                Lower::Here(self.lower.name.clone())
+            }),
+            flags: device_flags(false, self.up, self.carrier, false, false),
+            lower_down: self.lower_same_netns && !self.lower_up,
+            mtu: Some(self.mtu),
+            qdisc: Some("noqueue".into()),
+            master: None,
+            operstate,
+            link_mode: Some(0),
+            group: Some(0),
+            txqlen: Some(1000),
+            link_type: ARPHRD_ETHER,
+            address: self.address.parse().ok(),
+            broadcast: Some(MacAddr::BROADCAST),
+            link_netns: (elsewhere && (self.lower.netns.is_some() || link_netnsid.is_some())).then(|| {
+                LinkNetns {
+                    id: link_netnsid,
+                    name: self.lower.netns.clone(),
+                }
+            }),
+            details: Details {
+                promiscuity: Some(0),
+                allmulti: Some(0),
+                min_mtu: Some(68),
+                max_mtu: Some(65535),
+                kind: Some("macvlan".into()),
+                kind_data: Some(KindData::Macvlan(macvlan)),
+                ..Details::default()
+            },
+            stats: Some(Stats {
+                rx_packets: self.stats.rx_packets,
+                rx_bytes: self.stats.rx_bytes,
+                tx_packets: self.stats.tx_packets,
+                tx_bytes: self.stats.tx_bytes,
+                tx_errors: self.stats.errors,
+                tx_dropped: self.stats.drops.values().sum(),
+                ..Stats::default()
+            }),
+            carrier_changes: None,
         }
     }
 
-    fn link_name(&self) -> String {
-        if self.lower_same_netns {
-            self.lower.name.clone()
-        } else {
-            format!("if{}", self.lower_ifindex)
-        }
-    }
-
-    /// The child as `ip [-d] [-s] link show` prints a kernel macvlan; with
-    /// `stats`, the drops by reason follow the counters.
+    /// The child as `ip [-d] [-s] link show` prints a kernel macvlan, with
+    /// what the datapath adds: `spoofchk` in the details, why it forwards
+    /// nothing when it does not, and with `stats` the drops by reason.
     pub fn to_text(&self, details: bool, stats: bool) -> String {
         if self.pending {
             return format!(
@@ -186,108 +233,42 @@ impl ChildStatus {
                 self.name, self.lower
             );
         }
-        let link_ns = match (&self.lower.netns, self.lower_same_netns) {
-            (Some(n), false) => format!(" link-netns {n}"),
-            _ => String::new(),
+        let how = How {
+            details,
+            stats: u8::from(stats),
         };
-        let mut out = format!(
-            "{}: {}@{}: <{}> mtu {} qdisc noqueue state {} mode DEFAULT group default qlen 1000\n    link/ether {} brd ff:ff:ff:ff:ff:ff{link_ns}",
-            self.ifindex,
-            self.name,
-            self.link_name(),
-            self.flags().join(","),
-            self.mtu,
-            self.operstate(),
-            self.address
-        );
-        if details {
-            out.push_str(&format!(
-                " promiscuity 0  allmulti 0 minmtu 68 maxmtu 65535 \n    {}",
-                self.details
-            ));
-            if self.spoofchk {
-                out.push_str("spoofchk on ");
-            }
+        let view = self.view(None);
+        let mut out = view.head(how, true);
+        if details && self.spoofchk {
+            out.push_str("spoofchk on ");
         }
         if let Some(c) = &self.conflict {
             out.push_str(&format!("\n    forwards nothing: {c}"));
         }
+        out.push('\n');
+        out.push_str(&view.stats_text(how));
         if stats {
-            let st = &self.stats;
-            let dropped: u64 = st.drops.values().sum();
-            out.push_str(&format!(
-                "\n    RX:  bytes packets errors dropped  missed   mcast           \n{:>14}{:>8}{:>7}{:>8}{:>8}{:>8} \n    TX:  bytes packets errors dropped carrier collsns           \n{:>14}{:>8}{:>7}{:>8}{:>8}{:>8} ",
-                st.rx_bytes, st.rx_packets, 0, 0, 0, 0, st.tx_bytes, st.tx_packets, st.errors, dropped, 0, 0
-            ));
-            for (reason, n) in &st.drops {
-                out.push_str(&format!("\n    dropped {n} {reason}"));
+            for (reason, n) in &self.stats.drops {
+                out.push_str(&format!("    dropped {n} {reason}\n"));
             }
         }
-        out.push('\n');
         out
     }
 
-    /// The child as `ip -j -d -s link show` prints a kernel macvlan, with the
-    /// datapath's own fields (`spoofchk`, drops by reason) under `mvl`.
     /// The child as `ip -j [-d] [-s] link show` prints a kernel macvlan
-    /// (iproute2's field names: `link` for a lower beside it, else
-    /// `link_index` and, when the caller knows it, `link_netnsid`; `stats64`
-    /// only with `stats`), with our own details under `mvl`.
+    /// (`link_netnsid` when the caller knows it), with the datapath's own
+    /// fields (`spoofchk`, drops by reason, a conflict, the lower's
+    /// namespace) under `mvl`.
     pub fn to_ip_json(&self, stats: bool, link_netnsid: Option<i32>) -> serde_json::Value {
-        let mut data = serde_json::json!({
-            "mode": self.mode,
-            "bcqueuelen": self.bcqueuelen,
-            "usedbcqueuelen": self.usedbcqueuelen,
+        let how = How {
+            details: true,
+            stats: u8::from(stats),
+        };
+        let mut v = self.view(link_netnsid).json(how);
+        v["mvl"] = serde_json::json!({
+            "spoofchk": self.spoofchk, "drops": self.stats.drops, "conflict": self.conflict,
+            "pending": self.pending, "lower_netns": self.lower.netns,
         });
-        if self.nopromisc {
-            data["nopromisc"] = true.into();
-        }
-        if self.nodst {
-            data["nodst"] = true.into();
-        }
-        if self.bclim != 1 {
-            data["bclim"] = self.bclim.into();
-        }
-        if self.mode == "source" {
-            data["macaddr_count"] = self.macaddr_data.len().into();
-            data["macaddr_data"] = self.macaddr_data.clone().into();
-        }
-        let mut v = serde_json::json!({
-            "ifindex": self.ifindex,
-            "ifname": self.name,
-            "flags": self.flags(),
-            "mtu": self.mtu,
-            "qdisc": "noqueue",
-            "operstate": self.operstate(),
-            "linkmode": "DEFAULT",
-            "group": "default",
-            "txqlen": 1000,
-            "link_type": "ether",
-            "address": self.address,
-            "broadcast": "ff:ff:ff:ff:ff:ff",
-            "linkinfo": { "info_kind": "macvlan", "info_data": data },
-            "mvl": { "spoofchk": self.spoofchk, "drops": self.stats.drops, "conflict": self.conflict,
-                     "pending": self.pending, "lower_netns": self.lower.netns },
-        });
-        let o = v.as_object_mut().expect("built as an object");
-        if self.lower_same_netns {
-            o.insert("link".into(), self.lower.name.clone().into());
-        } else {
-            o.insert("link_index".into(), self.lower_ifindex.into());
-            if let Some(id) = link_netnsid {
-                o.insert("link_netnsid".into(), id.into());
-            }
-        }
-        if stats {
-            o.insert(
-                "stats64".into(),
-                serde_json::json!({
-                    "rx": { "bytes": self.stats.rx_bytes, "packets": self.stats.rx_packets, "errors": 0, "dropped": 0 },
-                    "tx": { "bytes": self.stats.tx_bytes, "packets": self.stats.tx_packets, "errors": self.stats.errors,
-                            "dropped": self.stats.drops.values().sum::<u64>() },
-                }),
-            );
-        }
         v
     }
 }
@@ -319,5 +300,97 @@ mod tests {
             serde_json::from_str::<SetRequest>(r#"{"dev": {"name": "c1"}, "macvlan": {"mode": "bridg"}}"#)
                 .unwrap_err();
         assert!(e.to_string().contains("\"bridg\""), "{e}");
+    }
+
+    fn source_child() -> ChildStatus {
+        ChildStatus {
+            name: "mv0".into(),
+            netns: None,
+            ifindex: 4,
+            lower: DevSpec::new(None, "va"),
+            lower_ifindex: 2,
+            lower_same_netns: true,
+            lower_up: true,
+            address: "02:00:00:00:00:10".into(),
+            mtu: 1500,
+            up: true,
+            carrier: false,
+            conflict: None,
+            pending: false,
+            mode: Mode::Source,
+            nopromisc: false,
+            nodst: false,
+            macaddr_data: vec![MacAddr([2, 0, 0, 0, 0, 5])],
+            bcqueuelen: 1000,
+            usedbcqueuelen: 1000,
+            bclim: DEFAULT_BC_CUTOFF,
+            spoofchk: false,
+            stats: CounterSnapshot::default(),
+        }
+    }
+
+    // Captured from iproute2 6.1 on Linux 6.18: a kernel macvlan in mode
+    // source, up, on a lower that is up without carrier.
+    const IP_D: &str = "4: mv0@va: <NO-CARRIER,BROADCAST,MULTICAST,UP> mtu 1500 qdisc noqueue state LOWERLAYERDOWN mode DEFAULT group default qlen 1000
+    link/ether 02:00:00:00:00:10 brd ff:ff:ff:ff:ff:ff promiscuity 0  allmulti 0 minmtu 68 maxmtu 65535 
+    macvlan mode source bcqueuelen 1000 usedbcqueuelen 1000 remotes (1) 02:00:00:00:00:05 addrgenmode eui64 numtxqueues 1 numrxqueues 1 gso_max_size 65536 gso_max_segs 65535 tso_max_size 524280 tso_max_segs 65535 gro_max_size 65536 
+";
+    const IP_S: &str = "4: mv0@va: <NO-CARRIER,BROADCAST,MULTICAST,UP> mtu 1500 qdisc noqueue state LOWERLAYERDOWN mode DEFAULT group default qlen 1000
+    link/ether 02:00:00:00:00:10 brd ff:ff:ff:ff:ff:ff
+    RX:  bytes packets errors dropped  missed   mcast           
+             0       0      0       0       0       0 
+    TX:  bytes packets errors dropped carrier collsns           
+             0       0      0       0       0       0 
+";
+    const IP_JD: &str = r#"{"ifindex":4,"link":"va","ifname":"mv0","flags":["NO-CARRIER","BROADCAST","MULTICAST","UP"],"mtu":1500,"qdisc":"noqueue","operstate":"LOWERLAYERDOWN","linkmode":"DEFAULT","group":"default","txqlen":1000,"link_type":"ether","address":"02:00:00:00:00:10","broadcast":"ff:ff:ff:ff:ff:ff","promiscuity":0,"allmulti":0,"min_mtu":68,"max_mtu":65535,"linkinfo":{"info_kind":"macvlan","info_data":{"mode":"source","bcqueuelen":1000,"usedbcqueuelen":1000,"macaddr_count":1,"macaddr_data":["02:00:00:00:00:05"]}},"inet6_addr_gen_mode":"eui64","num_tx_queues":1,"num_rx_queues":1,"gso_max_size":65536,"gso_max_segs":65535,"tso_max_size":524280,"tso_max_segs":65535,"gro_max_size":65536}"#;
+
+    #[test]
+    fn a_child_shows_as_the_kernels_macvlan() {
+        let c = source_child();
+        // The queue and offload details a TAP does not share with a
+        // macvlan are left out.
+        let (known, _) = IP_D.split_once("addrgenmode").unwrap();
+        assert_eq!(c.to_text(true, false), format!("{known}\n"));
+        assert_eq!(c.to_text(false, true), IP_S);
+        let mut kernel: serde_json::Value = serde_json::from_str(IP_JD).unwrap();
+        let ours = c.to_ip_json(false, None);
+        for k in [
+            "inet6_addr_gen_mode",
+            "num_tx_queues",
+            "num_rx_queues",
+            "gso_max_size",
+            "gso_max_segs",
+            "tso_max_size",
+            "tso_max_segs",
+            "gro_max_size",
+        ] {
+            kernel.as_object_mut().unwrap().remove(k);
+        }
+        kernel["mvl"] = ours["mvl"].clone();
+        assert_eq!(ours, kernel);
+    }
+
+    #[test]
+    fn what_the_datapath_adds_follows_the_kernels_words() {
+        let mut c = source_child();
+        c.spoofchk = true;
+        c.conflict = Some("02:00:00:00:00:10 is mv1's".into());
+        c.stats.drops.insert("spoofed-source".into(), 3);
+        let t = c.to_text(true, true);
+        assert!(
+            t.contains(
+                "02:00:00:00:00:05 spoofchk on \n    forwards nothing: 02:00:00:00:00:10 is mv1's\n    RX:"
+            ),
+            "{t}"
+        );
+        assert!(
+            t.contains(
+                "\n             0       0      0       3       0       0 \n    dropped 3 spoofed-source\n"
+            ),
+            "{t}"
+        );
+        let j = c.to_ip_json(true, None);
+        assert_eq!(j["stats64"]["tx"]["dropped"], 3);
+        assert_eq!(j["mvl"]["spoofchk"], true);
     }
 }

@@ -8,7 +8,6 @@ use std::sync::{mpsc, Arc, Mutex, MutexGuard, RwLock, Weak};
 use std::time::Duration;
 
 use mvl_core::{ChildId, Flags, MacAddr, MacChange, MacvlanChange, Mode, NewMacvlan, Port};
-use mvl_iproute2::show::MacvlanView;
 use mvl_netlink::{Link, LinkChange, NetNs, Netlink, IFF_UP};
 
 use crate::api::{parse_mac, AddRequest, ChildStatus, DevSpec, SetRequest};
@@ -224,19 +223,18 @@ fn pending_status(s: &SavedChild) -> ChildStatus {
         carrier: false,
         conflict: None,
         pending: true,
-        mode: change.mode.unwrap_or(Mode::Vepa).to_string(),
+        mode: change.mode.unwrap_or(Mode::Vepa),
         nopromisc: flags.contains(Flags::NOPROMISC),
         nodst: flags.contains(Flags::NODST),
         macaddr_data: change
             .macaddr
             .as_ref()
-            .map(|op| op.addrs().iter().map(MacAddr::to_string).collect())
+            .map(|op| op.addrs().to_vec())
             .unwrap_or_default(),
         bcqueuelen: change.bc_queue_len.unwrap_or(mvl_core::DEFAULT_BC_QUEUE_LEN),
         usedbcqueuelen: 0,
         bclim: change.bc_cutoff.unwrap_or(mvl_core::DEFAULT_BC_CUTOFF),
         spoofchk: s.spoofchk,
-        details: String::new(),
         stats: Default::default(),
     }
 }
@@ -568,15 +566,14 @@ impl Inner {
             carrier: i.carrier,
             conflict: c.conflict.clone(),
             pending: false,
-            mode: i.mode.to_string(),
+            mode: i.mode,
             nopromisc: i.flags.contains(Flags::NOPROMISC),
             nodst: i.flags.contains(Flags::NODST),
-            macaddr_data: i.sources.iter().map(MacAddr::to_string).collect(),
+            macaddr_data: i.sources.clone(),
             bcqueuelen: i.bc_queue_len,
             usedbcqueuelen: i.bc_queue_len_used,
             bclim: i.bc_cutoff,
             spoofchk: c.shared.spoofchk.load(std::sync::atomic::Ordering::Relaxed),
-            details: format!("macvlan {}", MacvlanView::from(&i).text()),
             stats: c.shared.counters.snapshot(),
         })
     }

@@ -118,7 +118,7 @@ fn children_reach_the_wire_and_bridge_siblings_reach_each_other() {
         "{:?}",
         st.stats
     );
-    assert_eq!(st.mode, "bridge");
+    assert_eq!(st.mode, Mode::Bridge);
     assert!(st.up && st.carrier);
     // The unicast filter holds each up child's MAC.
     let uc = host.out("ip -d link show lower");

@@ -1,7 +1,19 @@
-//! iproute2's output, from any source: the flag words of a link line
-//! (`print_link_flags`) and the macvlan part of `ip -d link show`
-//! (`macvlan_print_opt`). The emulator, `mvl link` and the daemon each turn
-//! what they hold into these, so the words are written once.
+//! iproute2's output, from any source: a whole link ([`LinkView`], as text
+//! and as JSON), its flag words (`print_link_flags`), the macvlan part of
+//! `ip -d link show` (`macvlan_print_opt`) and the counters of `-s`. The
+//! emulator, `mvl link` and the daemon each turn what they hold into a
+//! [`LinkView`], so the words are written once.
+
+mod json;
+mod link;
+mod stats;
+
+pub use json::links_json;
+pub use link::{
+    BridgePortView, BridgeView, Details, How, KindData, LinkNetns, LinkView, Lower, ARPHRD_ETHER,
+    ARPHRD_LOOPBACK, ARPHRD_NONE,
+};
+pub use stats::Stats;
 
 use mvl_core::{Flags, MacAddr, MacvlanInfo, Mode, DEFAULT_BC_CUTOFF};
 
@@ -89,9 +101,9 @@ pub fn device_flags(loopback: bool, up: bool, carrier: bool, promisc: bool, allm
 
 /// What `macvlan_print_opt` prints of one macvlan.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MacvlanView<'a> {
+pub struct MacvlanView {
     /// The mode's word (`unknown` for a value iproute2 does not know).
-    pub mode: &'a str,
+    pub mode: &'static str,
     /// `nopromisc`.
     pub nopromisc: bool,
     /// `nodst`.
@@ -103,10 +115,10 @@ pub struct MacvlanView<'a> {
     /// `bclim`, shown only when not the default.
     pub bc_cutoff: Option<i32>,
     /// Mode source: the list's size and the list, in the kernel's order.
-    pub sources: Option<(u32, &'a [MacAddr])>,
+    pub sources: Option<(u32, Vec<MacAddr>)>,
 }
 
-impl MacvlanView<'_> {
+impl MacvlanView {
     /// The text form: every item followed by one space
     /// (`mode bridge bcqueuelen 1000 usedbcqueuelen 1000 `).
     pub fn text(&self) -> String {
@@ -126,7 +138,7 @@ impl MacvlanView<'_> {
         if let Some(n) = self.bc_cutoff {
             s.push_str(&format!("bclim {n} "));
         }
-        if let Some((count, list)) = self.sources {
+        if let Some((count, list)) = &self.sources {
             s.push_str(&format!("remotes ({count}) "));
             for m in list {
                 s.push_str(&format!("{m} "));
@@ -136,10 +148,10 @@ impl MacvlanView<'_> {
     }
 }
 
-impl<'a> From<&'a MacvlanInfo> for MacvlanView<'a> {
+impl From<&MacvlanInfo> for MacvlanView {
     /// A port's macvlan as a kernel dump shows it: `bclim` left out while
     /// it is the default.
-    fn from(i: &'a MacvlanInfo) -> MacvlanView<'a> {
+    fn from(i: &MacvlanInfo) -> MacvlanView {
         MacvlanView {
             mode: i.mode.as_str(),
             nopromisc: i.flags.contains(Flags::NOPROMISC),
@@ -147,7 +159,7 @@ impl<'a> From<&'a MacvlanInfo> for MacvlanView<'a> {
             bc_queue_len: Some(i.bc_queue_len),
             bc_queue_len_used: Some(i.bc_queue_len_used),
             bc_cutoff: (i.bc_cutoff != DEFAULT_BC_CUTOFF).then_some(i.bc_cutoff),
-            sources: (i.mode == Mode::Source).then_some((i.sources.len() as u32, i.sources.as_slice())),
+            sources: (i.mode == Mode::Source).then(|| (i.sources.len() as u32, i.sources.clone())),
         }
     }
 }
@@ -184,7 +196,7 @@ mod tests {
 
     #[test]
     fn macvlan_details_as_iproute2_prints_them() {
-        let list = ["02:00:00:00:00:05".parse().unwrap()];
+        let list = vec!["02:00:00:00:00:05".parse().unwrap()];
         let v = MacvlanView {
             mode: "source",
             nopromisc: false,
@@ -192,7 +204,7 @@ mod tests {
             bc_queue_len: Some(1000),
             bc_queue_len_used: Some(1000),
             bc_cutoff: Some(-1),
-            sources: Some((1, &list)),
+            sources: Some((1, list)),
         };
         assert_eq!(
             v.text(),

@@ -49,25 +49,11 @@ pub(crate) struct Bridge {
     pub had_port: bool,
 }
 
-/// Packet and byte counters of a device.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Stats {
-    /// Frames received.
-    pub rx_packets: u64,
-    /// Bytes received.
-    pub rx_bytes: u64,
-    /// Frames dropped on receive.
-    pub rx_dropped: u64,
-    /// Multicast and broadcast frames received (a macvlan counts them,
-    /// `macvlan_count_rx`; a veth does not).
-    pub multicast: u64,
-    /// Frames sent.
-    pub tx_packets: u64,
-    /// Bytes sent.
-    pub tx_bytes: u64,
-    /// Frames dropped on transmit.
-    pub tx_dropped: u64,
-}
+/// A device's counters, by the kernel's names (`rtnl_link_stats64`); the
+/// emulator counts packets, bytes, drops and (on a macvlan, as
+/// `macvlan_count_rx` does; a veth does not) multicast and broadcast frames
+/// received.
+pub use mvl_iproute2::show::Stats;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Device {

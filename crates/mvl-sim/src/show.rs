@@ -8,8 +8,12 @@ use crate::engine::FDB_AGEING;
 use crate::error::SimError;
 use crate::neigh::Nud;
 use crate::sim::Sim;
+use mvl_core::MacAddr;
 use mvl_iproute2::cmd::{AddrShow, LinkShow};
-use mvl_iproute2::show::{device_flags, flag_words, MacvlanView};
+use mvl_iproute2::show::{
+    device_flags, BridgePortView, BridgeView, Details, How, KindData, LinkNetns, LinkView, Lower,
+    MacvlanView, ARPHRD_ETHER, ARPHRD_LOOPBACK,
+};
 
 /// The kernel's operational state, as `ip link` prints it.
 pub(crate) fn operstate(sim: &Sim, id: DevId) -> &'static str {
@@ -49,54 +53,39 @@ impl Sim {
         }
     }
 
-    fn flags(&self, id: DevId) -> String {
+    fn mdown(&self, id: DevId) -> bool {
+        let d = self.dev(id);
+        self.iflink(id)
+            .is_some_and(|l| self.dev(l).ns == d.ns && !self.dev(l).up)
+    }
+
+    fn flags(&self, id: DevId) -> u32 {
         let d = self.dev(id);
         let loopback = matches!(d.kind, Kind::Loopback);
-        let flags = device_flags(loopback, d.up, self.carrier(id), d.promisc, d.allmulti);
-        let mdown = self
-            .iflink(id)
-            .is_some_and(|l| self.dev(l).ns == d.ns && !self.dev(l).up);
-        flag_words(flags, mdown).join(",")
+        device_flags(loopback, d.up, self.carrier(id), d.promisc, d.allmulti)
     }
 
-    /// `name@link` and the `link-netns` suffix of the link/ether line.
-    fn link_names(&mut self, id: DevId) -> (String, String) {
-        let d = self.dev(id);
-        let (ns, name) = (d.ns, d.name.clone());
+    /// The lower as `name@link` names it, and its namespace when elsewhere.
+    fn lower_of(&mut self, id: DevId) -> (Option<Lower>, Option<LinkNetns>) {
+        let ns = self.dev(id).ns;
         match self.iflink(id) {
-            Some(l) if self.dev(l).ns == ns => (format!("{name}@{}", self.dev(l).name), String::new()),
+            Some(l) if self.dev(l).ns == ns => (Some(Lower::Here(self.dev(l).name.clone())), None),
             Some(l) => {
                 let (lns, lidx) = (self.dev(l).ns, self.dev(l).ifindex);
-                let suffix = match self.nss[lns.0 as usize].name.clone() {
-                    Some(n) => format!(" link-netns {n}"),
-                    None => format!(" link-netnsid {}", self.netnsid(ns, lns)),
+                let netns = match self.nss[lns.0 as usize].name.clone() {
+                    Some(n) => LinkNetns {
+                        id: None,
+                        name: Some(n),
+                    },
+                    None => LinkNetns {
+                        id: Some(self.netnsid(ns, lns) as i32),
+                        name: None,
+                    },
                 };
-                (format!("{name}@if{lidx}"), suffix)
+                (Some(Lower::Elsewhere(lidx)), Some(netns))
             }
-            None => (name, String::new()),
+            None => (None, None),
         }
-    }
-
-    fn link_header(&mut self, id: DevId, with_mode: bool) -> String {
-        let (at, netns) = self.link_names(id);
-        let d = self.dev(id);
-        let qdisc = if d.ever_up { "noqueue" } else { "noop" };
-        let master = d
-            .master
-            .map(|m| format!(" master {}", self.dev(m).name))
-            .unwrap_or_default();
-        let mode = if with_mode { " mode DEFAULT" } else { "" };
-        let ether = match d.kind {
-            Kind::Loopback => "link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00".to_string(),
-            _ => format!("link/ether {} brd ff:ff:ff:ff:ff:ff{netns}", d.mac),
-        };
-        format!(
-            "{}: {at}: <{}> mtu {} qdisc {qdisc}{master} state {}{mode} group default qlen 1000\n    {ether}",
-            d.ifindex,
-            self.flags(id),
-            d.mtu,
-            operstate(self, id)
-        )
     }
 
     fn promiscuity(&self, id: DevId) -> (u32, u32) {
@@ -108,47 +97,85 @@ impl Sim {
         (p, u32::from(d.allmulti) + u32::from(d.master.is_some()))
     }
 
-    fn details(&self, id: DevId) -> String {
+    fn details(&self, id: DevId) -> Details {
         let d = self.dev(id);
         let (p, a) = self.promiscuity(id);
-        let mut s = format!(
-            " promiscuity {p}  allmulti {a} minmtu {} maxmtu {} ",
-            d.min_mtu, d.max_mtu
-        );
-        match &d.kind {
-            Kind::Loopback => {}
-            Kind::Veth { .. } => s.push_str("\n    veth "),
-            Kind::Bridge(_) => s.push_str(&format!(
-                "\n    bridge forward_delay 1500 hello_time 200 max_age 2000 ageing_time {} stp_state 0 priority 32768 vlan_filtering 0 ",
-                FDB_AGEING.0 / 10_000_000
-            )),
-            Kind::Macvlan { lower, id: cid } => {
-                if let Some(i) = self.ports.port(*lower).and_then(|p| p.info(*cid).ok()) {
-                    s.push_str("\n    macvlan ");
-                    s.push_str(&MacvlanView::from(&i).text());
-                }
-            }
-        }
-        if d.master.is_some() {
-            let state = if self.port_forwarding(id) {
+        let (kind, kind_data) = match &d.kind {
+            Kind::Loopback => (None, None),
+            Kind::Veth { .. } => (Some("veth"), None),
+            Kind::Bridge(_) => (
+                Some("bridge"),
+                Some(KindData::Bridge(BridgeView {
+                    forward_delay: 1500,
+                    hello_time: 200,
+                    max_age: 2000,
+                    ageing_time: (FDB_AGEING.0 / 10_000_000) as u32,
+                    stp_state: 0,
+                    priority: 32768,
+                    vlan_filtering: 0,
+                })),
+            ),
+            Kind::Macvlan { lower, id: cid } => match self.ports.port(*lower).and_then(|p| p.info(*cid).ok())
+            {
+                Some(i) => (Some("macvlan"), Some(KindData::Macvlan(MacvlanView::from(&i)))),
+                None => (None, None),
+            },
+        };
+        let slave_data = d.master.map(|_| BridgePortView {
+            state: if self.port_forwarding(id) {
                 "forwarding"
             } else {
                 "disabled"
-            };
-            s.push_str(&format!(
-                "\n    bridge_slave state {state} priority 32 cost 2 hairpin {} learning on flood on ",
-                if d.hairpin { "on" } else { "off" }
-            ));
+            },
+            priority: 32,
+            cost: 2,
+            hairpin: d.hairpin,
+            learning: true,
+            flood: true,
+        });
+        Details {
+            promiscuity: Some(p),
+            allmulti: Some(a),
+            min_mtu: Some(d.min_mtu),
+            max_mtu: Some(d.max_mtu),
+            kind: kind.map(str::to_string),
+            kind_data,
+            slave_kind: slave_data.as_ref().map(|_| "bridge".to_string()),
+            slave_data,
+            ..Details::default()
         }
-        s
     }
 
-    fn stats_lines(&self, id: DevId) -> String {
-        let st = self.dev(id).stats;
-        format!(
-            "\n    RX:  bytes packets errors dropped  missed   mcast           \n{:>14}{:>8}{:>7}{:>8}{:>8}{:>8} \n    TX:  bytes packets errors dropped carrier collsns           \n{:>14}{:>8}{:>7}{:>8}{:>8}{:>8} ",
-            st.rx_bytes, st.rx_packets, 0, st.rx_dropped, 0, st.multicast, st.tx_bytes, st.tx_packets, 0, st.tx_dropped, 0, 0
-        )
+    /// Device `id` as iproute2 shows it.
+    fn link_view(&mut self, id: DevId) -> LinkView {
+        let (lower, link_netns) = self.lower_of(id);
+        let d = self.dev(id);
+        let loopback = matches!(d.kind, Kind::Loopback);
+        LinkView {
+            index: d.ifindex,
+            name: d.name.clone(),
+            lower,
+            flags: self.flags(id),
+            lower_down: self.mdown(id),
+            mtu: Some(d.mtu),
+            qdisc: Some(if d.ever_up { "noqueue" } else { "noop" }.to_string()),
+            master: d.master.map(|m| self.dev(m).name.clone()),
+            operstate: operstate(self, id),
+            link_mode: Some(0),
+            group: Some(0),
+            txqlen: Some(1000),
+            link_type: if loopback { ARPHRD_LOOPBACK } else { ARPHRD_ETHER },
+            address: Some(if loopback { MacAddr::ZERO } else { d.mac }),
+            broadcast: Some(if loopback {
+                MacAddr::ZERO
+            } else {
+                MacAddr::BROADCAST
+            }),
+            link_netns,
+            details: self.details(id),
+            stats: Some(d.stats),
+            carrier_changes: None,
+        }
     }
 
     fn selected(&self, ns: NsId, dev: &Option<String>) -> Result<Vec<DevId>, SimError> {
@@ -168,14 +195,11 @@ impl Sim {
             if req.kind.as_deref().is_some_and(|k| k != kind) || (req.up && !self.dev(id).up) {
                 continue;
             }
-            let mut s = self.link_header(id, true);
-            if req.details {
-                s.push_str(&self.details(id));
-            }
-            if req.stats {
-                s.push_str(&self.stats_lines(id));
-            }
-            let _ = writeln!(out, "{s}");
+            let how = How {
+                details: req.details,
+                stats: u8::from(req.stats),
+            };
+            out.push_str(&self.link_view(id).text(how));
         }
         Ok(out)
     }
@@ -188,7 +212,7 @@ impl Sim {
             if (req.up && !d.up) || (req.ipv4 && d.addrs.is_empty()) {
                 continue;
             }
-            let header = self.link_header(id, false);
+            let header = self.link_view(id).addr_head();
             // With -4 only the first line of the link is shown, not its link/ether.
             let header = if req.ipv4 {
                 header.lines().next().unwrap_or_default().to_string()
@@ -236,7 +260,12 @@ impl Sim {
             .filter(|&d| self.dev(d).master.is_some())
             .collect();
         for id in ports {
-            let (at, _) = self.link_names(id);
+            let view = self.link_view(id);
+            let at = match &view.lower {
+                Some(Lower::Here(l)) => format!("{}@{l}", view.name),
+                Some(Lower::Elsewhere(i)) => format!("{}@if{i}", view.name),
+                _ => view.name.clone(),
+            };
             let d = self.dev(id);
             let state = if self.port_forwarding(id) {
                 "forwarding"
@@ -248,7 +277,7 @@ impl Sim {
                 out,
                 "{}: {at}: <{}> mtu {} master {master} state {state} priority 32 cost 2 ",
                 d.ifindex,
-                self.flags(id),
+                view.flag_words().join(","),
                 d.mtu
             );
         }

@@ -194,7 +194,7 @@ fn show(nl: &mut Netlink, s: &LinkShow, opts: &Options) -> Result<String> {
             .filter(|l| s.kind.as_ref().is_none_or(|k| l.kind.as_ref() == Some(k)))
             .collect(),
     };
-    let how = show::How { details, stats };
+    let how = mvl_iproute2::show::How { details, stats };
     if opts.json {
         return Ok(show::json(&picked, &ns, how));
     }

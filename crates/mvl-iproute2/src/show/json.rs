@@ -1,0 +1,342 @@
+//! A link as `ip -j [-d] [-s [-s]] link show` prints it: iproute2 6.1's
+//! field names, in its order.
+
+use serde::Serialize;
+
+use super::link::{BridgePortView, BridgeView, How, KindData, LinkView, Lower};
+use super::stats::Stats;
+use super::MacvlanView;
+
+#[derive(Serialize)]
+struct JsonLink<'a> {
+    ifindex: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    link: Option<Option<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    link_index: Option<u32>,
+    ifname: &'a str,
+    flags: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mtu: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    qdisc: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    master: Option<&'a str>,
+    operstate: &'static str,
+    linkmode: &'static str,
+    group: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    txqlen: Option<u32>,
+    link_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    broadcast: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    link_netnsid: Option<i32>,
+    #[serde(flatten)]
+    details: Option<JsonDetails<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stats64: Option<JsonStats>,
+}
+
+#[derive(Serialize)]
+struct JsonStats {
+    rx: JsonRx,
+    tx: JsonTx,
+}
+
+fn zero(v: &u64) -> bool {
+    *v == 0
+}
+
+#[derive(Serialize)]
+struct JsonRx {
+    bytes: u64,
+    packets: u64,
+    errors: u64,
+    dropped: u64,
+    over_errors: u64,
+    multicast: u64,
+    #[serde(skip_serializing_if = "zero")]
+    compressed: u64,
+    #[serde(flatten)]
+    errors_detail: Option<JsonRxErrors>,
+}
+
+#[derive(Serialize)]
+struct JsonRxErrors {
+    length_errors: u64,
+    crc_errors: u64,
+    frame_errors: u64,
+    fifo_errors: u64,
+    missed_errors: u64,
+    #[serde(skip_serializing_if = "zero")]
+    nohandler: u64,
+}
+
+#[derive(Serialize)]
+struct JsonTx {
+    bytes: u64,
+    packets: u64,
+    errors: u64,
+    dropped: u64,
+    carrier_errors: u64,
+    collisions: u64,
+    #[serde(skip_serializing_if = "zero")]
+    compressed: u64,
+    #[serde(flatten)]
+    errors_detail: Option<JsonTxErrors>,
+}
+
+#[derive(Serialize)]
+struct JsonTxErrors {
+    aborted_errors: u64,
+    fifo_errors: u64,
+    window_errors: u64,
+    heartbeat_errors: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    carrier_changes: Option<u32>,
+}
+
+fn json_stats(st: &Stats, carrier_changes: Option<u32>, errors: bool) -> JsonStats {
+    JsonStats {
+        rx: JsonRx {
+            bytes: st.rx_bytes,
+            packets: st.rx_packets,
+            errors: st.rx_errors,
+            dropped: st.rx_dropped,
+            over_errors: st.rx_over_errors,
+            multicast: st.multicast,
+            compressed: st.rx_compressed,
+            errors_detail: errors.then_some(JsonRxErrors {
+                length_errors: st.rx_length_errors,
+                crc_errors: st.rx_crc_errors,
+                frame_errors: st.rx_frame_errors,
+                fifo_errors: st.rx_fifo_errors,
+                missed_errors: st.rx_missed_errors,
+                nohandler: st.rx_nohandler,
+            }),
+        },
+        tx: JsonTx {
+            bytes: st.tx_bytes,
+            packets: st.tx_packets,
+            errors: st.tx_errors,
+            dropped: st.tx_dropped,
+            carrier_errors: st.tx_carrier_errors,
+            collisions: st.collisions,
+            compressed: st.tx_compressed,
+            errors_detail: errors.then_some(JsonTxErrors {
+                aborted_errors: st.tx_aborted_errors,
+                fifo_errors: st.tx_fifo_errors,
+                window_errors: st.tx_window_errors,
+                heartbeat_errors: st.tx_heartbeat_errors,
+                carrier_changes,
+            }),
+        },
+    }
+}
+
+#[derive(Serialize)]
+struct JsonDetails<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    promiscuity: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allmulti: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    min_mtu: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_mtu: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    linkinfo: Option<JsonLinkInfo<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inet6_addr_gen_mode: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    num_tx_queues: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    num_rx_queues: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gso_max_size: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gso_max_segs: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tso_max_size: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tso_max_segs: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gro_max_size: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct JsonLinkInfo<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    info_kind: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    info_data: Option<JsonKindData>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    info_slave_kind: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    info_slave_data: Option<JsonBridgePort>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum JsonKindData {
+    Macvlan(JsonMacvlan),
+    Bridge(JsonBridge),
+}
+
+/// `info_data` of a macvlan.
+#[derive(Serialize)]
+struct JsonMacvlan {
+    mode: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nopromisc: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nodst: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bcqueuelen: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    usedbcqueuelen: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bclim: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    macaddr_count: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    macaddr_data: Option<Vec<String>>,
+}
+
+/// `info_data` of a bridge.
+#[derive(Serialize)]
+struct JsonBridge {
+    forward_delay: u32,
+    hello_time: u32,
+    max_age: u32,
+    ageing_time: u32,
+    stp_state: u32,
+    priority: u16,
+    vlan_filtering: u8,
+}
+
+/// `info_slave_data` of a bridge port.
+#[derive(Serialize)]
+struct JsonBridgePort {
+    state: &'static str,
+    priority: u16,
+    cost: u32,
+    hairpin: bool,
+    learning: bool,
+    flood: bool,
+}
+
+fn json_macvlan(mv: &MacvlanView) -> JsonMacvlan {
+    JsonMacvlan {
+        mode: mv.mode,
+        nopromisc: mv.nopromisc.then_some(true),
+        nodst: mv.nodst.then_some(true),
+        bcqueuelen: mv.bc_queue_len,
+        usedbcqueuelen: mv.bc_queue_len_used,
+        bclim: mv.bc_cutoff,
+        macaddr_count: mv.sources.as_ref().map(|(n, _)| *n),
+        macaddr_data: mv
+            .sources
+            .as_ref()
+            .filter(|(_, l)| !l.is_empty())
+            .map(|(_, l)| l.iter().map(|m| m.to_string()).collect()),
+    }
+}
+
+fn json_bridge(b: &BridgeView) -> JsonBridge {
+    JsonBridge {
+        forward_delay: b.forward_delay,
+        hello_time: b.hello_time,
+        max_age: b.max_age,
+        ageing_time: b.ageing_time,
+        stp_state: b.stp_state,
+        priority: b.priority,
+        vlan_filtering: b.vlan_filtering,
+    }
+}
+
+fn json_bridge_port(p: &BridgePortView) -> JsonBridgePort {
+    JsonBridgePort {
+        state: p.state,
+        priority: p.priority,
+        cost: p.cost,
+        hairpin: p.hairpin,
+        learning: p.learning,
+        flood: p.flood,
+    }
+}
+
+impl LinkView {
+    fn json_link(&self, how: How) -> JsonLink<'_> {
+        let (link, link_index) = match &self.lower {
+            Some(Lower::None) => (Some(None), None),
+            Some(Lower::Elsewhere(i)) => (None, Some(*i)),
+            Some(Lower::Here(n)) => (Some(Some(n.as_str())), None),
+            None => (None, None),
+        };
+        let d = &self.details;
+        JsonLink {
+            ifindex: self.index,
+            link,
+            link_index,
+            ifname: &self.name,
+            flags: self.flag_words(),
+            mtu: self.mtu,
+            qdisc: self.qdisc.as_deref(),
+            master: self.master.as_deref(),
+            operstate: self.operstate,
+            linkmode: self.link_mode_word(),
+            group: self.group_word(),
+            txqlen: self.txqlen,
+            link_type: self.link_type_word(),
+            address: self.address.map(|a| a.to_string()),
+            broadcast: self.broadcast.map(|a| a.to_string()),
+            link_netnsid: self.link_netns.as_ref().and_then(|n| n.id),
+            details: how.details.then(|| JsonDetails {
+                promiscuity: d.promiscuity,
+                allmulti: d.allmulti,
+                min_mtu: d.min_mtu,
+                max_mtu: d.max_mtu,
+                linkinfo: (d.kind.is_some() || d.slave_kind.is_some()).then(|| JsonLinkInfo {
+                    info_kind: d.kind.as_deref(),
+                    info_data: d.kind_data.as_ref().map(|k| match k {
+                        KindData::Macvlan(mv) => JsonKindData::Macvlan(json_macvlan(mv)),
+                        KindData::Bridge(b) => JsonKindData::Bridge(json_bridge(b)),
+                    }),
+                    info_slave_kind: d.slave_kind.as_deref(),
+                    info_slave_data: d.slave_data.as_ref().map(json_bridge_port),
+                }),
+                inet6_addr_gen_mode: d.addr_gen_mode.as_deref(),
+                num_tx_queues: d.num_tx_queues,
+                num_rx_queues: d.num_rx_queues,
+                gso_max_size: d.gso_max_size,
+                gso_max_segs: d.gso_max_segs,
+                tso_max_size: d.tso_max_size,
+                tso_max_segs: d.tso_max_segs,
+                gro_max_size: d.gro_max_size,
+            }),
+            stats64: self
+                .stats
+                .as_ref()
+                .filter(|_| how.stats > 0)
+                .map(|st| json_stats(st, self.carrier_changes, how.stats > 1)),
+        }
+    }
+
+    /// This link as one element of `ip -j link show`'s array.
+    pub fn json(&self, how: How) -> serde_json::Value {
+        serde_json::to_value(self.json_link(how)).expect("plain data serializes")
+    }
+}
+
+/// The JSON of `ip -j [-d] [-s [-s]] link show` for these links: an array
+/// on one line.
+pub fn links_json<'a>(links: impl IntoIterator<Item = &'a LinkView>, how: How) -> String {
+    let v: Vec<JsonLink> = links.into_iter().map(|l| l.json_link(how)).collect();
+    let mut s = serde_json::to_string(&v).expect("plain data serializes");
+    s.push('\n');
+    s
+}
