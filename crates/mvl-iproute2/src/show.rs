@@ -169,6 +169,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_kernels_numbers() {
+        // Written out so that this crate stays free of libc; checked here.
+        let iff = [
+            (IFF_UP, libc::IFF_UP),
+            (IFF_BROADCAST, libc::IFF_BROADCAST),
+            (IFF_LOOPBACK, libc::IFF_LOOPBACK),
+            (IFF_RUNNING, libc::IFF_RUNNING),
+            (IFF_PROMISC, libc::IFF_PROMISC),
+            (IFF_ALLMULTI, libc::IFF_ALLMULTI),
+            (IFF_MULTICAST, libc::IFF_MULTICAST),
+            (IFF_LOWER_UP, libc::IFF_LOWER_UP),
+        ];
+        for (ours, kernel) in iff {
+            assert_eq!(ours, kernel as u32);
+        }
+        assert_eq!(
+            (ARPHRD_ETHER, ARPHRD_LOOPBACK, ARPHRD_NONE),
+            (libc::ARPHRD_ETHER, libc::ARPHRD_LOOPBACK, libc::ARPHRD_NONE)
+        );
+    }
+
+    #[test]
     fn flags_in_iproute2s_order() {
         assert_eq!(
             flag_words(0x1003, false),

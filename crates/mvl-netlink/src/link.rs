@@ -19,22 +19,23 @@ use crate::macvlan::{macvlan_link_info, MacvlanAttrs};
 use crate::netns::NetNs;
 use crate::socket::{Fail, Netlink};
 
+// The kernel's flag bits and link types, from libc rather than re-typed.
 /// `IFF_UP`.
-pub const IFF_UP: u32 = 1;
+pub const IFF_UP: u32 = libc::IFF_UP as u32;
 /// `IFF_LOOPBACK`.
-pub const IFF_LOOPBACK: u32 = 1 << 3;
+pub const IFF_LOOPBACK: u32 = libc::IFF_LOOPBACK as u32;
 /// `IFF_RUNNING`: carrier, as `ip` shows it (`NO-CARRIER` when up without it).
-pub const IFF_RUNNING: u32 = 1 << 6;
+pub const IFF_RUNNING: u32 = libc::IFF_RUNNING as u32;
 /// `IFF_PROMISC`.
-pub const IFF_PROMISC: u32 = 1 << 8;
+pub const IFF_PROMISC: u32 = libc::IFF_PROMISC as u32;
 /// `IFF_ALLMULTI`.
-pub const IFF_ALLMULTI: u32 = 1 << 9;
+pub const IFF_ALLMULTI: u32 = libc::IFF_ALLMULTI as u32;
 /// `IFF_LOWER_UP`.
-pub const IFF_LOWER_UP: u32 = 1 << 16;
+pub const IFF_LOWER_UP: u32 = libc::IFF_LOWER_UP as u32;
 /// `ARPHRD_ETHER`.
-pub const ARPHRD_ETHER: u16 = 1;
+pub const ARPHRD_ETHER: u16 = libc::ARPHRD_ETHER;
 /// `ARPHRD_LOOPBACK`.
-pub const ARPHRD_LOOPBACK: u16 = 772;
+pub const ARPHRD_LOOPBACK: u16 = libc::ARPHRD_LOOPBACK;
 
 /// A device, by index or by name (names are looked up in the socket's
 /// namespace).
