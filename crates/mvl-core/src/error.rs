@@ -21,8 +21,12 @@ pub enum Errno {
     EOPNOTSUPP,
     /// 17, "File exists".
     EEXIST,
-    /// 2, "No such file or directory" (a neighbour entry to change or delete is missing).
+    /// 2, "No such file or directory" (a neighbour entry or route to change is missing).
     ENOENT,
+    /// 3, "No such process" (a route to delete is missing).
+    ESRCH,
+    /// 100, "Network is down" (a route's device is down).
+    ENETDOWN,
 }
 
 impl Errno {
@@ -37,6 +41,8 @@ impl Errno {
             Errno::EOPNOTSUPP => 95,
             Errno::EEXIST => 17,
             Errno::ENOENT => 2,
+            Errno::ESRCH => 3,
+            Errno::ENETDOWN => 100,
         }
     }
 
@@ -51,6 +57,8 @@ impl Errno {
             Errno::EOPNOTSUPP,
             Errno::EEXIST,
             Errno::ENOENT,
+            Errno::ESRCH,
+            Errno::ENETDOWN,
         ]
         .into_iter()
         .find(|e| e.code() == code)
@@ -67,6 +75,8 @@ impl Errno {
             Errno::EOPNOTSUPP => "Operation not supported",
             Errno::EEXIST => "File exists",
             Errno::ENOENT => "No such file or directory",
+            Errno::ESRCH => "No such process",
+            Errno::ENETDOWN => "Network is down",
         }
     }
 }

@@ -179,6 +179,79 @@ pub struct Ping {
     pub source: Option<Ipv4Addr>,
     /// `-b`: allow a broadcast destination.
     pub broadcast: bool,
+    /// `-t`: the time to live of the requests (Linux's default 64).
+    pub ttl: Option<u8>,
+}
+
+/// What `ip route add|del|replace|change` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteOp {
+    /// `add`: a new route (`NLM_F_CREATE | NLM_F_EXCL`).
+    Add,
+    /// `del`.
+    Del,
+    /// `replace`: the route with this destination and metric, or a new one.
+    Replace,
+    /// `change`: the route with this destination and metric, which must exist.
+    Change,
+}
+
+/// `ip route add|del|replace|change PREFIX|default [via GW] [dev DEV]
+/// [metric N] [src ADDR]`, in the main table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteSet {
+    /// What to do.
+    pub op: RouteOp,
+    /// The destination as given (host bits kept: the kernel refuses them).
+    pub dst: Ipv4Net,
+    /// `via`: the gateway.
+    pub via: Option<Ipv4Addr>,
+    /// `dev`: the device.
+    pub dev: Option<String>,
+    /// `metric` (`priority`, `preference`).
+    pub metric: Option<u32>,
+    /// `src`: the preferred source address.
+    pub src: Option<Ipv4Addr>,
+}
+
+/// `ip [-4] route [show] [PREFIX|default] [dev DEV]`: the main table.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RouteShow {
+    /// Only the route with exactly this destination.
+    pub dst: Option<Ipv4Net>,
+    /// Only routes through this device.
+    pub dev: Option<String>,
+}
+
+/// The kernel settings a lab may change with `sysctl`: forwarding, the
+/// switch that makes a namespace a router.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SysctlKey {
+    /// `net.ipv4.ip_forward`.
+    IpForward,
+    /// `net.ipv4.conf.all.forwarding` (the same switch, by another name).
+    AllForwarding,
+}
+
+impl SysctlKey {
+    /// Its name, as sysctl prints it.
+    pub fn name(self) -> &'static str {
+        match self {
+            SysctlKey::IpForward => "net.ipv4.ip_forward",
+            SysctlKey::AllForwarding => "net.ipv4.conf.all.forwarding",
+        }
+    }
+}
+
+/// `sysctl [-w] [-q] KEY[=VALUE]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sysctl {
+    /// The setting.
+    pub key: SysctlKey,
+    /// The value to write (`0` or `1`); `None` reads it.
+    pub value: Option<bool>,
+    /// `-q`: print nothing after writing.
+    pub quiet: bool,
 }
 
 /// One command: what a line of `ip`, `bridge`, `ping`, `tcpdump` or
@@ -218,6 +291,12 @@ pub enum Command {
         /// The device.
         dev: String,
     },
+    /// `ip route add|del|replace|change ...`.
+    RouteSet(RouteSet),
+    /// `ip [-4] route [show] ...`.
+    RouteShow(RouteShow),
+    /// `sysctl [-w] [-q] KEY[=VALUE]`.
+    Sysctl(Sysctl),
     /// `bridge link set dev DEV hairpin on|off`.
     BridgeHairpin {
         /// The port.
@@ -283,6 +362,7 @@ impl Command {
                 | Command::LinkShow(_)
                 | Command::AddrShow(_)
                 | Command::NeighShow
+                | Command::RouteShow(_)
                 | Command::BridgeLinkShow
                 | Command::BridgeFdbShow
         )

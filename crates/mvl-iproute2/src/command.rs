@@ -1,4 +1,4 @@
-//! The first word: which tool (`ip`, `bridge`, `ping`, `tcpdump`, `sleep`).
+//! The first word: which tool (`ip`, `bridge`, `ping`, `tcpdump`, `sysctl`, `sleep`).
 
 use crate::cmd::Command;
 use crate::cursor::Cursor;
@@ -15,6 +15,7 @@ impl<'a> Cursor<'a> {
             "bridge" => self.bridge(netns),
             "ping" => Ok((netns, self.ping()?)),
             "tcpdump" => Ok((netns, self.tcpdump()?)),
+            "sysctl" => Ok((netns, self.sysctl()?)),
             "sleep" => {
                 let v = self.value("sleep")?;
                 let s: f64 = v
@@ -27,7 +28,7 @@ impl<'a> Cursor<'a> {
             }
             w => Err(self.err(
                 Some(w),
-                "unsupported command (supported: ip, bridge, ping, tcpdump, sleep)",
+                "unsupported command (supported: ip, bridge, ping, tcpdump, sysctl, sleep)",
             )),
         }
     }

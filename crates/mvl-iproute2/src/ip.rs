@@ -53,21 +53,22 @@ impl<'a> Cursor<'a> {
                 "-d" | "-details" => details = true,
                 "-s" | "-stats" | "-statistics" => stats = true,
                 "-4" => ipv4 = true,
-                _ => return Err(self.err(Some(w), "unsupported ip option (supported: -n, -d, -s)")),
+                _ => return Err(self.err(Some(w), "unsupported ip option (supported: -n, -d, -s, -4)")),
             }
         }
         let obj = self
             .next()
-            .ok_or_else(|| self.err(Some("ip"), "ip needs an object (link, addr, neigh, netns)"))?;
+            .ok_or_else(|| self.err(Some("ip"), "ip needs an object (link, addr, neigh, route, netns)"))?;
         let object = IP_OBJECTS.iter().find(|k| matches(obj, k)).copied();
         match object {
             Some("link") => Ok((netns, self.ip_link(details, stats)?)),
             Some("address") => Ok((netns, self.ip_addr(ipv4)?)),
             Some("neighbor" | "neighbour") => Ok((netns, self.ip_neigh()?)),
+            Some("route") => Ok((netns, self.ip_route()?)),
             Some("netns") => self.ip_netns(netns),
             _ => Err(self.err(
                 Some(obj),
-                "unsupported ip object (supported: link, addr, neigh, netns)",
+                "unsupported ip object (supported: link, addr, neigh, route, netns)",
             )),
         }
     }

@@ -1,7 +1,7 @@
 //! # mvl-iproute2: iproute2's grammar as typed requests
 //!
-//! The commands people type to set up macvlans — `ip link|addr|neigh|netns`,
-//! `bridge link|fdb`, `ping`, `tcpdump`, `sleep` — read with iproute2's own
+//! The commands people type to set up macvlans — `ip link|addr|neigh|route|netns`,
+//! `bridge link|fdb`, `ping`, `tcpdump`, `sysctl`, `sleep` — read with iproute2's own
 //! grammar and turned into typed requests ([`cmd`]) that every edge of the
 //! project carries out: the emulator (`mvl-sim`), the lab runner
 //! (`mvl-lab`) on every backend, and `mvl link`. This crate depends on
@@ -33,8 +33,10 @@ mod ip_link;
 mod ip_link_macvlan;
 mod ip_neigh;
 mod ip_netns;
+mod ip_route;
 mod ping;
 pub mod show;
+mod sysctl;
 mod tcpdump;
 
 pub use cmd::{Command, Filter};

@@ -17,6 +17,7 @@ impl<'a> Cursor<'a> {
             iface: None,
             source: None,
             broadcast: false,
+            ttl: None,
         };
         let mut quiet = false;
         let mut addr = None;
@@ -67,6 +68,15 @@ impl<'a> Cursor<'a> {
                             p.interval = s.max(0.002);
                         }
                     }
+                    't' => {
+                        let v = arg(self)?;
+                        // (iputils reads 0 too, then fails to set it.)
+                        p.ttl = Some(
+                            parse_int::<u8>(v)
+                                .filter(|&t| t > 0)
+                                .ok_or_else(|| self.err(Some(v), "bad -t time to live (1 to 255)"))?,
+                        );
+                    }
                     'I' => {
                         let v = arg(self)?;
                         match v.parse::<Ipv4Addr>() {
@@ -77,7 +87,7 @@ impl<'a> Cursor<'a> {
                     _ => {
                         return Err(self.err(
                             Some(w),
-                            format!("unsupported ping option -{o} (supported: -c -W -i -I -n -q -b)"),
+                            format!("unsupported ping option -{o} (supported: -c -W -i -I -t -n -q -b)"),
                         ))
                     }
                 }

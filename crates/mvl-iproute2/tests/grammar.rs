@@ -272,7 +272,7 @@ fn iproute2_abbreviations_and_word_order() {
 #[test]
 fn errors_name_the_word() {
     for (src, word) in [
-        ("ip route add default via 1.1.1.1", "route"),
+        ("ip rule add from 10.0.0.1 table 5", "rule"),
         ("ip link add x type vxlan", "vxlan"),
         ("ping -c 1 example.org", "example.org"),
         ("tcpdump -i eth0 tcp port 80", "tcp"),
@@ -338,7 +338,8 @@ fn the_tools_own_refusals_in_their_words() {
 fn no_error_speaks_of_labs() {
     // `mvl link` shows these to people who never wrote a lab.
     for src in [
-        "ip route add default via 1.1.1.1",
+        "ip rule add from 10.0.0.1 table 5",
+        "ip route add 10.0.0.0/8 dev eth0 table 5",
         "ls -l",
         "ip link set eth0 type vxlan id 1",
         "bridge link set dev eth0 guard on",
@@ -389,4 +390,129 @@ fn a_macaddr_list_ends_at_a_word_that_is_no_address() {
     // A list that runs to the end of the line warns of nothing.
     let end = one("ip link set m1 type macvlan macaddr set 02:ff:00:00:01:02").command;
     assert!(end.warnings().is_empty());
+}
+
+#[test]
+fn ip_route_as_iproute2_reads_it() {
+    use mvl_iproute2::cmd::{RouteOp, RouteSet, RouteShow};
+    let net = |s: &str| mvl_iproute2::cmd::parse_ipv4_net(s).unwrap();
+    let set = |src: &str| match one(src).command {
+        Command::RouteSet(r) => r,
+        c => panic!("{src}: {c:?}"),
+    };
+    assert_eq!(
+        set("ip route add default via 10.0.1.1"),
+        RouteSet {
+            op: RouteOp::Add,
+            dst: net("0.0.0.0/0"),
+            via: Some(Ipv4Addr::new(10, 0, 1, 1)),
+            dev: None,
+            metric: None,
+            src: None,
+        }
+    );
+    // Abbreviations in iproute2's order, any word order, `to`, metric's
+    // other names and number forms, a bare address as a /32.
+    let r = set("ip r a to 10.7.0.0/16 priority 0x10 dev mv0 src 10.0.1.2 via 10.0.1.1");
+    assert_eq!(
+        (r.dst, r.metric, r.dev.as_deref()),
+        (net("10.7.0.0/16"), Some(16), Some("mv0"))
+    );
+    assert_eq!(r.src, Some(Ipv4Addr::new(10, 0, 1, 2)));
+    assert_eq!(set("ip route d 10.5.0.1 via 10.0.1.1").dst, net("10.5.0.1/32"));
+    assert_eq!(set("ip route d 10.5.0.1").op, RouteOp::Del);
+    assert_eq!(set("ip route chg default dev mv0").op, RouteOp::Change);
+    assert_eq!(set("ip route rep default dev mv0").op, RouteOp::Replace);
+    // Host bits are the kernel's to refuse.
+    assert_eq!(set("ip route add 10.5.0.0/8 dev mv0").dst.prefix_len(), 8);
+    let show = |src: &str| match one(src).command {
+        Command::RouteShow(r) => r,
+        c => panic!("{src}: {c:?}"),
+    };
+    assert_eq!(show("ip route"), RouteShow::default());
+    assert_eq!(show("ip -4 r s all"), RouteShow::default());
+    assert_eq!(show("ip route list default").dst, Some(net("0.0.0.0/0")));
+    assert_eq!(
+        show("ip route show dev mv0 10.0.1.0/24").dev.as_deref(),
+        Some("mv0")
+    );
+}
+
+#[test]
+fn ip_route_refusals_in_iproute2s_words() {
+    assert_eq!(
+        refused("ip route add 10.0.0.300/24 dev lo"),
+        "Error: any valid prefix is expected rather than \"10.0.0.300/24\"."
+    );
+    assert_eq!(
+        refused("ip route add 10.0.0.0/24 via 10.0.0.x"),
+        "Error: inet address is expected rather than \"10.0.0.x\"."
+    );
+    assert_eq!(
+        refused("ip route add 10.0.0.0/24 metric x dev lo"),
+        "Error: argument \"x\" is wrong: \"metric\" value is invalid\n"
+    );
+    assert_eq!(
+        refused("ip route add 10.0.0.0/24 10.1.0.0/24 dev lo"),
+        "Error: either \"to\" is duplicate, or \"10.1.0.0/24\" is a garbage."
+    );
+    assert!(refused("ip route add via 10.0.0.1").starts_with("Usage: ip route"));
+    // What the emulator does not model is named, never misread.
+    for (src, word) in [
+        ("ip route add 10.0.0.0/24 dev lo table 5", "table"),
+        ("ip route append 10.0.0.0/24 dev lo", "append"),
+        ("ip route add blackhole 10.0.0.0/24", "blackhole"),
+        ("ip route add 10.0.0.0/24 via 10.0.0.1 onlink", "onlink"),
+        ("ip route get 10.0.0.1", "get"),
+        ("ip route add fd00::/64 dev lo", "fd00::/64"),
+    ] {
+        assert_eq!(err(src).word.as_deref(), Some(word), "{src}");
+    }
+}
+
+#[test]
+fn sysctl_reads_the_forwarding_switch() {
+    use mvl_iproute2::cmd::{Sysctl, SysctlKey};
+    let get = |src: &str| match one(src).command {
+        Command::Sysctl(c) => c,
+        c => panic!("{src}: {c:?}"),
+    };
+    let p = one("ip netns exec r sysctl -w net.ipv4.ip_forward=1");
+    assert_eq!(p.netns.as_deref(), Some("r"));
+    assert_eq!(
+        get("sysctl -w net.ipv4.ip_forward=1"),
+        Sysctl {
+            key: SysctlKey::IpForward,
+            value: Some(true),
+            quiet: false
+        }
+    );
+    assert_eq!(
+        get("sysctl -qw net.ipv4.conf.all.forwarding=0"),
+        Sysctl {
+            key: SysctlKey::AllForwarding,
+            value: Some(false),
+            quiet: true
+        }
+    );
+    assert_eq!(get("sysctl net.ipv4.ip_forward").value, None);
+    assert_eq!(
+        err("sysctl -w net.ipv4.conf.all.rp_filter=1").word.as_deref(),
+        Some("net.ipv4.conf.all.rp_filter")
+    );
+    assert_eq!(err("sysctl -w net.ipv4.ip_forward=2").word.as_deref(), Some("2"));
+    assert_eq!(err("sysctl -a").word.as_deref(), Some("-a"));
+}
+
+#[test]
+fn ping_time_to_live() {
+    let ttl = |src: &str| match one(src).command {
+        Command::Ping { ping, .. } => ping.ttl,
+        c => panic!("{src}: {c:?}"),
+    };
+    assert_eq!(ttl("ping -c 1 10.0.0.1"), None);
+    assert_eq!(ttl("ping -c 1 -t 1 10.0.0.1"), Some(1));
+    assert_eq!(ttl("ping -c1 -t255 10.0.0.1"), Some(255));
+    assert_eq!(err("ping -c 1 -t 0 10.0.0.1").word.as_deref(), Some("0"));
+    assert_eq!(err("ping -c 1 -t 256 10.0.0.1").word.as_deref(), Some("256"));
 }

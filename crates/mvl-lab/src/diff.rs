@@ -39,7 +39,7 @@ impl std::fmt::Display for Mismatch {
 
 /// Runs `lab` on both backends and lists the lines that differ: in their
 /// result, in the counters an `ip -s link` line shows, in the neighbours
-/// `ip neigh show` lists, or in which frames a capture saw (timestamps, ICMP ids and the MAC addresses themselves aside:
+/// `ip neigh show` lists, in the routes `ip route` lists, or in which frames a capture saw (timestamps, ICMP ids and the MAC addresses themselves aside:
 /// the kernel draws its MACs at random).
 pub fn compare(lab: &Lab, a: &mut dyn Backend, b: &mut dyn Backend) -> Result<Vec<Mismatch>, LabError> {
     // A user-backend child is a TAP: the kernel keeps its counters by TAP
@@ -73,6 +73,10 @@ pub fn compare(lab: &Lab, a: &mut dyn Backend, b: &mut dyn Backend) -> Result<Ve
                     };
                     let (cx, cy) = (packets(&x.output), packets(&y.output));
                     (cx != cy).then(|| (Some(format!("counters {cx:?}")), Some(format!("counters {cy:?}"))))
+                }
+                // A routing table holds nothing random: compared as printed.
+                Command::RouteShow(_) if x.result == Res::Ok => {
+                    (x.output != y.output).then(|| (Some(x.output.clone()), Some(y.output.clone())))
                 }
                 Command::NeighShow if x.result == Res::Ok => {
                     let (nx, ny) = (neighbours(&x.output), neighbours(&y.output));

@@ -8,7 +8,10 @@
 //! flaps, renames, iproute2's own refusals, captures inside namespaces;
 //! then a ping (in the forms people type) between every pair of hosts in
 //! both directions, the counters after the first of them, the neighbours
-//! a host keeps, and a carrier flap after the traffic.
+//! a host keeps, and a carrier flap after the traffic; and last, a router:
+//! a namespace with a macvlan on a server's NIC and a link to a far subnet,
+//! routes to it, and pings through it that arrive, run out of time to live
+//! or find no route.
 
 use std::fmt::Write;
 
@@ -410,7 +413,83 @@ pub fn random_lab(seed: u64) -> String {
         s.insert_str(at, &lines);
         s.insert_str(pair_at, "sleep 1\n");
     }
+    if r.chance(30) {
+        router(&mut r, &mut s, lowers, &hosts);
+    }
     s
+}
+
+/// A router between the switch's subnet and a far one: namespace `rt` with
+/// a macvlan on a server's NIC (10.0.0.250) and a veth to namespace `far`
+/// (10.7.0.0/24); forwarding on or not, routes on both sides or not, then
+/// pings from a host of the switch through it — to the far host, with a
+/// time to live of 1, and to a subnet nobody routes.
+fn router(r: &mut Rng, s: &mut String, lowers: u64, hosts: &[Host]) {
+    let i = r.range(1, lowers);
+    let mode = *r.pick(&["bridge", "vepa", "private", "bridge"]);
+    let _ = writeln!(s, "ip netns add rt");
+    let _ = writeln!(s, "ip netns add far");
+    let _ = writeln!(
+        s,
+        "ip -n srv{i} link add r1 link nic{i} address 02:00:00:00:0e:01 type macvlan mode {mode}"
+    );
+    let _ = writeln!(s, "ip -n srv{i} link set r1 netns rt");
+    let _ = writeln!(s, "ip link add rv netns rt type veth peer name fv netns far");
+    let _ = writeln!(s, "ip -n rt addr add 10.0.0.250/24 dev r1");
+    let _ = writeln!(s, "ip -n rt addr add 10.7.0.1/24 dev rv");
+    let _ = writeln!(s, "ip -n far addr add 10.7.0.2/24 dev fv");
+    for (ns, dev) in [("rt", "r1"), ("rt", "rv"), ("far", "fv")] {
+        let _ = writeln!(s, "ip -n {ns} link set {dev} up");
+    }
+    if r.chance(80) {
+        let _ = writeln!(s, "ip netns exec rt sysctl -w net.ipv4.ip_forward=1");
+    }
+    match r.range(0, 4) {
+        0 => {}
+        1 => {
+            let _ = writeln!(s, "ip -n far route add 10.0.0.0/24 via 10.7.0.1");
+        }
+        _ => {
+            let _ = writeln!(s, "ip -n far route add default via 10.7.0.1");
+        }
+    }
+    let a = &hosts[r.range(0, hosts.len() as u64 - 1) as usize];
+    let ns = in_ns(&a.netns);
+    let (dst, metric) = if r.chance(50) {
+        ("default", String::new())
+    } else {
+        ("10.7.0.0/24", format!(" metric {}", r.range(0, 2) * 10))
+    };
+    let _ = writeln!(s, "{ns}ip route add {dst} via 10.0.0.250{metric}");
+    if r.chance(30) {
+        // A second route to the same place: refused, or kept beside it.
+        let _ = writeln!(s, "{ns}ip route add {dst} via 10.0.0.249 metric 20");
+    }
+    if r.chance(40) {
+        let _ = writeln!(s, "{ns}ip route");
+    }
+    let _ = writeln!(s, "{ns}ip neigh flush all");
+    let _ = writeln!(s, "ip -n rt neigh flush all");
+    let _ = writeln!(s, "{ns}ping -c 1 -W 0.5 10.7.0.2");
+    if r.chance(40) {
+        let _ = writeln!(s, "{ns}ping -c 1 -W 0.5 -t 1 10.7.0.2");
+    }
+    if r.chance(40) {
+        let _ = writeln!(s, "{ns}ping -c 1 -W 0.5 10.8.0.1");
+    }
+    if r.chance(30) {
+        // The route goes with its device, which comes back without it.
+        // (A second for far's carrier, which Linux applies within one.)
+        let _ = writeln!(s, "ip -n rt link set rv down");
+        let _ = writeln!(s, "ip -n rt link set rv up");
+        let _ = writeln!(s, "sleep 1");
+        let _ = writeln!(s, "ip -n far route");
+        let _ = writeln!(s, "{ns}ping -c 1 -W 0.5 10.7.0.2");
+    }
+    if r.chance(30) {
+        let _ = writeln!(s, "{ns}ip route del {dst} via 10.0.0.250");
+        let _ = writeln!(s, "{ns}ping -c 1 -W 0.5 10.7.0.2");
+    }
 }
 
 /// A lab at scale: `lowers` servers on one switch, `macvlans` bridge-mode

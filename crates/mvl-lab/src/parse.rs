@@ -134,7 +134,7 @@ mod tests {
     #[test]
     fn errors_name_the_line_and_the_word() {
         let cases = [
-            ("ip route add default via 1.1.1.1", "route"),
+            ("ip rule add from 10.0.0.1 table 5", "rule"),
             ("ip link add x type vxlan", "vxlan"),
             ("ping 10.0.0.1", "ping"),
             ("ping 10.0.0.1 &", "ping"),

@@ -98,6 +98,12 @@ impl SimBackend {
                 self.sim.neigh_del_cmd(ns, *addr, dev)?;
                 String::new()
             }
+            Command::RouteSet(r) => {
+                self.sim.route_set(ns, r)?;
+                String::new()
+            }
+            Command::RouteShow(r) => self.sim.route_show(ns, r)?,
+            Command::Sysctl(c) => self.sim.sysctl(ns, c),
             Command::BridgeHairpin { dev, on } => {
                 self.sim.bridge_hairpin(ns, dev, *on)?;
                 String::new()

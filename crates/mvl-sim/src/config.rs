@@ -314,6 +314,7 @@ impl Sim {
             if !self.exists(id) {
                 continue;
             }
+            self.forget_routes(id);
             match self.dev(id).kind.clone() {
                 Kind::Macvlan { lower, id: cid }
                     if self.ports.port(lower).is_some_and(|p| p.contains(cid)) =>
@@ -635,6 +636,7 @@ impl Sim {
             }
         } else {
             self.flush_neigh_dev(id);
+            self.forget_routes(id);
         }
         Ok(())
     }
@@ -718,8 +720,9 @@ impl Sim {
         });
         match pos {
             Some(p) => {
-                d.addrs.remove(p);
+                let gone = d.addrs.remove(p);
                 d.addr_since.remove(p);
+                self.address_gone(id, gone.addr());
                 Ok(())
             }
             None => Err(SimError::kernel_says(

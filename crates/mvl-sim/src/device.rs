@@ -105,4 +105,8 @@ pub(crate) struct Netns {
     /// An address was ever added here, so the kernel made the local routing
     /// table; until then `bind` takes any source address (`inet_addr_type`).
     pub local_table: bool,
+    /// Routes added with `ip route`, in the order they went in.
+    pub routes: Vec<crate::route::StaticRoute>,
+    /// `net.ipv4.ip_forward`: the namespace forwards packets not for it.
+    pub forwarding: bool,
 }

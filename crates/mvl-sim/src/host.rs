@@ -1,7 +1,8 @@
 //! The IPv4 host of each namespace, with the Linux behaviour labs can see:
-//! connected and local routes, ARP (the frames; the neighbour states and
-//! timers are the table's, in `neigh`), weak-host ARP replies, ICMP echo
-//! (no reply to broadcast pings), and `ping`.
+//! local addresses, ARP (the frames; the neighbour states and timers are
+//! the table's, in `neigh`), weak-host ARP replies, ICMP echo (no reply to
+//! broadcast pings) and ICMP errors for ping; the routes are `route`'s,
+//! forwarding is `forward`'s.
 
 use std::net::Ipv4Addr;
 
@@ -14,18 +15,12 @@ use mvl_iproute2::cmd::{directed_broadcast, NeighNud, NeighOp, NeighSet};
 use crate::device::{DevId, NsId};
 use crate::error::SimError;
 use crate::neigh::{Action, Nud, Queued, Writer};
-use crate::packet::{ip_frame, ipv4_packet, Arp, ArpOp, Echo, EchoKind, IpProtocol, Ipv4};
+use crate::packet::{
+    ip_frame, ipv4_packet, Arp, ArpOp, Echo, EchoKind, IcmpError, IcmpErrorKind, IpProtocol, Ipv4,
+};
+use crate::route::Route;
 use crate::sim::{Sim, Work};
 use crate::trace::Tag;
-
-/// A route for a packet this host sends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Route {
-    pub dev: DevId,
-    pub src: Ipv4Addr,
-    /// The destination is one of the host's own addresses (via `lo`).
-    pub local: bool,
-}
 
 impl Sim {
     /// Whether `ip` is one of the namespace's own addresses (any device).
@@ -43,49 +38,6 @@ impl Sim {
                     .iter()
                     .any(|a| directed_broadcast(*a) == Some(ip))
             })
-    }
-
-    /// Route lookup for a locally sent packet (`ip_route_output`).
-    pub(crate) fn route_output(&self, ns: NsId, dst: Ipv4Addr, oif: Option<DevId>) -> Option<Route> {
-        if self.is_local(ns, dst) {
-            return Some(Route {
-                dev: self.lo(ns),
-                src: dst,
-                local: true,
-            });
-        }
-        // The longest prefix; of equal ones, the route that went in first.
-        let mut best: Option<((u8, std::cmp::Reverse<u64>), Route)> = None;
-        for d in self.devices_in(ns) {
-            let dev = self.dev(d);
-            if !dev.up || oif.is_some_and(|o| o != d) {
-                continue;
-            }
-            for (a, &since) in dev.addrs.iter().zip(&dev.addr_since) {
-                let key = (a.prefix_len(), std::cmp::Reverse(since.max(dev.up_since)));
-                if a.contains(&dst) && best.is_none_or(|(k, _)| key > k) {
-                    best = Some((
-                        key,
-                        Route {
-                            dev: d,
-                            src: a.addr(),
-                            local: false,
-                        },
-                    ));
-                }
-            }
-        }
-        if let Some((_, r)) = best {
-            return Some(r);
-        }
-        // Bound to a device with no route: Linux assumes the destination is on link.
-        let o = oif?;
-        let dev = self.dev(o);
-        dev.up.then(|| Route {
-            dev: o,
-            src: dev.addrs.first().map_or(Ipv4Addr::UNSPECIFIED, |a| a.addr()),
-            local: false,
-        })
     }
 
     /// The host stack of `dev`'s namespace receives a frame.
@@ -190,6 +142,9 @@ impl Sim {
                         s.label(dev)
                     )
                 });
+            } else if self.nss[ns.0 as usize].forwarding {
+                let len = usize::from(payload[0] & 0x0f) * 4 + ip.payload.len();
+                self.forward(dev, &payload[..len], tag);
             } else {
                 self.drop_hop(tag, |s| {
                     format!(
@@ -202,6 +157,18 @@ impl Sim {
             return;
         }
         if ip.proto != IpProtocol::Icmp {
+            return;
+        }
+        if let Some(err) = IcmpError::parse(ip.payload) {
+            self.hop(tag, |s| {
+                format!(
+                    "{}: {} from {} reaches ping",
+                    s.label(dev),
+                    err.kind.ping_text(),
+                    ip.src
+                )
+            });
+            self.icmp_error_rcv(ns, ip.src, &err);
             return;
         }
         let Some(echo) = Echo::parse(ip.payload) else {
@@ -220,7 +187,7 @@ impl Sim {
                 match self.route_output(ns, dst, None) {
                     Some(r) => {
                         let packet = self.ip_packet(ns, src, dst, &reply.bytes());
-                        self.ip_output(ns, r, dst, packet, None);
+                        self.ip_output(ns, r, r.next_hop(dst), packet, None);
                     }
                     None => self.drop_hop(tag, |s| format!("{}: no route back to {dst}", s.label(dev))),
                 }
@@ -356,8 +323,13 @@ impl Sim {
             let text = format!("{}: no ARP reply for {ip}: entry FAILED", self.label(dev));
             self.trace.as_mut().expect("checked").new_frame(text);
         }
-        for (_, ping) in queue {
-            let Some((idx, seq)) = ping else { continue };
+        let ns = self.dev(dev).ns;
+        for (packet, ping) in queue {
+            let Some((idx, seq)) = ping else {
+                // A forwarded packet: its sender learns (`ipv4_link_failure`).
+                self.icmp_error(ns, IcmpErrorKind::HostUnreachable, &packet);
+                continue;
+            };
             let p = &mut self.pings[idx];
             if p.done {
                 continue;

@@ -6,8 +6,10 @@
 //! hairpin); and macvlan devices, whose every forwarding and configuration
 //! decision is made by `mvl-core` (this crate holds no macvlan rule). Each
 //! namespace runs a small IPv4 host with Linux's visible behaviour:
-//! connected routes, ARP with neighbour states and retries, weak-host ARP
-//! replies, ICMP echo without replies to broadcast pings, and `ping`.
+//! a routing table (connected routes and `ip route`'s), ARP with neighbour
+//! states and retries, weak-host ARP replies, ICMP echo without replies to
+//! broadcast pings, forwarding with the ICMP errors of a router when
+//! `net.ipv4.ip_forward` is on, and `ping`.
 //!
 //! Frames are byte buffers. Transmitting on a device runs its driver's
 //! rule (veth hands the frame to its peer after a short wire delay, a
@@ -32,10 +34,12 @@ mod config;
 mod device;
 mod engine;
 mod error;
+mod forward;
 mod host;
 mod neigh;
 pub mod packet;
 mod ping;
+mod route;
 mod show;
 mod sim;
 pub mod time;

@@ -447,6 +447,114 @@ impl Echo {
     }
 }
 
+/// Which ICMP error a router or host sends back about a packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IcmpErrorKind {
+    /// Type 3 code 0: no route to the destination's network.
+    NetUnreachable,
+    /// Type 3 code 1: the destination's address did not resolve.
+    HostUnreachable,
+    /// Type 11 code 0: the time to live ran out in transit.
+    TimeExceeded,
+}
+
+impl IcmpErrorKind {
+    const ALL: [IcmpErrorKind; 3] = [
+        IcmpErrorKind::NetUnreachable,
+        IcmpErrorKind::HostUnreachable,
+        IcmpErrorKind::TimeExceeded,
+    ];
+
+    fn type_code(self) -> (u8, u8) {
+        match self {
+            IcmpErrorKind::NetUnreachable => (3, 0),
+            IcmpErrorKind::HostUnreachable => (3, 1),
+            IcmpErrorKind::TimeExceeded => (11, 0),
+        }
+    }
+
+    /// What ping prints after `From ADDR icmp_seq=N `.
+    pub fn ping_text(self) -> &'static str {
+        match self {
+            IcmpErrorKind::NetUnreachable => "Destination Net Unreachable",
+            IcmpErrorKind::HostUnreachable => "Destination Host Unreachable",
+            IcmpErrorKind::TimeExceeded => "Time to live exceeded",
+        }
+    }
+}
+
+/// Bytes of the offending packet an ICMP error carries at most: Linux
+/// fills the message up to 576 bytes of IP (`icmp_send`).
+const ICMP_ERROR_QUOTE: usize = 576 - IPV4_HLEN - icmp_field::DATA;
+
+/// An ICMP error message: its kind and the start of the packet it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IcmpError<'a> {
+    /// Which error.
+    pub kind: IcmpErrorKind,
+    /// The offending packet, as much of it as the message quotes.
+    pub quote: &'a [u8],
+}
+
+impl<'a> IcmpError<'a> {
+    /// Parses an ICMP message that is one of the errors the hosts send.
+    pub fn parse(p: &'a [u8]) -> Option<IcmpError<'a>> {
+        if p.len() < icmp_field::DATA || checksum(p) != 0 {
+            return None;
+        }
+        let tc = (p[icmp_field::TYPE], p[icmp_field::CODE]);
+        let kind = IcmpErrorKind::ALL.into_iter().find(|k| k.type_code() == tc)?;
+        Some(IcmpError {
+            kind,
+            quote: &p[icmp_field::DATA..],
+        })
+    }
+
+    /// The ICMP message about `offending` (an IPv4 packet).
+    pub fn bytes(kind: IcmpErrorKind, offending: &[u8]) -> Vec<u8> {
+        let quote = &offending[..offending.len().min(ICMP_ERROR_QUOTE)];
+        let mut p = vec![0u8; icmp_field::DATA + quote.len()];
+        let (t, c) = kind.type_code();
+        p[icmp_field::TYPE] = t;
+        p[icmp_field::CODE] = c;
+        p[icmp_field::DATA..].copy_from_slice(quote);
+        let sum = checksum(&p);
+        p[icmp_field::CHECKSUM].copy_from_slice(&sum.to_be_bytes());
+        p
+    }
+
+    /// The quoted packet's destination, when the quote holds its header.
+    pub fn quoted_dst(&self) -> Option<Ipv4Addr> {
+        (self.quote.len() >= IPV4_HLEN).then(|| ipv4_at(self.quote, ipv4_field::DST))
+    }
+
+    /// tcpdump's words for it (`ICMP net 10.0.3.2 unreachable, length 92`).
+    pub fn summary(&self, length: usize) -> String {
+        let dst = self
+            .quoted_dst()
+            .map_or_else(|| "?".to_string(), |d| d.to_string());
+        match self.kind {
+            IcmpErrorKind::NetUnreachable => format!("ICMP net {dst} unreachable, length {length}"),
+            IcmpErrorKind::HostUnreachable => format!("ICMP host {dst} unreachable, length {length}"),
+            IcmpErrorKind::TimeExceeded => format!("ICMP time exceeded in-transit, length {length}"),
+        }
+    }
+}
+
+/// Decrements a forwarded packet's time to live (`ip_decrease_ttl`).
+pub fn decrease_ttl(packet: &mut [u8]) {
+    set_ttl(packet, packet[ipv4_field::TTL] - 1);
+}
+
+/// Sets an IPv4 packet's time to live and fixes its header checksum.
+pub fn set_ttl(packet: &mut [u8], ttl: u8) {
+    packet[ipv4_field::TTL] = ttl;
+    packet[ipv4_field::CHECKSUM].copy_from_slice(&[0, 0]);
+    let ihl = usize::from(packet[ipv4_field::VER_IHL] & 0x0f) * 4;
+    let c = checksum(&packet[..ihl]);
+    packet[ipv4_field::CHECKSUM].copy_from_slice(&c.to_be_bytes());
+}
+
 /// Wraps an IPv4 packet in an Ethernet frame.
 pub fn ip_frame(dst: MacAddr, src: MacAddr, packet: &[u8]) -> Vec<u8> {
     let mut f = vec![0u8; ETH_HLEN + packet.len()];
@@ -488,7 +596,10 @@ pub fn summary(frame: &[u8], link: bool) -> String {
                         e.seq(),
                         ip.payload.len()
                     ),
-                    None => format!("{} > {}: ICMP, length {}", ip.src, ip.dst, ip.payload.len()),
+                    None => match IcmpError::parse(ip.payload) {
+                        Some(e) => format!("{} > {}: {}", ip.src, ip.dst, e.summary(ip.payload.len())),
+                        None => format!("{} > {}: ICMP, length {}", ip.src, ip.dst, ip.payload.len()),
+                    },
                 },
                 Some(ip) => format!(
                     "{} > {}: ip-proto-{} {}",

@@ -7,9 +7,9 @@ use std::net::Ipv4Addr;
 use mvl_iproute2::cmd::Ping;
 
 use crate::device::{DevId, NsId};
-use crate::host::Route;
 use crate::neigh::Nud;
-use crate::packet::{Echo, EchoKind, PING_DATA};
+use crate::packet::{set_ttl, Echo, EchoKind, PING_DATA};
+use crate::route::Route;
 use crate::sim::{Sim, Work};
 use crate::time::{Duration, Instant};
 use crate::trace::Trace;
@@ -25,6 +25,7 @@ pub(crate) struct PingState {
     pub dst: Ipv4Addr,
     pub src: Ipv4Addr,
     pub oif: Option<DevId>,
+    pub ttl: Option<u8>,
     pub count: u32,
     pub interval: Duration,
     pub wait: Option<Duration>,
@@ -115,6 +116,7 @@ impl Sim {
             dst: req.addr,
             src,
             oif,
+            ttl: req.ttl,
             count: count.max(1),
             interval: Duration::from_secs_f64(req.interval),
             wait: req.wait.map(Duration::from_secs_f64),
@@ -128,6 +130,12 @@ impl Sim {
         });
         self.schedule(Duration(0), Work::PingSend { ping: idx });
         self.run_while(Instant(u64::MAX), |s| !s.pings[idx].done);
+        if let Some(what) = self.unmodelled.take() {
+            self.trace = None;
+            return PingOutcome::error(format!(
+                "not supported by the emulator: {what}; run this lab on the kernel backend"
+            ));
+        }
         let trace = self.trace.take().map(|t| {
             let mut lines = Vec::new();
             if self.pings[idx].replied.is_empty() {
@@ -219,21 +227,22 @@ impl Sim {
                 "the destination is local, and the loopback device lo is down".into()
             };
         }
+        let hop = route.next_hop(p.dst);
         let resolved = self.nss[p.ns.0 as usize]
             .neigh
-            .get(&(route.dev, p.dst))
+            .get(&(route.dev, hop))
             .is_some_and(|e| e.lladdr.is_some() && e.state != Nud::Failed && e.state != Nud::Incomplete);
         if !resolved {
-            let who = format!("who-has {}", p.dst);
+            let who = format!("who-has {hop}");
             let d = drops(&|f: &str| f.contains(&who));
-            let mut s = format!("no ARP reply for {} reached {}", p.dst, self.label(route.dev));
+            let mut s = format!("no ARP reply for {hop} reached {}", self.label(route.dev));
             if !d.is_empty() {
                 s.push_str(&format!("; the requests ended at: {}", d.join("; ")));
             }
             return s;
         }
         let d = drops(&|f: &str| f.contains("ICMP"));
-        let mut s = format!("{} is resolved, but no echo reply came back", p.dst);
+        let mut s = format!("{hop} is resolved, but no echo reply came back");
         if !d.is_empty() {
             s.push_str(&format!("; ICMP frames ended at: {}", d.join("; ")));
         }
@@ -249,7 +258,7 @@ impl Sim {
         let seq = p.sent as u16;
         let now = self.now;
         p.send_times.push(now);
-        let (ns, src, dst, oif, id) = (p.ns, p.src, p.dst, p.oif, p.id);
+        let (ns, src, dst, oif, id, ttl) = (p.ns, p.src, p.dst, p.oif, p.id, p.ttl);
         let last = p.sent == p.count;
         let next = p.interval;
         let linger = if p.replied.is_empty() {
@@ -267,8 +276,11 @@ impl Sim {
         };
         match self.route_output(ns, dst, oif) {
             Some(route) => {
-                let packet = self.ip_packet(ns, src, dst, &echo.bytes());
-                self.ip_output(ns, route, dst, packet, Some((idx, seq)));
+                let mut packet = self.ip_packet(ns, src, dst, &echo.bytes());
+                if let Some(t) = ttl {
+                    set_ttl(&mut packet, t);
+                }
+                self.ip_output(ns, route, route.next_hop(dst), packet, Some((idx, seq)));
             }
             None => {
                 let p = &mut self.pings[idx];

@@ -92,6 +92,9 @@ pub struct Sim {
     pub(crate) pings: Vec<PingState>,
     /// Frames dropped because the emulator saw a forwarding loop.
     pub loop_drops: u64,
+    /// Something happened that Linux does and the emulator does not model
+    /// (an ICMP redirect): the running command fails, saying so.
+    pub(crate) unmodelled: Option<String>,
 }
 
 impl Default for Sim {
@@ -133,6 +136,7 @@ impl Sim {
             trace: None,
             pings: Vec::new(),
             loop_drops: 0,
+            unmodelled: None,
         };
         sim.new_netns(None);
         sim
@@ -185,6 +189,8 @@ impl Sim {
             peer_ids: Vec::new(),
             local_table: false,
             ip_id: 1,
+            routes: Vec::new(),
+            forwarding: false,
         });
         let lo = Device {
             ns: id,

@@ -69,6 +69,7 @@ fn ping(sim: &mut Sim, ns: NsId, to: &str, wait: f64) -> mvl_sim::PingOutcome {
         iface: None,
         source: None,
         broadcast: false,
+        ttl: None,
     };
     sim.ping(ns, &p, true)
 }
@@ -383,6 +384,7 @@ fn bridge_learning_hairpin_and_ageing() {
             iface: Some("m1".into()),
             source: None,
             broadcast: false,
+            ttl: None,
         };
         sim.ping(m1, &req, false).exit_code
     };

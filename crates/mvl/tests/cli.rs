@@ -102,11 +102,11 @@ fn exit_codes() {
     assert_eq!(last["message"], "Cannot find device \"nosuch\"");
     assert_eq!(last["expect"], serde_json::Value::Null);
 
-    let bad = temp_lab("bad", "ip netns add a\nip route add default via 10.0.0.1\n");
+    let bad = temp_lab("bad", "ip netns add a\nip rule add from 10.0.0.1 table 5\n");
     let (code, out, err) = mvl(&["lab", "run", bad.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(out.is_empty());
-    assert!(err.contains("line 2") && err.contains("\"route\""), "{err}");
+    assert!(err.contains("line 2") && err.contains("\"rule\""), "{err}");
     // With -j, the refusal is JSON on stdout, with the line and the word.
     let (code, out, err) = mvl(&["lab", "run", "-j", bad.to_str().unwrap()]);
     assert_eq!(code, 2);
@@ -114,7 +114,7 @@ fn exit_codes() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(
         (&v["kind"], &v["line"], &v["word"]),
-        (&"error".into(), &2.into(), &"route".into()),
+        (&"error".into(), &2.into(), &"rule".into()),
         "{v}"
     );
 

@@ -1,0 +1,115 @@
+//! A namespace as a router (`net.ipv4.ip_forward=1`): forwarding a packet
+//! not addressed to it (`ip_forward`), and the ICMP errors Linux sends back
+//! when it cannot (`icmp_send`): no route, time to live exceeded, next hop
+//! unresolved. A ping learns of them as iputils prints them.
+
+use std::net::Ipv4Addr;
+
+use crate::device::{DevId, NsId};
+use crate::packet::{decrease_ttl, Echo, EchoKind, IcmpError, IcmpErrorKind, IpProtocol, Ipv4};
+use crate::sim::Sim;
+use crate::trace::Tag;
+
+impl Sim {
+    /// `ip_forward`: `packet` (a whole IPv4 packet) came in on `dev` for an
+    /// address that is not this namespace's, and the namespace forwards.
+    pub(crate) fn forward(&mut self, dev: DevId, packet: &[u8], tag: Tag) {
+        let ns = self.dev(dev).ns;
+        let Some(ip) = Ipv4::parse(packet) else { return };
+        // `ip_route_input` first: without a route the packet is an error.
+        let Some(route) = self.route_output(ns, ip.dst, None) else {
+            self.drop_hop(tag, |s| {
+                format!(
+                    "{}: no route to {}: ICMP net unreachable to {}",
+                    s.label(dev),
+                    ip.dst,
+                    ip.src
+                )
+            });
+            self.icmp_error(ns, IcmpErrorKind::NetUnreachable, packet);
+            return;
+        };
+        if ip.ttl <= 1 {
+            self.drop_hop(tag, |s| {
+                format!(
+                    "{}: time to live of a packet for {} ran out: ICMP time exceeded to {}",
+                    s.label(dev),
+                    ip.dst,
+                    ip.src
+                )
+            });
+            self.icmp_error(ns, IcmpErrorKind::TimeExceeded, packet);
+            return;
+        }
+        if route.dev == dev && self.unmodelled.is_none() {
+            // Linux forwards and also sends an ICMP redirect, which the
+            // sender may take (send_redirects, accept_redirects, shared_media).
+            self.unmodelled = Some(format!(
+                "{} forwards a packet for {} out of {}, the device it came in on: Linux then sends an ICMP redirect, which the emulator does not model",
+                self.ns_name(ns),
+                ip.dst,
+                self.dev(dev).name
+            ));
+        }
+        let out = route.dev;
+        self.hop(tag, |s| {
+            let via = route.gateway.map(|g| format!(" via {g}")).unwrap_or_default();
+            format!(
+                "{}: forwarding {} > {} out of {}{via}",
+                s.label(dev),
+                ip.src,
+                ip.dst,
+                s.label(out)
+            )
+        });
+        let mut fwd = packet.to_vec();
+        decrease_ttl(&mut fwd);
+        self.ip_output(ns, route, route.next_hop(ip.dst), fwd, None);
+    }
+
+    /// `icmp_send`: an ICMP error about `offending` back to its source,
+    /// from the address this namespace would use to reach it. Never about
+    /// an ICMP error, nor to a source that is this namespace's own.
+    pub(crate) fn icmp_error(&mut self, ns: NsId, kind: IcmpErrorKind, offending: &[u8]) {
+        let Some(ip) = Ipv4::parse(offending) else { return };
+        if ip.proto == IpProtocol::Icmp && IcmpError::parse(ip.payload).is_some() {
+            return;
+        }
+        if self.is_local(ns, ip.src) || ip.src.is_unspecified() {
+            return;
+        }
+        let Some(back) = self.route_output(ns, ip.src, None) else {
+            return;
+        };
+        let msg = IcmpError::bytes(kind, offending);
+        let packet = self.ip_packet(ns, back.src, ip.src, &msg);
+        self.ip_output(ns, back, back.next_hop(ip.src), packet, None);
+    }
+
+    /// An ICMP error reached this namespace: the ping whose echo request it
+    /// quotes prints it (`From ADDR icmp_seq=N ...`) and counts an error.
+    pub(crate) fn icmp_error_rcv(&mut self, ns: NsId, from: Ipv4Addr, err: &IcmpError) {
+        // Linux quotes the whole packet a ping sends (under 548 bytes).
+        let Some(quoted) = Ipv4::parse(err.quote) else {
+            return;
+        };
+        let Some(echo) = Echo::parse(quoted.payload).filter(|e| e.kind == EchoKind::Request) else {
+            return;
+        };
+        let (id, seq) = (echo.id, echo.seq);
+        let Some(p) = self
+            .pings
+            .iter_mut()
+            .rev()
+            .find(|p| !p.done && p.ns == ns && p.id == id && p.src == quoted.src)
+        else {
+            return;
+        };
+        p.errors += 1;
+        p.lines
+            .push(format!("From {from} icmp_seq={seq} {}", err.kind.ping_text()));
+        if p.settled() {
+            p.done = true;
+        }
+    }
+}
