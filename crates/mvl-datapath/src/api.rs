@@ -116,6 +116,12 @@ pub struct ChildStatus {
     pub lower_ifindex: u32,
     /// The lower lives in the child's namespace.
     pub lower_same_netns: bool,
+    /// The id the child's namespace gives the lower's, when they differ.
+    #[serde(default)]
+    pub link_netnsid: Option<i32>,
+    /// It has been up (a kernel macvlan's qdisc is `noop` until then).
+    #[serde(default)]
+    pub ever_up: bool,
     /// The lower is administratively up.
     pub lower_up: bool,
     /// MAC address.
@@ -155,9 +161,8 @@ pub struct ChildStatus {
 }
 
 impl ChildStatus {
-    /// The child as `ip link show` shows a kernel macvlan; `link_netnsid`
-    /// is the id its namespace gives the lower's, when the caller knows it.
-    pub fn view(&self, link_netnsid: Option<i32>) -> LinkView {
+    /// The child as `ip link show` shows a kernel macvlan.
+    pub fn view(&self) -> LinkView {
         let elsewhere = !self.lower_same_netns;
         let operstate = match (self.up, self.carrier) {
             (false, _) => "DOWN",
@@ -186,7 +191,7 @@ impl ChildStatus {
             flags: device_flags(false, self.up, self.carrier, false, false),
             lower_down: self.lower_same_netns && !self.lower_up,
             mtu: Some(self.mtu),
-            qdisc: Some("noqueue".into()),
+            qdisc: Some(if self.ever_up { "noqueue" } else { "noop" }.into()),
             master: None,
             operstate,
             link_mode: Some(0),
@@ -195,12 +200,12 @@ impl ChildStatus {
             link_type: ARPHRD_ETHER,
             address: self.address.parse().ok(),
             broadcast: Some(MacAddr::BROADCAST),
-            link_netns: (elsewhere && (self.lower.netns.is_some() || link_netnsid.is_some())).then(|| {
-                LinkNetns {
-                    id: link_netnsid,
+            link_netns: (elsewhere && (self.lower.netns.is_some() || self.link_netnsid.is_some())).then(
+                || LinkNetns {
+                    id: self.link_netnsid,
                     name: self.lower.netns.clone(),
-                }
-            }),
+                },
+            ),
             details: Details {
                 promiscuity: Some(0),
                 allmulti: Some(0),
@@ -237,7 +242,7 @@ impl ChildStatus {
             details,
             stats: u8::from(stats),
         };
-        let view = self.view(None);
+        let view = self.view();
         let mut out = view.head(how, true);
         if details && self.spoofchk {
             out.push_str("spoofchk on ");
@@ -255,16 +260,15 @@ impl ChildStatus {
         out
     }
 
-    /// The child as `ip -j [-d] [-s] link show` prints a kernel macvlan
-    /// (`link_netnsid` when the caller knows it), with the datapath's own
-    /// fields (`spoofchk`, drops by reason, a conflict, the lower's
-    /// namespace) under `mvl`.
-    pub fn to_ip_json(&self, stats: bool, link_netnsid: Option<i32>) -> serde_json::Value {
+    /// The child as `ip -j [-d] [-s] link show` prints a kernel macvlan,
+    /// with the datapath's own fields (`spoofchk`, drops by reason, a
+    /// conflict, the lower's namespace) under `mvl`.
+    pub fn to_ip_json(&self, stats: bool) -> serde_json::Value {
         let how = How {
             details: true,
             stats: u8::from(stats),
         };
-        let mut v = self.view(link_netnsid).json(how);
+        let mut v = self.view().json(how);
         v["mvl"] = serde_json::json!({
             "spoofchk": self.spoofchk, "drops": self.stats.drops, "conflict": self.conflict,
             "pending": self.pending, "lower_netns": self.lower.netns,
@@ -310,6 +314,8 @@ mod tests {
             lower: DevSpec::new(None, "va"),
             lower_ifindex: 2,
             lower_same_netns: true,
+            link_netnsid: None,
+            ever_up: true,
             lower_up: true,
             address: "02:00:00:00:00:10".into(),
             mtu: 1500,
@@ -353,7 +359,7 @@ mod tests {
         assert_eq!(c.to_text(true, false), format!("{known}\n"));
         assert_eq!(c.to_text(false, true), IP_S);
         let mut kernel: serde_json::Value = serde_json::from_str(IP_JD).unwrap();
-        let ours = c.to_ip_json(false, None);
+        let ours = c.to_ip_json(false);
         for k in [
             "inet6_addr_gen_mode",
             "num_tx_queues",
@@ -389,7 +395,7 @@ mod tests {
             ),
             "{t}"
         );
-        let j = c.to_ip_json(true, None);
+        let j = c.to_ip_json(true);
         assert_eq!(j["stats64"]["tx"]["dropped"], 3);
         assert_eq!(j["mvl"]["spoofchk"], true);
     }

@@ -86,6 +86,8 @@ struct TapState {
     netns: NetNs,
     ifindex: u32,
     up: bool,
+    /// Up at least once: it has a qdisc other than `noop`.
+    ever_up: bool,
     mtu: u32,
     mac: MacAddr,
 }
@@ -216,6 +218,8 @@ fn pending_status(s: &SavedChild) -> ChildStatus {
         lower: s.lower.clone(),
         lower_ifindex: 0,
         lower_same_netns: false,
+        link_netnsid: None,
+        ever_up: false,
         lower_up: false,
         address: s.address.clone(),
         mtu: s.mtu,
@@ -522,6 +526,7 @@ impl Inner {
                     TapState {
                         ifindex: link.index,
                         up: link.flags & IFF_UP != 0,
+                        ever_up: link.qdisc.as_deref().is_some_and(|q| q != "noop"),
                         mtu: link.mtu.unwrap_or(1500),
                         mac: link.address.unwrap_or_default(),
                         netns: netns.clone(),
@@ -549,6 +554,7 @@ impl Inner {
             .as_ref()
             .map(|t| t.netns.clone())
             .or_else(|| tap_netns(&c.ctl));
+        let same = ns.as_ref().is_some_and(|n| n.same_as(&l.netns));
         Ok(ChildStatus {
             name: tap.as_ref().map_or(i.name.clone(), |t| t.name.clone()),
             netns: ns.as_ref().and_then(ns_name),
@@ -558,7 +564,12 @@ impl Inner {
                 name: l.name.clone(),
             },
             lower_ifindex: l.ifindex,
-            lower_same_netns: ns.as_ref().is_some_and(|n| n.same_as(&l.netns)),
+            lower_same_netns: same,
+            link_netnsid: ns
+                .as_ref()
+                .filter(|_| !same)
+                .and_then(|n| Netlink::open_in(n).ok()?.nsid_assign(&l.netns).ok()),
+            ever_up: tap.as_ref().map_or(i.up, |t| t.ever_up),
             lower_up: p.lower().admin_up,
             address: tap.as_ref().map_or(i.mac, |t| t.mac).to_string(),
             mtu: tap.as_ref().map_or(i.mtu, |t| t.mtu),

@@ -80,6 +80,19 @@ pub struct LinkSet {
     pub warnings: Vec<String>,
 }
 
+/// How `ip` prints what it shows: `-br` (one line per device, brief),
+/// `-o` (one line per record), `-j` (JSON). `-br` wins over the others, as
+/// in iproute2, and with `-j` is a brief JSON.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ShowForm {
+    /// `-br`.
+    pub brief: bool,
+    /// `-o`.
+    pub oneline: bool,
+    /// `-j`.
+    pub json: bool,
+}
+
 /// `ip link show` filters and style.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LinkShow {
@@ -87,12 +100,16 @@ pub struct LinkShow {
     pub dev: Option<String>,
     /// Only devices of this kind (`veth`, `bridge`, `macvlan`).
     pub kind: Option<String>,
+    /// Only the ports of this master (`master br0`).
+    pub master: Option<String>,
     /// `-d`: details.
     pub details: bool,
     /// `-s`: statistics.
     pub stats: bool,
     /// `up`: only devices that are up.
     pub up: bool,
+    /// `-br`, `-o`, `-j`.
+    pub form: ShowForm,
 }
 
 /// `ip [-4] addr show [dev X] [up]`.
@@ -104,6 +121,8 @@ pub struct AddrShow {
     pub up: bool,
     /// `-4`: only devices with an IPv4 address.
     pub ipv4: bool,
+    /// `-br`, `-o`, `-j`.
+    pub form: ShowForm,
 }
 
 /// An IPv4 address with its prefix, as `ip addr add 192.168.0.1/24` gives
@@ -278,6 +297,8 @@ pub enum Command {
     AddrDel(Ipv4Net, String),
     /// `ip [-4] addr show [dev DEV] [up]`.
     AddrShow(AddrShow),
+    /// `ip [-4] addr flush dev DEV`: every IPv4 address of the device.
+    AddrFlush(String),
     /// `ip neigh flush all|dev DEV`.
     NeighFlush(Option<String>),
     /// `ip neigh show`.

@@ -1,6 +1,6 @@
 //! `ip` (iproute2's `ip.c`): its options and its objects.
 
-use crate::cmd::Command;
+use crate::cmd::{Command, ShowForm};
 use crate::cursor::Cursor;
 use crate::error::Error;
 use crate::matches;
@@ -46,6 +46,7 @@ impl<'a> Cursor<'a> {
         let mut details = false;
         let mut stats = false;
         let mut ipv4 = false;
+        let mut form = ShowForm::default();
         while let Some(w) = self.peek().filter(|w| w.starts_with('-')) {
             self.pos += 1;
             match w {
@@ -53,7 +54,15 @@ impl<'a> Cursor<'a> {
                 "-d" | "-details" => details = true,
                 "-s" | "-stats" | "-statistics" => stats = true,
                 "-4" => ipv4 = true,
-                _ => return Err(self.err(Some(w), "unsupported ip option (supported: -n, -d, -s, -4)")),
+                "-br" | "-brief" => form.brief = true,
+                "-o" | "-oneline" => form.oneline = true,
+                "-j" | "-json" => form.json = true,
+                _ => {
+                    return Err(self.err(
+                        Some(w),
+                        "unsupported ip option (supported: -n, -d, -s, -4, -br, -o, -j)",
+                    ))
+                }
             }
         }
         let obj = self
@@ -61,8 +70,8 @@ impl<'a> Cursor<'a> {
             .ok_or_else(|| self.err(Some("ip"), "ip needs an object (link, addr, neigh, route, netns)"))?;
         let object = IP_OBJECTS.iter().find(|k| matches(obj, k)).copied();
         match object {
-            Some("link") => Ok((netns, self.ip_link(details, stats)?)),
-            Some("address") => Ok((netns, self.ip_addr(ipv4)?)),
+            Some("link") => Ok((netns, self.ip_link(details, stats, form)?)),
+            Some("address") => Ok((netns, self.ip_addr(ipv4, form)?)),
             Some("neighbor" | "neighbour") => Ok((netns, self.ip_neigh()?)),
             Some("route") => Ok((netns, self.ip_route()?)),
             Some("netns") => self.ip_netns(netns),

@@ -1,15 +1,16 @@
-//! `ip addr` (`ipaddress.c`): add, del, show.
+//! `ip addr` (`ipaddress.c`): add, del, show, flush.
 
-use crate::cmd::{parse_ipv4_net, AddrShow, Command};
+use crate::cmd::{parse_ipv4_net, AddrShow, Command, ShowForm};
 use crate::cursor::Cursor;
 use crate::error::Error;
 use crate::matches;
 
 impl<'a> Cursor<'a> {
-    pub(crate) fn ip_addr(&mut self, ipv4: bool) -> Result<Command, Error> {
+    pub(crate) fn ip_addr(&mut self, ipv4: bool, form: ShowForm) -> Result<Command, Error> {
         let Some(sub) = self.next() else {
             return Ok(Command::AddrShow(AddrShow {
                 ipv4,
+                form,
                 ..Default::default()
             }));
         };
@@ -63,6 +64,7 @@ impl<'a> Cursor<'a> {
         if ["list", "show", "lst"].iter().any(|k| matches(sub, k)) {
             let mut a = AddrShow {
                 ipv4,
+                form,
                 ..Default::default()
             };
             while let Some(w) = self.next() {
@@ -74,6 +76,14 @@ impl<'a> Cursor<'a> {
             }
             return Ok(Command::AddrShow(a));
         }
-        Err(self.err(Some(sub), "unsupported ip addr command (add, del, show)"))
+        if matches(sub, "flush") {
+            let mut dev = None;
+            while let Some(w) = self.next() {
+                dev = Some(self.show_dev(w, &dev)?);
+            }
+            let dev = dev.ok_or_else(|| self.refusal(Some(sub), "Flush requires arguments."))?;
+            return Ok(Command::AddrFlush(dev));
+        }
+        Err(self.err(Some(sub), "unsupported ip addr command (add, del, show, flush)"))
     }
 }

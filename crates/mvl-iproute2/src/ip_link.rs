@@ -3,7 +3,7 @@
 
 use mvl_core::MacAddr;
 
-use crate::cmd::{Command, LinkAdd, LinkSet, LinkShow, NewKind};
+use crate::cmd::{Command, LinkAdd, LinkSet, LinkShow, NewKind, ShowForm};
 use crate::cursor::Cursor;
 use crate::error::Error;
 use crate::matches;
@@ -85,11 +85,12 @@ impl<'a> Cursor<'a> {
         Ok(a)
     }
 
-    pub(crate) fn ip_link(&mut self, details: bool, stats: bool) -> Result<Command, Error> {
+    pub(crate) fn ip_link(&mut self, details: bool, stats: bool, form: ShowForm) -> Result<Command, Error> {
         let Some(sub) = self.next() else {
             return Ok(Command::LinkShow(LinkShow {
                 details,
                 stats,
+                form,
                 ..Default::default()
             }));
         };
@@ -112,11 +113,14 @@ impl<'a> Cursor<'a> {
             let mut s = LinkShow {
                 details,
                 stats,
+                form,
                 ..Default::default()
             };
             while let Some(w) = self.next() {
                 if w == "type" {
                     s.kind = Some(self.value(w)?.to_string());
+                } else if w == "master" {
+                    s.master = Some(self.ifname_value(w)?);
                 } else if w == "up" {
                     s.up = true;
                 } else {

@@ -4,11 +4,13 @@
 //! emulator, `mvl link` and the daemon each turn what they hold into a
 //! [`LinkView`], so the words are written once.
 
+mod addr;
 mod json;
 mod link;
 mod stats;
 
-pub use json::links_json;
+pub use addr::{addr_text, AddrView};
+pub use json::{addrs_json, links_brief_json, links_json};
 pub use link::{
     BridgePortView, BridgeView, Details, How, KindData, LinkNetns, LinkView, Lower, ARPHRD_ETHER,
     ARPHRD_LOOPBACK, ARPHRD_NONE,

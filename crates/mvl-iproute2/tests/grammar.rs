@@ -5,7 +5,7 @@ use std::net::Ipv4Addr;
 
 use mvl_core::{Flags, MacaddrOp, Mode};
 use mvl_iproute2::cmd::{
-    AddrShow, LinkAdd, LinkSet, LinkShow, MacvlanChange, NeighNud, NeighOp, NeighSet, NewKind,
+    AddrShow, LinkAdd, LinkSet, LinkShow, MacvlanChange, NeighNud, NeighOp, NeighSet, NewKind, ShowForm,
 };
 use mvl_iproute2::{Command, Error, Filter};
 
@@ -155,7 +155,8 @@ fn iproute2_abbreviations_and_word_order() {
         Command::AddrShow(AddrShow {
             dev: None,
             up: true,
-            ipv4: true
+            ipv4: true,
+            form: ShowForm::default(),
         })
     );
     assert!(matches!(
@@ -515,4 +516,33 @@ fn ping_time_to_live() {
     assert_eq!(ttl("ping -c1 -t255 10.0.0.1"), Some(255));
     assert_eq!(err("ping -c 1 -t 0 10.0.0.1").word.as_deref(), Some("0"));
     assert_eq!(err("ping -c 1 -t 256 10.0.0.1").word.as_deref(), Some("256"));
+}
+
+#[test]
+fn the_show_forms_people_type() {
+    let link = |src: &str| match one(src).command {
+        Command::LinkShow(s) => s,
+        c => panic!("{src}: {c:?}"),
+    };
+    let f = link("ip -br link").form;
+    assert!(f.brief && !f.oneline && !f.json);
+    assert!(link("ip -o link show mv0").form.oneline);
+    let s = link("ip -j -d link show master br0 type veth");
+    assert!(s.form.json && s.details);
+    assert_eq!(
+        (s.master.as_deref(), s.kind.as_deref()),
+        (Some("br0"), Some("veth"))
+    );
+    match one("ip -4 -br -j addr show dev mv0").command {
+        Command::AddrShow(a) => assert!(a.ipv4 && a.form.brief && a.form.json),
+        c => panic!("{c:?}"),
+    }
+    assert_eq!(
+        one("ip addr flush dev mv0").command,
+        Command::AddrFlush("mv0".into())
+    );
+    assert_eq!(one("ip -4 a f mv0").command, Command::AddrFlush("mv0".into()));
+    assert_eq!(refused("ip addr flush"), "Flush requires arguments.");
+    assert_eq!(err("ip -6 addr").word.as_deref(), Some("-6"));
+    assert_eq!(err("ip -p -j link").word.as_deref(), Some("-p"));
 }

@@ -85,6 +85,10 @@ impl SimBackend {
                 String::new()
             }
             Command::AddrShow(a) => self.sim.addr_show(ns, a)?,
+            Command::AddrFlush(d) => {
+                self.sim.addr_flush(ns, d)?;
+                String::new()
+            }
             Command::NeighFlush(d) => {
                 self.sim.neigh_flush_cmd(ns, d.as_deref())?;
                 String::new()

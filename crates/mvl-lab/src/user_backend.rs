@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use mvl_datapath::{AddRequest, DevSpec, Engine, Options, SetRequest};
 use mvl_iproute2::cmd::{LinkAdd, LinkSet, LinkShow, NewKind};
+use mvl_iproute2::show::{links_brief_json, links_json, How};
 
 use crate::ast::{Command, Line};
 use crate::error::LabError;
@@ -172,7 +173,24 @@ impl UserBackend {
                     .collect::<Vec<_>>()
             })
         });
+        let how = How {
+            details: s.details,
+            stats: u8::from(s.stats),
+        };
         match listed {
+            // A macvlan is no bridge port: `master M` lists none of them.
+            Ok(_) if s.master.is_some() => Outcome::ok(String::new()),
+            Ok(list) if s.form.json => {
+                let views: Vec<_> = list.iter().map(|c| c.view()).collect();
+                Outcome::ok(if s.form.brief {
+                    links_brief_json(&views)
+                } else {
+                    links_json(&views, how)
+                })
+            }
+            Ok(list) if s.form.brief || s.form.oneline => {
+                Outcome::ok(list.iter().map(|c| c.view().render(how, s.form)).collect())
+            }
             Ok(list) => Outcome::ok(list.iter().map(|c| c.to_text(s.details, s.stats)).collect()),
             Err(e) => refused(e),
         }

@@ -58,3 +58,52 @@ fn the_emulator_and_the_user_datapath_agree_with_the_kernel() {
     failures.extend(check_all(&jobs, Against::User));
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
+
+/// The output of every line of `labs/show-forms.sh` (where every MAC is
+/// set) is the kernel's, byte for byte, on the emulator; on the userspace
+/// datapath, that of every `ip link show` of its macvlans (the rest lists
+/// the TAPs, which are TAPs).
+#[test]
+#[ignore = "needs root"]
+fn show_forms_print_as_on_the_kernel() {
+    use mvl_lab::{run, Backend, KernelBackend, RunOptions, SimBackend, UserBackend};
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../labs/show-forms.sh");
+    let lab = mvl_lab::parse(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let dir = std::env::temp_dir();
+    let outputs = |b: &mut dyn Backend| -> Vec<(String, String)> {
+        let r = run(&lab, b, RunOptions::default(), |_| {}).expect("the lab runs");
+        r.lines
+            .iter()
+            .zip(&lab.lines)
+            .map(|(x, l)| {
+                (
+                    l.text.clone(),
+                    format!(
+                        "{:?} {}{}",
+                        x.result,
+                        x.output,
+                        x.message.clone().unwrap_or_default()
+                    ),
+                )
+            })
+            .collect()
+    };
+    let kernel = outputs(&mut KernelBackend::new(dir.clone()).unwrap());
+    let sim = outputs(&mut SimBackend::new(1, dir.clone(), None));
+    let user = outputs(&mut UserBackend::new(dir).unwrap());
+    for (k, o) in kernel.iter().zip(&sim) {
+        assert_eq!(o, k, "sim vs kernel");
+    }
+    let served = |l: &str| {
+        l.contains("link show") && (l.contains("mv0") || l.contains("mv1") || l.contains("macvlan"))
+    };
+    let mut compared = 0;
+    for (k, o) in kernel.iter().zip(&user).filter(|(k, _)| served(&k.0)) {
+        assert_eq!(o, k, "user vs kernel");
+        compared += 1;
+    }
+    assert_eq!(
+        compared, 3,
+        "the lab shows the user backend's macvlans three times"
+    );
+}

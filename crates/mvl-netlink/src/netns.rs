@@ -216,6 +216,29 @@ impl crate::Netlink {
         }))
     }
 
+    /// The id this socket's namespace gives `ns`, assigning one when it has
+    /// none (`RTM_NEWNSID` with id -1), as the kernel does when it dumps a
+    /// link whose lower lives in `ns`.
+    pub fn nsid_assign(&mut self, ns: &NetNs) -> Result<i32> {
+        use netlink_packet_route::nsid::{NsidAttribute, NsidMessage};
+        use netlink_packet_route::RouteNetlinkMessage;
+        if let Some(id) = self.nsid_of(ns)? {
+            return Ok(id);
+        }
+        let mut m = NsidMessage::default();
+        let fd = u32::try_from(ns.as_raw_fd()).expect("an open descriptor is not negative");
+        m.attributes.push(NsidAttribute::Fd(fd));
+        m.attributes.push(NsidAttribute::Id(-1));
+        // Another process may assign one first (EEXIST): either way, ask again.
+        let sent = self.request(RouteNetlinkMessage::NewNsId(m), 0);
+        match self.nsid_of(ns)? {
+            Some(id) => Ok(id),
+            None => Err(sent.err().unwrap_or_else(|| {
+                crate::Error::Decode(format!("no id for {} after assigning one", ns.label()))
+            })),
+        }
+    }
+
     /// The names under `/run/netns` by the ids this namespace has given
     /// them: what `ip` prints as `link-netns NAME` instead of an id.
     pub fn netns_names(&mut self) -> Result<std::collections::BTreeMap<i32, String>> {

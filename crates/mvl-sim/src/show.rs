@@ -11,8 +11,8 @@ use crate::sim::Sim;
 use mvl_core::MacAddr;
 use mvl_iproute2::cmd::{AddrShow, LinkShow};
 use mvl_iproute2::show::{
-    device_flags, BridgePortView, BridgeView, Details, How, KindData, LinkNetns, LinkView, Lower,
-    MacvlanView, ARPHRD_ETHER, ARPHRD_LOOPBACK,
+    addr_text, addrs_json, device_flags, links_brief_json, links_json, AddrView, BridgePortView, BridgeView,
+    Details, How, KindData, LinkNetns, LinkView, Lower, MacvlanView, ARPHRD_ETHER, ARPHRD_LOOPBACK,
 };
 
 /// The kernel's operational state, as `ip link` prints it.
@@ -187,55 +187,93 @@ impl Sim {
         }
     }
 
-    /// `ip [-d] [-s] link show [dev X] [type K]`.
+    /// `ip [-d] [-s] [-br|-o|-j] link show [dev X] [type K] [master M] [up]`.
     pub fn link_show(&mut self, ns: NsId, req: &LinkShow) -> Result<String, SimError> {
-        let mut out = String::new();
+        let master = match &req.master {
+            Some(m) => Some(self.find(ns, m).map_err(|_| SimError::BadArgument {
+                word: m.clone(),
+                why: "Device does not exist",
+            })?),
+            None => None,
+        };
+        let mut views = Vec::new();
         for id in self.selected(ns, &req.dev)? {
-            let kind = self.dev(id).kind.name();
-            if req.kind.as_deref().is_some_and(|k| k != kind) || (req.up && !self.dev(id).up) {
+            let d = self.dev(id);
+            if req.kind.as_deref().is_some_and(|k| k != d.kind.name())
+                || (req.up && !d.up)
+                || master.is_some_and(|m| d.master != Some(m))
+            {
                 continue;
             }
-            let how = How {
-                details: req.details,
-                stats: u8::from(req.stats),
-            };
-            out.push_str(&self.link_view(id).text(how));
+            views.push(self.link_view(id));
         }
-        Ok(out)
+        let how = How {
+            details: req.details,
+            stats: u8::from(req.stats),
+        };
+        Ok(match (req.form.json, req.form.brief) {
+            (true, true) => links_brief_json(&views),
+            (true, false) => links_json(&views, how),
+            _ => views.iter().map(|v| v.render(how, req.form)).collect(),
+        })
     }
 
-    /// `ip [-4] addr show [dev X] [up]`.
+    /// The IPv4 addresses of device `id` as `ip addr` shows them.
+    fn addr_views(&self, id: DevId) -> Vec<AddrView> {
+        let d = self.dev(id);
+        let scope = if matches!(d.kind, Kind::Loopback) {
+            "host"
+        } else {
+            "global"
+        };
+        d.addrs
+            .iter()
+            .enumerate()
+            .map(|(i, a)| AddrView {
+                local: *a,
+                scope,
+                secondary: d.addrs[..i]
+                    .iter()
+                    .any(|p| p.prefix_len() == a.prefix_len() && p.contains(&a.addr())),
+                label: d.name.clone(),
+            })
+            .collect()
+    }
+
+    /// `ip [-4] [-br|-o|-j] addr show [dev X] [up]`.
     pub fn addr_show(&mut self, ns: NsId, req: &AddrShow) -> Result<String, SimError> {
-        let mut out = String::new();
+        if req.form.json && req.form.brief {
+            return Err(SimError::Unsupported(
+                "ip -j -br addr (a brief JSON of addresses)".into(),
+            ));
+        }
+        let mut shown = Vec::new();
         for id in self.selected(ns, &req.dev)? {
             let d = self.dev(id);
             if (req.up && !d.up) || (req.ipv4 && d.addrs.is_empty()) {
                 continue;
             }
-            let header = self.link_view(id).addr_head();
-            // With -4 only the first line of the link is shown, not its link/ether.
-            let header = if req.ipv4 {
-                header.lines().next().unwrap_or_default().to_string()
-            } else {
-                header
-            };
-            let _ = writeln!(out, "{header}");
-            let d = self.dev(id);
-            for (i, a) in d.addrs.iter().enumerate() {
-                let secondary = d.addrs[..i]
-                    .iter()
-                    .any(|p| p.prefix_len() == a.prefix_len() && p.contains(&a.addr()));
-                let scope = if matches!(d.kind, Kind::Loopback) {
-                    "host"
-                } else {
-                    "global"
-                };
-                let sec = if secondary { " secondary" } else { "" };
-                let _ = writeln!(out, "    inet {a} scope {scope}{sec} {}", d.name);
-                let _ = writeln!(out, "       valid_lft forever preferred_lft forever");
-            }
+            shown.push((self.link_view(id), self.addr_views(id)));
         }
-        Ok(out)
+        if req.form.json {
+            return Ok(addrs_json(shown.iter().map(|(l, a)| (l, a.as_slice())), req.ipv4));
+        }
+        Ok(shown
+            .iter()
+            .map(|(l, a)| addr_text(l, a, req.ipv4, req.form))
+            .collect())
+    }
+
+    /// `ip addr flush dev X`: every IPv4 address goes, and the routes that
+    /// go with them.
+    pub fn addr_flush(&mut self, ns: NsId, dev: &str) -> Result<(), SimError> {
+        let id = self
+            .find(ns, dev)
+            .map_err(|_| SimError::NoDeviceShown(dev.to_string()))?;
+        while let Some(a) = self.dev(id).addrs.last().copied() {
+            self.addr_del(ns, a, dev)?;
+        }
+        Ok(())
     }
 
     /// `ip neigh show`.

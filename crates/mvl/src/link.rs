@@ -187,11 +187,22 @@ fn show(nl: &mut Netlink, s: &LinkShow, opts: &Options) -> Result<String> {
     };
     let names = nl.netns_names()?;
     let ns = show::Ns::new(&all, &names);
+    // `master M`: its ports (iproute2 looks the master up first).
+    let master = match &s.master {
+        Some(m) => Some(
+            all.iter()
+                .find(|l| &l.name == m)
+                .map(|l| l.index)
+                .ok_or_else(|| anyhow!("Error: argument \"{m}\" is wrong: Device does not exist"))?,
+        ),
+        None => None,
+    };
     let picked: Vec<&Link> = match &target {
         Some(t) => vec![t],
         None => all
             .iter()
             .filter(|l| s.kind.as_ref().is_none_or(|k| l.kind.as_ref() == Some(k)))
+            .filter(|l| master.is_none_or(|m| l.master == Some(m)))
             .collect(),
     };
     let how = mvl_iproute2::show::How { details, stats };

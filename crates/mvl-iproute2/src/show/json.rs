@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::addr::AddrView;
 use super::link::{BridgePortView, BridgeView, How, KindData, LinkView, Lower};
 use super::stats::Stats;
 use super::MacvlanView;
@@ -23,11 +24,13 @@ struct JsonLink<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     master: Option<&'a str>,
     operstate: &'static str,
-    linkmode: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    linkmode: Option<&'static str>,
     group: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     txqlen: Option<u32>,
-    link_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    link_type: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     address: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -38,6 +41,34 @@ struct JsonLink<'a> {
     details: Option<JsonDetails<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     stats64: Option<JsonStats>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    addr_info: Option<Vec<JsonAddr>>,
+}
+
+/// One address of `ip -j addr show`.
+#[derive(Serialize)]
+struct JsonAddr {
+    family: &'static str,
+    local: String,
+    prefixlen: u8,
+    scope: &'static str,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    secondary: bool,
+    label: String,
+    valid_life_time: u32,
+    preferred_life_time: u32,
+}
+
+/// One link of `ip -j -br link show`.
+#[derive(Serialize)]
+struct JsonBrief<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    link: Option<Option<&'a str>>,
+    ifname: &'a str,
+    operstate: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    address: Option<String>,
+    flags: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -271,12 +302,7 @@ fn json_bridge_port(p: &BridgePortView) -> JsonBridgePort {
 
 impl LinkView {
     fn json_link(&self, how: How) -> JsonLink<'_> {
-        let (link, link_index) = match &self.lower {
-            Some(Lower::None) => (Some(None), None),
-            Some(Lower::Elsewhere(i)) => (None, Some(*i)),
-            Some(Lower::Here(n)) => (Some(Some(n.as_str())), None),
-            None => (None, None),
-        };
+        let (link, link_index) = self.lower_json();
         let d = &self.details;
         JsonLink {
             ifindex: self.index,
@@ -288,10 +314,10 @@ impl LinkView {
             qdisc: self.qdisc.as_deref(),
             master: self.master.as_deref(),
             operstate: self.operstate,
-            linkmode: self.link_mode_word(),
+            linkmode: Some(self.link_mode_word()),
             group: self.group_word(),
             txqlen: self.txqlen,
-            link_type: self.link_type_word(),
+            link_type: Some(self.link_type_word()),
             address: self.address.map(|a| a.to_string()),
             broadcast: self.broadcast.map(|a| a.to_string()),
             link_netnsid: self.link_netns.as_ref().and_then(|n| n.id),
@@ -323,6 +349,16 @@ impl LinkView {
                 .as_ref()
                 .filter(|_| how.stats > 0)
                 .map(|st| json_stats(st, self.carrier_changes, how.stats > 1)),
+            addr_info: None,
+        }
+    }
+
+    fn lower_json(&self) -> (Option<Option<&str>>, Option<u32>) {
+        match &self.lower {
+            Some(Lower::None) => (Some(None), None),
+            Some(Lower::Elsewhere(i)) => (None, Some(*i)),
+            Some(Lower::Here(n)) => (Some(Some(n.as_str())), None),
+            None => (None, None),
         }
     }
 
@@ -336,6 +372,61 @@ impl LinkView {
 /// on one line.
 pub fn links_json<'a>(links: impl IntoIterator<Item = &'a LinkView>, how: How) -> String {
     let v: Vec<JsonLink> = links.into_iter().map(|l| l.json_link(how)).collect();
+    let mut s = serde_json::to_string(&v).expect("plain data serializes");
+    s.push('\n');
+    s
+}
+
+/// The JSON of `ip -j -br link show` for these links.
+pub fn links_brief_json<'a>(links: impl IntoIterator<Item = &'a LinkView>) -> String {
+    let v: Vec<JsonBrief> = links
+        .into_iter()
+        .map(|l| JsonBrief {
+            link: l.lower_json().0,
+            ifname: &l.name,
+            operstate: l.operstate,
+            address: l.address.map(|a| a.to_string()),
+            flags: l.flag_words(),
+        })
+        .collect();
+    let mut s = serde_json::to_string(&v).expect("plain data serializes");
+    s.push('\n');
+    s
+}
+
+/// The JSON of `ip -j [-4] addr show`: each link as `ip addr` shows it
+/// (no link mode; with `-4` not its link-layer part either) and its
+/// addresses under `addr_info`.
+pub fn addrs_json<'a>(
+    links: impl IntoIterator<Item = (&'a LinkView, &'a [AddrView])>,
+    ipv4_only: bool,
+) -> String {
+    let v: Vec<JsonLink> = links
+        .into_iter()
+        .map(|(l, addrs)| {
+            let mut j = l.json_link(How::default());
+            j.linkmode = None;
+            if ipv4_only {
+                (j.link_type, j.address, j.broadcast, j.link_netnsid) = (None, None, None, None);
+            }
+            j.addr_info = Some(
+                addrs
+                    .iter()
+                    .map(|a| JsonAddr {
+                        family: "inet",
+                        local: a.local.addr().to_string(),
+                        prefixlen: a.local.prefix_len(),
+                        scope: a.scope,
+                        secondary: a.secondary,
+                        label: a.label.clone(),
+                        valid_life_time: u32::MAX,
+                        preferred_life_time: u32::MAX,
+                    })
+                    .collect(),
+            );
+            j
+        })
+        .collect();
     let mut s = serde_json::to_string(&v).expect("plain data serializes");
     s.push('\n');
     s

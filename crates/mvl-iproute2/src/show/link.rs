@@ -6,6 +6,8 @@
 
 use mvl_core::MacAddr;
 
+use crate::cmd::ShowForm;
+
 use super::stats::Stats;
 use super::{flag_words, MacvlanView};
 
@@ -201,6 +203,40 @@ impl LinkView {
         }
     }
 
+    /// `name@lower`, as the header and `-br` name the link.
+    pub fn name_at(&self) -> String {
+        match &self.lower {
+            Some(Lower::None) => format!("{}@NONE", self.name),
+            Some(Lower::Elsewhere(i)) => format!("{}@if{i}", self.name),
+            Some(Lower::Here(n)) => format!("{}@{n}", self.name),
+            None => self.name.clone(),
+        }
+    }
+
+    /// The line of `ip -br link show`.
+    pub fn brief(&self) -> String {
+        let mac = self.address.map(|a| a.to_string()).unwrap_or_default();
+        format!(
+            "{:<16} {:<14} {mac} <{}> \n",
+            self.name_at(),
+            self.operstate,
+            self.flag_words().join(",")
+        )
+    }
+
+    /// This link as `ip link show` prints it in the form asked for (text,
+    /// `-o`, `-br`; JSON is a whole array: [`links_json`](super::links_json)).
+    pub fn render(&self, how: How, form: ShowForm) -> String {
+        if form.brief {
+            return self.brief();
+        }
+        let t = self.text(how);
+        if form.oneline {
+            return oneline(&t);
+        }
+        t
+    }
+
     /// The text of `ip [-d] [-s [-s]] link show` for this link.
     pub fn text(&self, how: How) -> String {
         let mut s = self.head(how, true);
@@ -219,13 +255,7 @@ impl LinkView {
     /// the final newline; `do_link` is iproute2's flag for `ip link`, which
     /// shows the link mode.
     pub fn head(&self, how: How, do_link: bool) -> String {
-        let mut s = format!("{}: {}", self.index, self.name);
-        match &self.lower {
-            Some(Lower::None) => s.push_str("@NONE"),
-            Some(Lower::Elsewhere(i)) => s.push_str(&format!("@if{i}")),
-            Some(Lower::Here(n)) => s.push_str(&format!("@{n}")),
-            None => {}
-        }
+        let mut s = format!("{}: {}", self.index, self.name_at());
         s.push_str(&format!(": <{}> ", self.flag_words().join(",")));
         if let Some(m) = self.mtu {
             s.push_str(&format!("mtu {m} "));
@@ -318,6 +348,12 @@ impl Details {
         }
         s
     }
+}
+
+/// `-o`: a record's lines joined with `\\` (iproute2's `_SL_`).
+pub(super) fn oneline(text: &str) -> String {
+    let body = text.strip_suffix('\n').unwrap_or(text);
+    format!("{}\n", body.replace('\n', "\\"))
 }
 
 fn on_off(b: bool) -> &'static str {

@@ -109,30 +109,13 @@ fn call(opts: &Options, socket: &Path, req: Request) -> Result<String> {
     }
     let list: Vec<ChildStatus> = serde_json::from_value(v)?;
     if opts.json {
-        let arr: Vec<serde_json::Value> = list
-            .iter()
-            .map(|c| c.to_ip_json(opts.stats > 0, link_netnsid(c)))
-            .collect();
+        let arr: Vec<serde_json::Value> = list.iter().map(|c| c.to_ip_json(opts.stats > 0)).collect();
         return Ok(serde_json::to_string(&arr)? + "\n");
     }
     Ok(list
         .iter()
         .map(|c| c.to_text(opts.details, opts.stats > 0))
         .collect())
-}
-
-/// The id the child's namespace gives its lower's (`link_netnsid`), when
-/// they differ and both can be opened.
-fn link_netnsid(c: &ChildStatus) -> Option<i32> {
-    if c.lower_same_netns {
-        return None;
-    }
-    let open = |name: &Option<String>| match name {
-        Some(n) => mvl_netlink::NetNs::from_arg(n).ok(),
-        None => mvl_netlink::NetNs::current().ok(),
-    };
-    let (here, lower) = (open(&c.netns)?, open(&c.lower.netns)?);
-    mvl_netlink::Netlink::open_in(&here).ok()?.nsid_of(&lower).ok()?
 }
 
 #[cfg(test)]
