@@ -63,35 +63,33 @@ struct Entry {
 
 impl Sim {
     /// The main table of `ns`: the connected routes of up devices' primary
-    /// addresses (none for /32 or the loopback's, which live in the local
-    /// table), then the static routes.
-    /// (The loopback's own routes, which Linux keeps in the local table,
-    /// are in the lookup but not the listing.)
-    fn main_table(&self, ns: NsId, listing: bool) -> Vec<Entry> {
-        let mut v = Vec::new();
-        for d in self.devices_in(ns) {
+    /// addresses, then the static routes. (The loopback's own routes and
+    /// a /32's, which Linux keeps in the local table, are in the lookup but
+    /// not the listing.) An iterator: a lookup allocates nothing.
+    fn main_table(&self, ns: NsId, listing: bool) -> impl Iterator<Item = Entry> + '_ {
+        let connected = self.devices_in(ns).flat_map(move |d| {
             let dev = self.dev(d);
-            if !dev.up || (listing && matches!(dev.kind, Kind::Loopback)) {
-                continue;
-            }
-            for (i, (a, &since)) in dev.addrs.iter().zip(&dev.addr_since).enumerate() {
-                let net = a.trunc();
-                let secondary = dev.addrs[..i].iter().any(|p| p.trunc() == net);
-                if (listing && a.prefix_len() == 32) || secondary {
-                    continue;
-                }
-                v.push(Entry {
-                    dst: net,
+            let shown = dev.up && !(listing && matches!(dev.kind, Kind::Loopback));
+            dev.addrs
+                .iter()
+                .zip(&dev.addr_since)
+                .enumerate()
+                .filter(move |_| shown)
+                .filter(move |&(i, (a, _))| {
+                    let secondary = dev.addrs[..i].iter().any(|p| p.trunc() == a.trunc());
+                    !secondary && !(listing && a.prefix_len() == 32)
+                })
+                .map(move |(_, (a, &since))| Entry {
+                    dst: a.trunc(),
                     gateway: None,
                     dev: d,
                     metric: 0,
                     src: Some(a.addr()),
                     connected: true,
                     since: since.max(dev.up_since),
-                });
-            }
-        }
-        v.extend(self.nss[ns.0 as usize].routes.iter().map(|r| Entry {
+                })
+        });
+        let routes = self.nss[ns.0 as usize].routes.iter().map(|r| Entry {
             dst: r.dst,
             gateway: r.gateway,
             dev: r.dev,
@@ -99,8 +97,8 @@ impl Sim {
             src: r.src,
             connected: false,
             since: r.since,
-        }));
-        v
+        });
+        connected.chain(routes)
     }
 
     /// The source address Linux picks for a route without one
@@ -118,7 +116,6 @@ impl Sim {
     fn lookup(&self, ns: NsId, dst: Ipv4Addr, oif: Option<DevId>, link_only: bool) -> Option<Entry> {
         // The first of the best: on a tie, table order (devices, then static).
         self.main_table(ns, false)
-            .into_iter()
             .filter(|e| e.dst.contains(&dst) && oif.is_none_or(|o| o == e.dev))
             .filter(|e| !link_only || e.gateway.is_none())
             .min_by_key(|e| (Reverse(e.dst.prefix_len()), e.metric, e.since))
@@ -187,7 +184,7 @@ impl Sim {
                 ));
             }
         }
-        let mut table = self.main_table(ns, true);
+        let mut table: Vec<Entry> = self.main_table(ns, true).collect();
         table.sort_by_key(|e| e.since);
         let existing = table.iter().find(|e| same(e)).copied();
         let route = StaticRoute {
@@ -279,7 +276,7 @@ impl Sim {
     /// `fib_table_delete`: the first route to the destination (lowest
     /// metric, then oldest) that matches what was given.
     fn route_del(&mut self, ns: NsId, req: &RouteSet, dev: Option<DevId>) -> Result<(), SimError> {
-        let mut table = self.main_table(ns, true);
+        let mut table: Vec<Entry> = self.main_table(ns, true).collect();
         table.sort_by_key(|e| (e.metric, e.since));
         let found = table.into_iter().find(|e| {
             e.dst == req.dst
@@ -337,7 +334,6 @@ impl Sim {
         };
         let mut table: Vec<Entry> = self
             .main_table(ns, true)
-            .into_iter()
             .filter(|e| req.dst.is_none_or(|d| d.trunc() == e.dst) && dev.is_none_or(|d| d == e.dev))
             .collect();
         table.sort_by_key(|e| (e.dst.network(), Reverse(e.dst.prefix_len()), e.metric, e.since));
