@@ -2,9 +2,10 @@
 //!
 //! A lab is a text file of the commands a person types to learn or test
 //! macvlan — the commands of the tutorial this project grew from: `ip netns`,
-//! `ip link add|set|del|show`, `ip addr`, `ip neigh`, `bridge link|fdb`,
-//! `ping`, `tcpdump ... &`, `sleep` — one per line, `#` comments, and an
-//! optional trailing `# expect: ok|fail|error`.
+//! `ip link add|set|del|show`, `ip addr`, `ip neigh`, `ip route`,
+//! `bridge link|fdb`, `ping`, `tcpdump ... &`, `sysctl` (forwarding),
+//! `sleep` — one per line, `#` comments, and an optional trailing
+//! `# expect: ok|fail|error`.
 //!
 //! [`parse`] turns the text into typed [`Line`]s — each line's words read
 //! with iproute2's grammar by `mvl-iproute2`, then held to what a lab

@@ -499,11 +499,14 @@ pub struct IcmpError<'a> {
 impl<'a> IcmpError<'a> {
     /// Parses an ICMP message that is one of the errors the hosts send.
     pub fn parse(p: &'a [u8]) -> Option<IcmpError<'a>> {
-        if p.len() < icmp_field::DATA || checksum(p) != 0 {
+        if p.len() < icmp_field::DATA {
             return None;
         }
         let tc = (p[icmp_field::TYPE], p[icmp_field::CODE]);
         let kind = IcmpErrorKind::ALL.into_iter().find(|k| k.type_code() == tc)?;
+        if checksum(p) != 0 {
+            return None;
+        }
         Some(IcmpError {
             kind,
             quote: &p[icmp_field::DATA..],

@@ -77,7 +77,8 @@ impl Sim {
                 .filter(move |_| shown)
                 .filter(move |&(i, (a, _))| {
                     let secondary = dev.addrs[..i].iter().any(|p| p.trunc() == a.trunc());
-                    !secondary && !(listing && a.prefix_len() == 32)
+                    let local_only = listing && a.prefix_len() == 32;
+                    !(secondary || local_only)
                 })
                 .map(move |(_, (a, &since))| Entry {
                     dst: a.trunc(),

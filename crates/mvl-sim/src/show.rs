@@ -147,7 +147,9 @@ impl Sim {
     }
 
     /// Device `id` as iproute2 shows it.
-    fn link_view(&mut self, id: DevId) -> LinkView {
+    /// (The details and counters only when `how` shows them: a plain
+    /// listing builds neither.)
+    fn link_view(&mut self, id: DevId, how: How) -> LinkView {
         let (lower, link_netns) = self.lower_of(id);
         let d = self.dev(id);
         let loopback = matches!(d.kind, Kind::Loopback);
@@ -172,8 +174,12 @@ impl Sim {
                 MacAddr::BROADCAST
             }),
             link_netns,
-            details: self.details(id),
-            stats: Some(d.stats),
+            details: if how.details {
+                self.details(id)
+            } else {
+                Details::default()
+            },
+            stats: (how.stats > 0).then_some(d.stats),
             carrier_changes: None,
         }
     }
@@ -196,6 +202,10 @@ impl Sim {
             })?),
             None => None,
         };
+        let how = How {
+            details: req.details,
+            stats: u8::from(req.stats),
+        };
         let mut views = Vec::new();
         for id in self.selected(ns, &req.dev)? {
             let d = self.dev(id);
@@ -205,12 +215,8 @@ impl Sim {
             {
                 continue;
             }
-            views.push(self.link_view(id));
+            views.push(self.link_view(id, how));
         }
-        let how = How {
-            details: req.details,
-            stats: u8::from(req.stats),
-        };
         Ok(match (req.form.json, req.form.brief) {
             (true, true) => links_brief_json(&views),
             (true, false) => links_json(&views, how),
@@ -253,7 +259,7 @@ impl Sim {
             if (req.up && !d.up) || (req.ipv4 && d.addrs.is_empty()) {
                 continue;
             }
-            shown.push((self.link_view(id), self.addr_views(id)));
+            shown.push((self.link_view(id, How::default()), self.addr_views(id)));
         }
         if req.form.json {
             return Ok(addrs_json(shown.iter().map(|(l, a)| (l, a.as_slice())), req.ipv4));
@@ -298,7 +304,7 @@ impl Sim {
             .filter(|&d| self.dev(d).master.is_some())
             .collect();
         for id in ports {
-            let view = self.link_view(id);
+            let view = self.link_view(id, How::default());
             let at = match &view.lower {
                 Some(Lower::Here(l)) => format!("{}@{l}", view.name),
                 Some(Lower::Elsewhere(i)) => format!("{}@if{i}", view.name),
