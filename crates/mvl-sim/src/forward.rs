@@ -11,11 +11,10 @@ use crate::sim::Sim;
 use crate::trace::Tag;
 
 impl Sim {
-    /// `ip_forward`: `packet` (a whole IPv4 packet) came in on `dev` for an
-    /// address that is not this namespace's, and the namespace forwards.
-    pub(crate) fn forward(&mut self, dev: DevId, packet: &[u8], tag: Tag) {
+    /// `ip_forward`: `ip` came in on `dev` for an address that is not this
+    /// namespace's, and the namespace forwards.
+    pub(crate) fn forward(&mut self, dev: DevId, ip: &Ipv4, tag: Tag) {
         let ns = self.dev(dev).ns;
-        let Some(ip) = Ipv4::parse(packet) else { return };
         // `ip_route_input` first: without a route the packet is an error.
         let Some(route) = self.route_output(ns, ip.dst, None) else {
             self.drop_hop(tag, |s| {
@@ -26,7 +25,7 @@ impl Sim {
                     ip.src
                 )
             });
-            self.icmp_error(ns, IcmpErrorKind::NetUnreachable, packet);
+            self.icmp_error(ns, IcmpErrorKind::NetUnreachable, ip);
             return;
         };
         if ip.ttl <= 1 {
@@ -38,7 +37,7 @@ impl Sim {
                     ip.src
                 )
             });
-            self.icmp_error(ns, IcmpErrorKind::TimeExceeded, packet);
+            self.icmp_error(ns, IcmpErrorKind::TimeExceeded, ip);
             return;
         }
         if route.dev == dev && self.unmodelled.is_none() {
@@ -62,16 +61,15 @@ impl Sim {
                 s.label(out)
             )
         });
-        let mut fwd = packet.to_vec();
+        let mut fwd = ip.packet.to_vec();
         decrease_ttl(&mut fwd);
         self.ip_output(ns, route, route.next_hop(ip.dst), fwd, None);
     }
 
-    /// `icmp_send`: an ICMP error about `offending` back to its source,
-    /// from the address this namespace would use to reach it. Never about
-    /// an ICMP error, nor to a source that is this namespace's own.
-    pub(crate) fn icmp_error(&mut self, ns: NsId, kind: IcmpErrorKind, offending: &[u8]) {
-        let Some(ip) = Ipv4::parse(offending) else { return };
+    /// `icmp_send`: an ICMP error about `ip` back to its source, from the
+    /// address this namespace would use to reach it. Never about an ICMP
+    /// error, nor to a source that is this namespace's own.
+    pub(crate) fn icmp_error(&mut self, ns: NsId, kind: IcmpErrorKind, ip: &Ipv4) {
         if ip.proto == IpProtocol::Icmp && IcmpError::parse(ip.payload).is_some() {
             return;
         }
@@ -81,7 +79,7 @@ impl Sim {
         let Some(back) = self.route_output(ns, ip.src, None) else {
             return;
         };
-        let msg = IcmpError::bytes(kind, offending);
+        let msg = IcmpError::bytes(kind, ip.packet);
         let packet = self.ip_packet(ns, back.src, ip.src, &msg);
         self.ip_output(ns, back, back.next_hop(ip.src), packet, None);
     }
@@ -96,20 +94,12 @@ impl Sim {
         let Some(echo) = Echo::parse(quoted.payload).filter(|e| e.kind == EchoKind::Request) else {
             return;
         };
-        let (id, seq) = (echo.id, echo.seq);
-        let Some(p) = self
-            .pings
-            .iter_mut()
-            .rev()
-            .find(|p| !p.done && p.ns == ns && p.id == id && p.src == quoted.src)
-        else {
-            return;
-        };
-        p.errors += 1;
-        p.lines
-            .push(format!("From {from} icmp_seq={seq} {}", err.kind.ping_text()));
-        if p.settled() {
-            p.done = true;
+        if let Some(p) = self.running_ping(ns, echo.id).filter(|p| p.src == quoted.src) {
+            p.error(format!(
+                "From {from} icmp_seq={} {}",
+                echo.seq,
+                err.kind.ping_text()
+            ));
         }
     }
 }

@@ -143,8 +143,7 @@ impl Sim {
                     )
                 });
             } else if self.nss[ns.0 as usize].forwarding {
-                let len = usize::from(payload[0] & 0x0f) * 4 + ip.payload.len();
-                self.forward(dev, &payload[..len], tag);
+                self.forward(dev, &ip, tag);
             } else {
                 self.drop_hop(tag, |s| {
                     format!(
@@ -317,30 +316,29 @@ impl Sim {
         self.neigh_run(ns, dev, ip, actions);
     }
 
-    /// Resolution failed: queued pings learn "Destination Host Unreachable".
+    /// Resolution failed: queued pings learn "Destination Host Unreachable",
+    /// the senders of forwarded packets an ICMP error (`ipv4_link_failure`).
     fn neigh_failed(&mut self, dev: DevId, ip: Ipv4Addr, queue: Vec<Queued>) {
         if self.tracing() {
             let text = format!("{}: no ARP reply for {ip}: entry FAILED", self.label(dev));
             self.trace.as_mut().expect("checked").new_frame(text);
         }
         let ns = self.dev(dev).ns;
+        let kind = IcmpErrorKind::HostUnreachable;
         for (packet, ping) in queue {
-            let Some((idx, seq)) = ping else {
-                // A forwarded packet: its sender learns (`ipv4_link_failure`).
-                self.icmp_error(ns, IcmpErrorKind::HostUnreachable, &packet);
-                continue;
-            };
-            let p = &mut self.pings[idx];
-            if p.done {
-                continue;
-            }
-            p.errors += 1;
-            p.lines.push(format!(
-                "From {} icmp_seq={seq} Destination Host Unreachable",
-                p.src
-            ));
-            if p.settled() {
-                p.done = true;
+            match ping {
+                Some((idx, seq)) => {
+                    let p = &mut self.pings[idx];
+                    if !p.done {
+                        let from = p.src;
+                        p.error(format!("From {from} icmp_seq={seq} {}", kind.ping_text()));
+                    }
+                }
+                None => {
+                    if let Some(forwarded) = Ipv4::parse(&packet) {
+                        self.icmp_error(ns, kind, &forwarded);
+                    }
+                }
             }
         }
     }

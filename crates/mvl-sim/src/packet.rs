@@ -296,6 +296,8 @@ pub struct Ipv4<'a> {
     pub ttl: u8,
     /// The bytes after the header.
     pub payload: &'a [u8],
+    /// The whole packet, header to total length (without a frame's padding).
+    pub packet: &'a [u8],
 }
 
 impl<'a> Ipv4<'a> {
@@ -308,6 +310,7 @@ impl<'a> Ipv4<'a> {
             proto: v.protocol(),
             ttl: v.ttl(),
             payload: &p[v.header_len..v.total_len],
+            packet: &p[..v.total_len],
         })
     }
 }

@@ -42,6 +42,16 @@ impl PingState {
     pub(crate) fn settled(&self) -> bool {
         self.sent == self.count && self.replied.len() as u32 + self.errors >= self.count
     }
+
+    /// An error ping prints and counts (`+N errors`); the last one due
+    /// ends the ping.
+    pub(crate) fn error(&mut self, line: String) {
+        self.errors += 1;
+        self.lines.push(line);
+        if self.settled() {
+            self.done = true;
+        }
+    }
 }
 
 /// What a ping did.
@@ -282,11 +292,7 @@ impl Sim {
                 }
                 self.ip_output(ns, route, route.next_hop(dst), packet, Some((idx, seq)));
             }
-            None => {
-                let p = &mut self.pings[idx];
-                p.errors += 1;
-                p.lines.push("ping: sendmsg: Network is unreachable".into());
-            }
+            None => self.pings[idx].error("ping: sendmsg: Network is unreachable".into()),
         }
         if last {
             self.schedule(linger, Work::PingDone { ping: idx });
@@ -303,16 +309,19 @@ impl Sim {
         self.pings[idx].done = true;
     }
 
-    pub(crate) fn ping_reply(&mut self, ns: NsId, from: Ipv4Addr, ttl: u8, echo: &Echo) {
-        let now = self.now;
-        // The newest first: a lab's ping runs to its end before the next
-        // line, so the one replied to is the last (past pings stay listed).
-        let Some(p) = self
-            .pings
+    /// The running ping of `ns` with identifier `id`. The newest first: a
+    /// lab's ping runs to its end before the next line, so the one answered
+    /// is the last (past pings stay listed).
+    pub(crate) fn running_ping(&mut self, ns: NsId, id: u16) -> Option<&mut PingState> {
+        self.pings
             .iter_mut()
             .rev()
-            .find(|p| !p.done && p.ns == ns && p.id == echo.id)
-        else {
+            .find(|p| !p.done && p.ns == ns && p.id == id)
+    }
+
+    pub(crate) fn ping_reply(&mut self, ns: NsId, from: Ipv4Addr, ttl: u8, echo: &Echo) {
+        let now = self.now;
+        let Some(p) = self.running_ping(ns, echo.id) else {
             return;
         };
         let Some(&sent_at) = p.send_times.get(usize::from(echo.seq).wrapping_sub(1)) else {
