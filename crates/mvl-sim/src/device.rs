@@ -88,6 +88,15 @@ pub(crate) struct Device {
     pub stats: Stats,
 }
 
+impl Device {
+    /// Whether address `i` is a secondary: an earlier address of the
+    /// device is on the same subnet (it makes no route; `ip addr` says so).
+    pub fn secondary(&self, i: usize) -> bool {
+        let net = self.addrs[i].trunc();
+        self.addrs[..i].iter().any(|p| p.trunc() == net)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Netns {
     /// `None` for the lab's root namespace.

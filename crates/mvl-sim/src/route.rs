@@ -76,9 +76,8 @@ impl Sim {
                 .enumerate()
                 .filter(move |_| shown)
                 .filter(move |&(i, (a, _))| {
-                    let secondary = dev.addrs[..i].iter().any(|p| p.trunc() == a.trunc());
                     let local_only = listing && a.prefix_len() == 32;
-                    !(secondary || local_only)
+                    !(dev.secondary(i) || local_only)
                 })
                 .map(move |(_, (a, &since))| Entry {
                     dst: a.trunc(),
@@ -143,10 +142,9 @@ impl Sim {
         }
         // Bound to a device with no route: Linux assumes the destination is on link.
         let o = oif?;
-        let dev = self.dev(o);
-        dev.up.then(|| Route {
+        self.dev(o).up.then(|| Route {
             dev: o,
-            src: dev.addrs.first().map_or(Ipv4Addr::UNSPECIFIED, |a| a.addr()),
+            src: self.select_src(o, None),
             gateway: None,
             local: false,
         })
@@ -171,7 +169,6 @@ impl Sim {
             ));
         }
         let metric = req.metric.unwrap_or(0);
-        let same = |e: &Entry| e.dst == req.dst && e.metric == metric;
         if req.op == RouteOp::Del {
             return self.route_del(ns, req, dev);
         }
@@ -185,9 +182,12 @@ impl Sim {
                 ));
             }
         }
-        let mut table: Vec<Entry> = self.main_table(ns, true).collect();
-        table.sort_by_key(|e| e.since);
-        let existing = table.iter().find(|e| same(e)).copied();
+        // The route this one would replace: the oldest to the destination
+        // with its metric.
+        let existing = self
+            .main_table(ns, true)
+            .filter(|e| e.dst == req.dst && e.metric == metric)
+            .min_by_key(|e| e.since);
         let route = StaticRoute {
             dst: req.dst,
             gateway: req.via,
@@ -277,15 +277,16 @@ impl Sim {
     /// `fib_table_delete`: the first route to the destination (lowest
     /// metric, then oldest) that matches what was given.
     fn route_del(&mut self, ns: NsId, req: &RouteSet, dev: Option<DevId>) -> Result<(), SimError> {
-        let mut table: Vec<Entry> = self.main_table(ns, true).collect();
-        table.sort_by_key(|e| (e.metric, e.since));
-        let found = table.into_iter().find(|e| {
-            e.dst == req.dst
-                && req.metric.is_none_or(|m| m == e.metric)
-                && req.via.is_none_or(|g| Some(g) == e.gateway)
-                && dev.is_none_or(|d| d == e.dev)
-                && req.src.is_none_or(|s| Some(s) == e.src)
-        });
+        let found = self
+            .main_table(ns, true)
+            .filter(|e| {
+                e.dst == req.dst
+                    && req.metric.is_none_or(|m| m == e.metric)
+                    && req.via.is_none_or(|g| Some(g) == e.gateway)
+                    && dev.is_none_or(|d| d == e.dev)
+                    && req.src.is_none_or(|s| Some(s) == e.src)
+            })
+            .min_by_key(|e| (e.metric, e.since));
         match found {
             None => Err(SimError::kernel(
                 Errno::ESRCH,

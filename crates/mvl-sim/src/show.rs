@@ -88,6 +88,15 @@ impl Sim {
         }
     }
 
+    /// A bridge port's STP state as iproute2 names it.
+    fn port_state(&self, id: DevId) -> &'static str {
+        if self.port_forwarding(id) {
+            "forwarding"
+        } else {
+            "disabled"
+        }
+    }
+
     fn promiscuity(&self, id: DevId) -> (u32, u32) {
         let d = self.dev(id);
         let mut p = u32::from(d.promisc) + u32::from(d.master.is_some());
@@ -122,11 +131,7 @@ impl Sim {
             },
         };
         let slave_data = d.master.map(|_| BridgePortView {
-            state: if self.port_forwarding(id) {
-                "forwarding"
-            } else {
-                "disabled"
-            },
+            state: self.port_state(id),
             priority: 32,
             cost: 2,
             hairpin: d.hairpin,
@@ -238,9 +243,7 @@ impl Sim {
             .map(|(i, a)| AddrView {
                 local: *a,
                 scope,
-                secondary: d.addrs[..i]
-                    .iter()
-                    .any(|p| p.prefix_len() == a.prefix_len() && p.contains(&a.addr())),
+                secondary: d.secondary(i),
                 label: d.name.clone(),
             })
             .collect()
@@ -304,25 +307,16 @@ impl Sim {
             .filter(|&d| self.dev(d).master.is_some())
             .collect();
         for id in ports {
-            let view = self.link_view(id, How::default());
-            let at = match &view.lower {
-                Some(Lower::Here(l)) => format!("{}@{l}", view.name),
-                Some(Lower::Elsewhere(i)) => format!("{}@if{i}", view.name),
-                _ => view.name.clone(),
-            };
-            let d = self.dev(id);
-            let state = if self.port_forwarding(id) {
-                "forwarding"
-            } else {
-                "disabled"
-            };
-            let master = self.dev(d.master.expect("port")).name.clone();
+            let v = self.link_view(id, How::default());
             let _ = writeln!(
                 out,
-                "{}: {at}: <{}> mtu {} master {master} state {state} priority 32 cost 2 ",
-                d.ifindex,
-                view.flag_words().join(","),
-                d.mtu
+                "{}: {}: <{}> mtu {} master {} state {} priority 32 cost 2 ",
+                v.index,
+                v.name_at(),
+                v.flag_words().join(","),
+                v.mtu.unwrap_or_default(),
+                v.master.unwrap_or_default(),
+                self.port_state(id)
             );
         }
         out
