@@ -5,10 +5,11 @@
 use serde::{Deserialize, Serialize};
 
 #[cfg(test)]
-use mvl_core::{Flags, MacaddrOp};
-use mvl_core::{MacAddr, MacvlanChange, Mode, DEFAULT_BC_CUTOFF};
+use mvl_core::{Flags, MacaddrOp, DEFAULT_BC_CUTOFF};
+use mvl_core::{MacAddr, MacvlanChange, Mode};
 use mvl_iproute2::show::{
-    device_flags, Details, How, KindData, LinkNetns, LinkView, Lower, MacvlanView, Stats, ARPHRD_ETHER,
+    device_flags, Details, How, KindData, LinkNetns, LinkView, Lower, MacvlanView, PortMacvlan, Stats,
+    ARPHRD_ETHER,
 };
 
 use crate::counters::CounterSnapshot;
@@ -170,16 +171,15 @@ impl ChildStatus {
             (true, false) if self.lower_same_netns => "LOWERLAYERDOWN",
             (true, false) => "DOWN",
         };
-        let macvlan = MacvlanView {
-            mode: self.mode.as_str(),
+        let macvlan = MacvlanView::from(PortMacvlan {
+            mode: self.mode,
             nopromisc: self.nopromisc,
             nodst: self.nodst,
-            bc_queue_len: Some(self.bcqueuelen),
-            bc_queue_len_used: Some(self.usedbcqueuelen),
-            bc_cutoff: (self.bclim != DEFAULT_BC_CUTOFF).then_some(self.bclim),
-            sources: (self.mode == Mode::Source)
-                .then(|| (self.macaddr_data.len() as u32, self.macaddr_data.clone())),
-        };
+            bc_queue_len: self.bcqueuelen,
+            bc_queue_len_used: self.usedbcqueuelen,
+            bc_cutoff: self.bclim,
+            sources: &self.macaddr_data,
+        });
         LinkView {
             index: self.ifindex,
             name: self.name.clone(),

@@ -3,6 +3,7 @@
 
 use mvl_core::MacAddr;
 
+use crate::cmd::{parse_ipv4_net, Ipv4Net};
 use crate::error::Error;
 
 /// Words being read, iproute2-style: one at a time, with the word that
@@ -82,15 +83,36 @@ impl<'a> Cursor<'a> {
         })
     }
 
+    /// iproute2's `duparg2(key, word)`: `key` was given already, or `word`
+    /// is not one this command reads.
+    pub(crate) fn duparg2(&self, key: &str, word: &str) -> Error {
+        self.refusal(
+            Some(word),
+            format!("Error: either \"{key}\" is duplicate, or \"{word}\" is a garbage."),
+        )
+    }
+
+    /// An IPv4 address with its prefix (`get_prefix`), with iproute2's
+    /// refusal; an IPv6 one is named as unsupported (`what`: "addresses",
+    /// "routes").
+    pub(crate) fn ipv4_prefix(&self, w: &str, what: &str) -> Result<Ipv4Net, Error> {
+        if w.contains(':') {
+            return Err(self.err(Some(w), format!("IPv6 {what} are not supported")));
+        }
+        parse_ipv4_net(w).ok_or_else(|| {
+            self.refusal(
+                Some(w),
+                format!("Error: any valid prefix is expected rather than \"{w}\"."),
+            )
+        })
+    }
+
     /// The device of a `show` (`dev NAME`, or `w` itself as a bare word);
     /// a second one is refused, as iproute2 refuses it.
     pub(crate) fn show_dev(&mut self, w: &'a str, have: &Option<String>) -> Result<String, Error> {
         let d = if w == "dev" { self.value(w)? } else { w };
         if have.is_some() {
-            return Err(self.refusal(
-                Some(d),
-                format!("Error: either \"dev\" is duplicate, or \"{d}\" is a garbage."),
-            ));
+            return Err(self.duparg2("dev", d));
         }
         self.ifname(d)
     }

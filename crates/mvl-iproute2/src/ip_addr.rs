@@ -1,6 +1,6 @@
 //! `ip addr` (`ipaddress.c`): add, del, show, flush.
 
-use crate::cmd::{parse_ipv4_net, AddrShow, Command, ShowForm};
+use crate::cmd::{AddrShow, Command, ShowForm};
 use crate::cursor::Cursor;
 use crate::error::Error;
 use crate::matches;
@@ -37,20 +37,9 @@ impl<'a> Cursor<'a> {
                 {
                     return Err(self.err(Some(w), "not supported"));
                 } else if cidr.is_none() {
-                    if w.contains(':') {
-                        return Err(self.err(Some(w), "IPv6 addresses are not supported"));
-                    }
-                    cidr = Some(parse_ipv4_net(w).ok_or_else(|| {
-                        self.refusal(
-                            Some(w),
-                            format!("Error: any valid prefix is expected rather than \"{w}\"."),
-                        )
-                    })?);
+                    cidr = Some(self.ipv4_prefix(w, "addresses")?);
                 } else {
-                    return Err(self.refusal(
-                        Some(w),
-                        format!("Error: either \"local\" is duplicate, or \"{w}\" is a garbage."),
-                    ));
+                    return Err(self.duparg2("local", w));
                 }
             }
             let cidr = cidr.ok_or_else(|| self.err(Some(sub), "an address is required"))?;

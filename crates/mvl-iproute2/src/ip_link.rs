@@ -74,10 +74,7 @@ impl<'a> Cursor<'a> {
             } else {
                 let d = if w == "dev" { self.value(w)? } else { w };
                 if a.dev.is_some() {
-                    return Err(self.refusal(
-                        Some(d),
-                        format!("Error: either \"dev\" is duplicate, or \"{d}\" is a garbage."),
-                    ));
+                    return Err(self.duparg2("dev", d));
                 }
                 a.dev = Some(self.ifname(d)?);
             }

@@ -82,10 +82,7 @@ impl<'a> Cursor<'a> {
             } else {
                 let a = if w == "to" { self.value(w)? } else { w };
                 if addr.is_some() {
-                    return Err(self.refusal(
-                        Some(a),
-                        format!("Error: either \"to\" is duplicate, or \"{a}\" is a garbage."),
-                    ));
+                    return Err(self.duparg2("to", a));
                 }
                 if a.contains(':') {
                     return Err(self.err(Some(a), "IPv6 addresses are not supported"));

@@ -3,7 +3,7 @@
 
 use std::net::Ipv4Addr;
 
-use crate::cmd::{parse_ipv4_net, Command, Ipv4Net, RouteOp, RouteSet, RouteShow};
+use crate::cmd::{Command, Ipv4Net, RouteOp, RouteSet, RouteShow};
 use crate::cursor::Cursor;
 use crate::error::Error;
 use crate::matches;
@@ -111,15 +111,7 @@ impl<'a> Cursor<'a> {
         if w == "default" || w == "all" || w == "any" {
             return Ok(Ipv4Net::default());
         }
-        if w.contains(':') {
-            return Err(self.err(Some(w), "IPv6 routes are not supported"));
-        }
-        parse_ipv4_net(w).ok_or_else(|| {
-            self.refusal(
-                Some(w),
-                format!("Error: any valid prefix is expected rather than \"{w}\"."),
-            )
-        })
+        self.ipv4_prefix(w, "routes")
     }
 
     fn inet_addr(&mut self, keyword: &str) -> Result<Ipv4Addr, Error> {
@@ -158,10 +150,7 @@ impl<'a> Cursor<'a> {
                     }
                     let w = if w == "to" { self.value(w)? } else { w };
                     if dst.is_some() {
-                        return Err(self.refusal(
-                            Some(w),
-                            format!("Error: either \"to\" is duplicate, or \"{w}\" is a garbage."),
-                        ));
+                        return Err(self.duparg2("to", w));
                     }
                     dst = Some(self.route_prefix(w)?);
                 }

@@ -150,19 +150,53 @@ impl MacvlanView {
     }
 }
 
-impl From<&MacvlanInfo> for MacvlanView {
-    /// A port's macvlan as a kernel dump shows it: `bclim` left out while
-    /// it is the default.
-    fn from(i: &MacvlanInfo) -> MacvlanView {
+/// A port's macvlan as the kernel dumps it (`macvlan_fill_info`): every
+/// field, `bclim` left out while it is the default, the source list in
+/// mode source only.
+#[derive(Debug, Clone, Copy)]
+pub struct PortMacvlan<'a> {
+    /// The mode.
+    pub mode: Mode,
+    /// `nopromisc`.
+    pub nopromisc: bool,
+    /// `nodst`.
+    pub nodst: bool,
+    /// Its `bcqueuelen` request.
+    pub bc_queue_len: u32,
+    /// The port's queue length.
+    pub bc_queue_len_used: u32,
+    /// The port's `bclim`.
+    pub bc_cutoff: i32,
+    /// The source list, in the kernel's order.
+    pub sources: &'a [MacAddr],
+}
+
+impl From<PortMacvlan<'_>> for MacvlanView {
+    fn from(m: PortMacvlan<'_>) -> MacvlanView {
         MacvlanView {
-            mode: i.mode.as_str(),
+            mode: m.mode.as_str(),
+            nopromisc: m.nopromisc,
+            nodst: m.nodst,
+            bc_queue_len: Some(m.bc_queue_len),
+            bc_queue_len_used: Some(m.bc_queue_len_used),
+            bc_cutoff: (m.bc_cutoff != DEFAULT_BC_CUTOFF).then_some(m.bc_cutoff),
+            sources: (m.mode == Mode::Source).then(|| (m.sources.len() as u32, m.sources.to_vec())),
+        }
+    }
+}
+
+impl From<&MacvlanInfo> for MacvlanView {
+    /// A port's macvlan, as a kernel dump shows it.
+    fn from(i: &MacvlanInfo) -> MacvlanView {
+        MacvlanView::from(PortMacvlan {
+            mode: i.mode,
             nopromisc: i.flags.contains(Flags::NOPROMISC),
             nodst: i.flags.contains(Flags::NODST),
-            bc_queue_len: Some(i.bc_queue_len),
-            bc_queue_len_used: Some(i.bc_queue_len_used),
-            bc_cutoff: (i.bc_cutoff != DEFAULT_BC_CUTOFF).then_some(i.bc_cutoff),
-            sources: (i.mode == Mode::Source).then(|| (i.sources.len() as u32, i.sources.clone())),
-        }
+            bc_queue_len: i.bc_queue_len,
+            bc_queue_len_used: i.bc_queue_len_used,
+            bc_cutoff: i.bc_cutoff,
+            sources: &i.sources,
+        })
     }
 }
 
