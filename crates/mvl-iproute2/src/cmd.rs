@@ -181,7 +181,7 @@ pub struct NeighSet {
     pub nud: NeighNud,
 }
 
-/// `ping [-c N] [-W S] [-I IF] ADDR`.
+/// `ping [-c N] [-W S] [-i S] [-I IF|ADDR] [-t TTL] [-s SIZE] [-M HINT] [-w DEADLINE] [-b] ADDR`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ping {
     /// The destination.
@@ -200,6 +200,53 @@ pub struct Ping {
     pub broadcast: bool,
     /// `-t`: the time to live of the requests (Linux's default 64).
     pub ttl: Option<u8>,
+    /// `-s`: bytes of data after the ICMP header (56 by default).
+    pub size: usize,
+    /// `-M`: path MTU discovery (`IP_MTU_DISCOVER`).
+    pub pmtudisc: Pmtudisc,
+    /// `-w`: seconds after which ping exits whatever it got; it then sends
+    /// until the deadline instead of stopping at `count` (which counts
+    /// replies). `-w 0` is no deadline.
+    pub deadline: Option<u32>,
+}
+
+impl Ping {
+    /// A ping to `addr` with iputils' defaults.
+    pub fn to(addr: Ipv4Addr) -> Ping {
+        Ping {
+            addr,
+            count: None,
+            wait: None,
+            interval: 1.0,
+            iface: None,
+            source: None,
+            broadcast: false,
+            ttl: None,
+            size: DEFAULT_PING_SIZE,
+            pmtudisc: Pmtudisc::Want,
+            deadline: None,
+        }
+    }
+}
+
+/// Bytes of data in a default ping (56: 64 bytes of ICMP, 84 of IP).
+pub const DEFAULT_PING_SIZE: usize = 56;
+
+/// The largest `-s` an IPv4 packet can carry (65535 - 20 - 8).
+pub const MAX_PING_SIZE: usize = 65507;
+
+/// ping's `-M`: whether the requests may be fragmented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pmtudisc {
+    /// `want` (the default): Don't Fragment on what fits the path MTU,
+    /// fragmented locally when larger.
+    #[default]
+    Want,
+    /// `do`: Don't Fragment always; a request larger than the path MTU is
+    /// a local error.
+    Do,
+    /// `dont`: never Don't Fragment.
+    Dont,
 }
 
 /// What `ip route add|del|replace|change` does.

@@ -3,22 +3,13 @@
 
 use std::net::Ipv4Addr;
 
-use crate::cmd::{Command, Ping};
+use crate::cmd::{Command, Ping, Pmtudisc, MAX_PING_SIZE};
 use crate::cursor::{parse_int, Cursor};
 use crate::error::Error;
 
 impl<'a> Cursor<'a> {
     pub(crate) fn ping(&mut self) -> Result<Command, Error> {
-        let mut p = Ping {
-            addr: Ipv4Addr::UNSPECIFIED,
-            count: None,
-            wait: None,
-            interval: 1.0,
-            iface: None,
-            source: None,
-            broadcast: false,
-            ttl: None,
-        };
+        let mut p = Ping::to(Ipv4Addr::UNSPECIFIED);
         let mut quiet = false;
         let mut addr = None;
         while let Some(w) = self.next() {
@@ -77,6 +68,39 @@ impl<'a> Cursor<'a> {
                                 .ok_or_else(|| self.err(Some(v), "bad -t time to live (1 to 255)"))?,
                         );
                     }
+                    's' => {
+                        let v = arg(self)?;
+                        // Decimal, as iputils reads it.
+                        p.size = v
+                            .parse::<usize>()
+                            .map_err(|_| self.err(Some(v), "bad -s packet size"))?;
+                        if p.size > MAX_PING_SIZE {
+                            return Err(self.err(
+                                Some(v),
+                                format!(
+                                    "-s over {MAX_PING_SIZE} is not supported (no IPv4 packet carries it)"
+                                ),
+                            ));
+                        }
+                    }
+                    'M' => {
+                        let v = arg(self)?;
+                        p.pmtudisc = match v {
+                            "do" => Pmtudisc::Do,
+                            "dont" => Pmtudisc::Dont,
+                            "want" => Pmtudisc::Want,
+                            // iputils' own refusal (`probe` is no longer read either).
+                            _ => return Err(self.refusal(Some(v), format!("ping: invalid -M argument: {v}"))),
+                        };
+                    }
+                    'w' => {
+                        let v = arg(self)?;
+                        // Whole seconds, as iputils reads them.
+                        let s = v
+                            .parse::<u32>()
+                            .map_err(|_| self.err(Some(v), "bad -w deadline (whole seconds)"))?;
+                        p.deadline = (s > 0).then_some(s);
+                    }
                     'I' => {
                         let v = arg(self)?;
                         match v.parse::<Ipv4Addr>() {
@@ -87,7 +111,9 @@ impl<'a> Cursor<'a> {
                     _ => {
                         return Err(self.err(
                             Some(w),
-                            format!("unsupported ping option -{o} (supported: -c -W -i -I -t -n -q -b)"),
+                            format!(
+                                "unsupported ping option -{o} (supported: -c -W -i -I -t -s -M -w -n -q -b)"
+                            ),
                         ))
                     }
                 }

@@ -546,3 +546,36 @@ fn the_show_forms_people_type() {
     assert_eq!(err("ip -6 addr").word.as_deref(), Some("-6"));
     assert_eq!(err("ip -p -j link").word.as_deref(), Some("-p"));
 }
+
+#[test]
+fn ping_sizes_fragmentation_and_deadlines() {
+    use mvl_iproute2::cmd::Pmtudisc;
+    let p = |src: &str| match one(src).command {
+        Command::Ping { ping, .. } => ping,
+        c => panic!("{src}: {c:?}"),
+    };
+    let d = p("ping -c 1 10.0.0.1");
+    assert_eq!((d.size, d.pmtudisc, d.deadline), (56, Pmtudisc::Want, None));
+    let b = p("ping -c1 -s 2000 -M do -w 3 10.0.0.1");
+    assert_eq!((b.size, b.pmtudisc, b.deadline), (2000, Pmtudisc::Do, Some(3)));
+    assert_eq!(p("ping -c 1 -Mdont -s0 10.0.0.1").pmtudisc, Pmtudisc::Dont);
+    assert_eq!(
+        p("ping -c 1 -M want -s 010 10.0.0.1").size,
+        10,
+        "decimal, as iputils reads it"
+    );
+    assert_eq!(p("ping -w 0 -c 1 10.0.0.1").deadline, None, "-w 0 is no deadline");
+    assert_eq!(p("ping -w 2 10.0.0.1").count, None, "a deadline alone is enough");
+    assert_eq!(p("ping -c 1 -s 65507 10.0.0.1").size, 65507);
+    // iputils' own refusal, word for word; the rest name the word.
+    assert_eq!(
+        refused("ping -c 1 -M probe 10.0.0.1"),
+        "ping: invalid -M argument: probe"
+    );
+    assert_eq!(err("ping -c 1 -s x 10.0.0.1").word.as_deref(), Some("x"));
+    assert_eq!(err("ping -c 1 -s -1 10.0.0.1").word.as_deref(), Some("-1"));
+    assert!(err("ping -c 1 -s 65508 10.0.0.1")
+        .message
+        .contains("not supported"));
+    assert_eq!(err("ping -c 1 -w 1.5 10.0.0.1").word.as_deref(), Some("1.5"));
+}

@@ -27,10 +27,10 @@ pub fn parse_line(raw: RawLine) -> Result<Line, ParseError> {
         Err(e) => return Err(ParseError::at(raw.number, e)),
     };
     if let Command::Ping { ping, .. } = &command {
-        if ping.count.is_none() {
+        if ping.count.is_none() && ping.deadline.is_none() {
             return Err(err(
                 "ping",
-                "ping needs -c N in a lab: without it, ping never ends",
+                "ping needs -c N or -w S in a lab: without either, ping never ends",
             ));
         }
     }

@@ -118,4 +118,10 @@ pub(crate) struct Netns {
     pub routes: Vec<crate::route::StaticRoute>,
     /// `net.ipv4.ip_forward`: the namespace forwards packets not for it.
     pub forwarding: bool,
+    /// Path MTUs learned from ICMP, by destination.
+    pub pmtu: std::collections::BTreeMap<std::net::Ipv4Addr, crate::frag::PmtuException>,
+    /// Packets arriving in pieces, until whole or expired.
+    pub frags: std::collections::BTreeMap<crate::frag::FragKey, crate::frag::FragQueue>,
+    /// Stamps the reassembly timers.
+    pub frag_generation: u64,
 }

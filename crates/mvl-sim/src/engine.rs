@@ -6,7 +6,7 @@ use mvl_core::wire::EthFrame;
 use mvl_core::{ChildId, Decision, MacAddr, MacvlanRef, PktType, Reason, Via};
 
 use crate::device::{DevId, Kind};
-use crate::packet::summary;
+use crate::packet::{summary, Ipv4};
 use crate::sim::{Sim, Work, WIRE_DELAY};
 use crate::time::Duration;
 use crate::trace::Tag;
@@ -32,6 +32,14 @@ pub(crate) fn eth_pkt_type(own: MacAddr, dst: MacAddr) -> PktType {
     } else {
         PktType::OtherHost
     }
+}
+
+/// What a driver answered its sender (`NET_XMIT_*`): a frame it refused
+/// there and then makes the sender's `sendmsg` fail (ENOBUFS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Xmit {
+    Sent,
+    Dropped,
 }
 
 impl Sim {
@@ -69,24 +77,38 @@ impl Sim {
         }
     }
 
-    /// `dev` transmits `frame` (`dev_queue_xmit`).
-    pub(crate) fn xmit(&mut self, dev: DevId, frame: Vec<u8>, tag: Tag) {
+    /// `dev` transmits `frame` (`dev_queue_xmit`), and says whether its
+    /// driver refused it there and then.
+    pub(crate) fn xmit(&mut self, dev: DevId, frame: Vec<u8>, tag: Tag) -> Xmit {
         if !self.dev(dev).up {
             self.dev_mut(dev).stats.tx_dropped += 1;
             self.drop_hop(tag, |s| {
                 format!("{}: cannot send, the device is down", s.label(dev))
             });
-            return;
+            return Xmit::Sent;
         }
         if !self.carrier(dev) {
             self.dev_mut(dev).stats.tx_dropped += 1;
             self.drop_hop(tag, |s| {
                 format!("{}: cannot send, no carrier (NO-CARRIER)", s.label(dev))
             });
-            return;
+            return Xmit::Sent;
         }
         let now = self.now;
         self.captures.see(dev, now, &frame);
+        if let Kind::Veth { peer } = self.dev(dev).kind {
+            // `veth_xmit`: a frame too big for the peer is refused at once
+            // (`is_skb_forwardable`), counted on both ends.
+            let mtu = self.dev(peer).mtu as usize;
+            if frame.len() > mtu + 18 {
+                self.dev_mut(peer).stats.rx_dropped += 1;
+                self.dev_mut(dev).stats.tx_dropped += 1;
+                self.drop_hop(tag, |s| {
+                    format!("{}: frame larger than the MTU {mtu} of its peer", s.label(dev))
+                });
+                return Xmit::Dropped;
+            }
+        }
         // A macvlan counts what its port let through (`macvlan_start_xmit`).
         if !matches!(self.dev(dev).kind, Kind::Macvlan { .. }) {
             let st = &mut self.dev_mut(dev).stats;
@@ -104,14 +126,6 @@ impl Sim {
                 },
             ),
             Kind::Veth { peer } => {
-                let mtu = self.dev(peer).mtu as usize;
-                if frame.len() > mtu + 18 {
-                    self.dev_mut(peer).stats.rx_dropped += 1;
-                    self.drop_hop(tag, |s| {
-                        format!("{}: frame larger than the MTU {mtu} of its peer", s.label(dev))
-                    });
-                    return;
-                }
                 self.hop(tag, |s| format!("{} → {} (veth)", s.label(dev), s.label(peer)));
                 self.schedule(
                     WIRE_DELAY,
@@ -124,8 +138,9 @@ impl Sim {
                 );
             }
             Kind::Bridge(_) => self.bridge_xmit(dev, frame, tag),
-            Kind::Macvlan { lower, id } => self.macvlan_xmit(dev, lower, id, frame, tag),
+            Kind::Macvlan { lower, id } => return self.macvlan_xmit(dev, lower, id, frame, tag),
         }
+        Xmit::Sent
     }
 
     /// A frame arrives at `dev`.
@@ -235,6 +250,14 @@ impl Sim {
     /// The macvlan port on `lower` handles a frame the lower received (to
     /// `dst`, read where it arrived).
     fn macvlan_rx(&mut self, lower: DevId, frame: Vec<u8>, dst: MacAddr, tag: Tag) {
+        if dst.is_multicast() && self.unmodelled.is_none() && is_ipv4_fragment(&frame) {
+            // `ip_check_defrag`: the port would hold the pieces and hand
+            // out the whole packet.
+            self.unmodelled = Some(format!(
+                "the macvlan port on {} receives a fragment of an IPv4 packet in a broadcast or multicast frame: Linux reassembles it before handing out copies, which the emulator does not model",
+                self.dev(lower).name
+            ));
+        }
         let mut d = if self.tracing() {
             Decision::explaining()
         } else {
@@ -269,7 +292,7 @@ impl Sim {
     }
 
     /// A macvlan transmits: the port decides between local delivery and the wire.
-    fn macvlan_xmit(&mut self, dev: DevId, lower: DevId, id: ChildId, frame: Vec<u8>, tag: Tag) {
+    fn macvlan_xmit(&mut self, dev: DevId, lower: DevId, id: ChildId, frame: Vec<u8>, tag: Tag) -> Xmit {
         let mut d = if self.tracing() {
             Decision::explaining()
         } else {
@@ -277,7 +300,7 @@ impl Sim {
         };
         let Some(port) = self.ports.port(lower) else {
             self.drop_hop(tag, |s| format!("{}: its lower is gone", s.label(dev)));
-            return;
+            return Xmit::Sent;
         };
         port.tx_from_child(id, &frame, &mut d);
         let mode = port.info(id).map(|i| i.mode.as_str()).unwrap_or("?");
@@ -306,13 +329,11 @@ impl Sim {
                 self.dev_mut(dev).stats.tx_dropped += 1;
                 let why = self.describe(lower, &r);
                 self.drop_hop(tag, |s| format!("{}: dropped: {why}", s.label(dev)));
-                return;
+                return Xmit::Sent;
             }
         }
-        let st = &mut self.dev_mut(dev).stats;
-        st.tx_packets += 1;
-        st.tx_bytes += frame.len() as u64;
-        if d.to_wire {
+        let len = frame.len() as u64;
+        let r = if d.to_wire {
             self.hop(tag, |s| {
                 format!(
                     "{}: to the wire through the lower {}",
@@ -320,8 +341,20 @@ impl Sim {
                     s.label(lower)
                 )
             });
-            self.xmit(lower, frame, tag);
+            self.xmit(lower, frame, tag)
+        } else {
+            Xmit::Sent
+        };
+        // What the lower refused at once is the macvlan's drop too.
+        let st = &mut self.dev_mut(dev).stats;
+        match r {
+            Xmit::Sent => {
+                st.tx_packets += 1;
+                st.tx_bytes += len;
+            }
+            Xmit::Dropped => st.tx_dropped += 1,
         }
+        r
     }
 
     fn is_local_mac(&self, br: DevId, mac: MacAddr) -> bool {
@@ -452,7 +485,7 @@ impl Sim {
                 self.hop(tag, |s| {
                     format!("{} (bridge): {dst} is behind {}", s.label(br), s.dev(q).name)
                 });
-                self.xmit(q, frame, tag);
+                self.bridge_port_xmit(q, frame, tag);
             }
             FdbHit::Unknown => {
                 self.hop(tag, |s| {
@@ -485,8 +518,21 @@ impl Sim {
                 });
                 continue;
             }
-            self.xmit(p, frame.to_vec(), tag);
+            self.bridge_port_xmit(p, frame.to_vec(), tag);
         }
+    }
+
+    /// `br_dev_queue_push_xmit`: out of a port, unless the frame is too big
+    /// for it (dropped without a count).
+    fn bridge_port_xmit(&mut self, port: DevId, frame: Vec<u8>, tag: Tag) {
+        let mtu = self.dev(port).mtu as usize;
+        if frame.len() > mtu + 18 {
+            self.drop_hop(tag, |s| {
+                format!("{}: frame larger than the bridge port's MTU {mtu}", s.label(port))
+            });
+            return;
+        }
+        self.xmit(port, frame, tag);
     }
 
     /// The bridge device's own stack sends (`br_dev_xmit`).
@@ -501,7 +547,7 @@ impl Sim {
             return;
         }
         match self.fdb_lookup(br, dst) {
-            FdbHit::Port(q) => self.xmit(q, frame, tag),
+            FdbHit::Port(q) => self.bridge_port_xmit(q, frame, tag),
             // A port's own address is a local entry that points at the port:
             // `br_dev_xmit` forwards there. The bridge's own has no port.
             FdbHit::Local => match self.port_with_mac(br, dst) {
@@ -513,7 +559,7 @@ impl Sim {
                             s.dev(q).name
                         )
                     });
-                    self.xmit(q, frame, tag)
+                    self.bridge_port_xmit(q, frame, tag)
                 }
                 None => self.drop_hop(tag, |s| {
                     format!(
@@ -534,4 +580,13 @@ impl Sim {
         let desc = format!("{} sends {}", self.label(from), summary(frame, false));
         self.trace.as_mut().expect("checked").new_frame(desc)
     }
+}
+
+/// Whether an Ethernet frame carries a piece of an IPv4 packet.
+fn is_ipv4_fragment(frame: &[u8]) -> bool {
+    EthFrame::new_checked(frame)
+        .ok()
+        .filter(|e| e.ethertype() == mvl_core::wire::ETH_P_IP)
+        .and_then(|e| Ipv4::parse(e.payload()).map(|ip| ip.is_fragment()))
+        .unwrap_or(false)
 }

@@ -6,7 +6,7 @@
 use std::net::Ipv4Addr;
 
 use crate::device::{DevId, NsId};
-use crate::packet::{decrease_ttl, Echo, EchoKind, IcmpError, IcmpErrorKind, IpProtocol, Ipv4};
+use crate::packet::{decrease_ttl, EchoKind, IcmpError, IcmpErrorKind, IcmpPacket, IpProtocol, Ipv4};
 use crate::sim::Sim;
 use crate::trace::Tag;
 
@@ -40,6 +40,22 @@ impl Sim {
             self.icmp_error(ns, IcmpErrorKind::TimeExceeded, ip);
             return;
         }
+        let mtu = self.path_mtu(ns, &route, ip.dst).0;
+        if ip.df && ip.packet.len() > mtu as usize {
+            self.drop_hop(tag, |s| {
+                format!(
+                    "{}: a packet of {} bytes for {} says Don't Fragment, and {} takes {mtu}: ICMP fragmentation needed to {}",
+                    s.label(dev),
+                    ip.packet.len(),
+                    ip.dst,
+                    s.label(route.dev),
+                    ip.src
+                )
+            });
+            let mtu = u16::try_from(mtu).unwrap_or(u16::MAX);
+            self.icmp_error(ns, IcmpErrorKind::FragNeeded { mtu }, ip);
+            return;
+        }
         if route.dev == dev && self.unmodelled.is_none() {
             // Linux forwards and also sends an ICMP redirect, which the
             // sender may take (send_redirects, accept_redirects, shared_media).
@@ -68,8 +84,12 @@ impl Sim {
 
     /// `icmp_send`: an ICMP error about `ip` back to its source, from the
     /// address this namespace would use to reach it. Never about an ICMP
-    /// error, nor to a source that is this namespace's own.
+    /// error, nor about a fragment but the first, nor to a source that is
+    /// this namespace's own.
     pub(crate) fn icmp_error(&mut self, ns: NsId, kind: IcmpErrorKind, ip: &Ipv4) {
+        if ip.frag_offset != 0 {
+            return;
+        }
         if ip.proto == IpProtocol::Icmp && IcmpError::parse(ip.payload).is_some() {
             return;
         }
@@ -80,24 +100,29 @@ impl Sim {
             return;
         };
         let msg = IcmpError::bytes(kind, ip.packet);
-        let packet = self.ip_packet(ns, back.src, ip.src, &msg);
+        let packet = self.ip_packet(ns, back.src, ip.src, false, &msg);
         self.ip_output(ns, back, back.next_hop(ip.src), packet, None);
     }
 
-    /// An ICMP error reached this namespace: the ping whose echo request it
-    /// quotes prints it (`From ADDR icmp_seq=N ...`) and counts an error.
+    /// An ICMP error reached this namespace: a "fragmentation needed"
+    /// teaches the path MTU to its destination; the ping whose echo request
+    /// it quotes prints it (`From ADDR icmp_seq=N ...`) and counts an error.
     pub(crate) fn icmp_error_rcv(&mut self, ns: NsId, from: Ipv4Addr, err: &IcmpError) {
-        // Linux quotes the whole packet a ping sends (under 548 bytes).
-        let Some(quoted) = Ipv4::parse(err.quote) else {
+        // The quote holds the header and at least 8 bytes after it.
+        let Some(quoted) = Ipv4::parse_quoted(err.quote) else {
             return;
         };
-        let Some(echo) = Echo::parse(quoted.payload).filter(|e| e.kind == EchoKind::Request) else {
+        if let IcmpErrorKind::FragNeeded { mtu } = err.kind {
+            self.learn_pmtu(ns, quoted.dst, mtu);
+        }
+        let Some(echo) = IcmpPacket::new_unverified(quoted.payload).filter(|e| e.kind() == EchoKind::Request)
+        else {
             return;
         };
-        if let Some(p) = self.running_ping(ns, echo.id).filter(|p| p.src == quoted.src) {
+        if let Some(p) = self.running_ping(ns, echo.id()).filter(|p| p.src == quoted.src) {
             p.error(format!(
                 "From {from} icmp_seq={} {}",
-                echo.seq,
+                echo.seq(),
                 err.kind.ping_text()
             ));
         }

@@ -13,10 +13,11 @@ use mvl_core::Errno;
 use mvl_iproute2::cmd::{directed_broadcast, NeighNud, NeighOp, NeighSet};
 
 use crate::device::{DevId, NsId};
+use crate::engine::Xmit;
 use crate::error::SimError;
 use crate::neigh::{Action, Nud, Queued, Writer};
 use crate::packet::{
-    ip_frame, ipv4_packet, Arp, ArpOp, Echo, EchoKind, IcmpError, IcmpErrorKind, IpProtocol, Ipv4,
+    fragment, ip_frame, ipv4_packet, Arp, ArpOp, Echo, EchoKind, IcmpError, IcmpErrorKind, IpProtocol, Ipv4,
 };
 use crate::route::Route;
 use crate::sim::{Sim, Work};
@@ -134,6 +135,25 @@ impl Sim {
             return;
         };
         let ns = self.dev(dev).ns;
+        if self.is_local(ns, ip.dst) && ip.is_fragment() {
+            let Some(whole) = self.defrag(ns, &ip) else {
+                self.hop(tag, |s| {
+                    format!(
+                        "{}: fragment at {} of a packet from {}: held until the packet is whole",
+                        s.label(dev),
+                        ip.frag_offset,
+                        ip.src
+                    )
+                });
+                return;
+            };
+            self.hop(tag, |s| {
+                format!("{}: the last fragment made the packet whole", s.label(dev))
+            });
+            let ip = Ipv4::parse(&whole).expect("reassembled from checked fragments");
+            self.ip_local_deliver(dev, &ip, tag);
+            return;
+        }
         if !self.is_local(ns, ip.dst) {
             if self.is_broadcast(ns, ip.dst) {
                 self.drop_hop(tag, |s| {
@@ -155,6 +175,13 @@ impl Sim {
             }
             return;
         }
+        self.ip_local_deliver(dev, &ip, tag);
+    }
+
+    /// A whole packet for this host: ICMP errors go to ping, echo requests
+    /// are answered, echo replies reach ping.
+    fn ip_local_deliver(&mut self, dev: DevId, ip: &Ipv4, tag: Tag) {
+        let ns = self.dev(dev).ns;
         if ip.proto != IpProtocol::Icmp {
             return;
         }
@@ -185,7 +212,8 @@ impl Sim {
                 let (src, dst) = (ip.dst, ip.src);
                 match self.route_output(ns, dst, None) {
                     Some(r) => {
-                        let packet = self.ip_packet(ns, src, dst, &reply.bytes());
+                        // The kernel's ICMP socket never sets Don't Fragment.
+                        let packet = self.ip_packet(ns, src, dst, false, &reply.bytes());
                         self.ip_output(ns, r, r.next_hop(dst), packet, None);
                     }
                     None => self.drop_hop(tag, |s| format!("{}: no route back to {dst}", s.label(dev))),
@@ -200,13 +228,23 @@ impl Sim {
         }
     }
 
-    pub(crate) fn ip_packet(&mut self, ns: NsId, src: Ipv4Addr, dst: Ipv4Addr, payload: &[u8]) -> Vec<u8> {
+    /// An ICMP packet from this host, Don't Fragment set when `df`.
+    pub(crate) fn ip_packet(
+        &mut self,
+        ns: NsId,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        df: bool,
+        payload: &[u8],
+    ) -> Vec<u8> {
         let n = &mut self.nss[ns.0 as usize];
         n.ip_id = n.ip_id.wrapping_add(1);
-        ipv4_packet(src, dst, IpProtocol::Icmp, n.ip_id, payload)
+        ipv4_packet(src, dst, IpProtocol::Icmp, n.ip_id, df, payload)
     }
 
-    /// Sends an IPv4 packet along `route` to the on-link `next_hop`.
+    /// Sends an IPv4 packet along `route` to the on-link `next_hop`, in
+    /// fragments when it is larger than the path MTU (the callers refused
+    /// what said Don't Fragment). Says whether a device refused it at once.
     pub(crate) fn ip_output(
         &mut self,
         ns: NsId,
@@ -214,25 +252,51 @@ impl Sim {
         next_hop: Ipv4Addr,
         packet: Vec<u8>,
         ping: Option<(usize, u16)>,
-    ) {
+    ) -> Xmit {
+        let Some(ip) = Ipv4::parse(&packet) else {
+            return Xmit::Sent;
+        };
+        let mtu = self.path_mtu(ns, &route, ip.dst).0 as usize;
+        if packet.len() <= mtu {
+            return self.ip_output_one(ns, route, next_hop, packet, ping);
+        }
+        // Errors and a ping's bookkeeping concern the first piece alone.
+        let mut tagged = ping;
+        for piece in fragment(&ip, mtu) {
+            if self.ip_output_one(ns, route, next_hop, piece, tagged.take()) == Xmit::Dropped {
+                // `ip_do_fragment` stops at the first piece refused.
+                return Xmit::Dropped;
+            }
+        }
+        Xmit::Sent
+    }
+
+    fn ip_output_one(
+        &mut self,
+        ns: NsId,
+        route: Route,
+        next_hop: Ipv4Addr,
+        packet: Vec<u8>,
+        ping: Option<(usize, u16)>,
+    ) -> Xmit {
         if route.local {
             let f = ip_frame(MacAddr::ZERO, MacAddr::ZERO, &packet);
             let t = self.trace_frame(route.dev, &f);
-            self.xmit(route.dev, f, t);
+            self.xmit(route.dev, f, t)
         } else if self.is_broadcast(ns, next_hop) {
             let mac = self.dev(route.dev).mac;
             let f = ip_frame(MacAddr::BROADCAST, mac, &packet);
             let t = self.trace_frame(route.dev, &f);
-            self.xmit(route.dev, f, t);
+            self.xmit(route.dev, f, t)
         } else {
-            self.neigh_output(ns, route.dev, next_hop, packet, ping);
+            self.neigh_output(ns, route.dev, next_hop, packet, ping)
         }
     }
 
-    fn send_to(&mut self, dev: DevId, lladdr: MacAddr, packet: &[u8]) {
+    fn send_to(&mut self, dev: DevId, lladdr: MacAddr, packet: &[u8]) -> Xmit {
         let f = ip_frame(lladdr, self.dev(dev).mac, packet);
         let t = self.trace_frame(dev, &f);
-        self.xmit(dev, f, t);
+        self.xmit(dev, f, t)
     }
 
     /// `neigh_resolve_output`: send with a known address, or queue and resolve.
@@ -243,18 +307,24 @@ impl Sim {
         ip: Ipv4Addr,
         packet: Vec<u8>,
         ping: Option<(usize, u16)>,
-    ) {
+    ) -> Xmit {
         let now = self.now;
         let (table, reachable_for) = self.neigh_and_rng(ns);
         let actions = table.output((dev, ip), now, packet, ping, reachable_for);
-        self.neigh_run(ns, dev, ip, actions);
+        self.neigh_run(ns, dev, ip, actions)
     }
 
-    /// Does what the neighbour table of `ns` asked for its entry (dev, ip).
-    fn neigh_run(&mut self, ns: NsId, dev: DevId, ip: Ipv4Addr, actions: Vec<Action>) {
+    /// Does what the neighbour table of `ns` asked for its entry (dev, ip);
+    /// says whether a packet it sent was refused at once.
+    fn neigh_run(&mut self, ns: NsId, dev: DevId, ip: Ipv4Addr, actions: Vec<Action>) -> Xmit {
+        let mut r = Xmit::Sent;
         for a in actions {
             match a {
-                Action::Send { lladdr, packet } => self.send_to(dev, lladdr, &packet),
+                Action::Send { lladdr, packet } => {
+                    if self.send_to(dev, lladdr, &packet) == Xmit::Dropped {
+                        r = Xmit::Dropped;
+                    }
+                }
                 Action::Solicit { unicast } => self.arp_solicit(ns, dev, ip, unicast),
                 Action::Arm { after, generation } => self.schedule(
                     after,
@@ -268,6 +338,7 @@ impl Sim {
                 Action::Fail { queue } => self.neigh_failed(dev, ip, queue),
             }
         }
+        r
     }
 
     /// Sends an ARP request for `target` (broadcast, or unicast to a known address).
@@ -305,7 +376,8 @@ impl Sim {
         let reachable_for = self.reachable_time();
         let table = &mut self.nss[ns.0 as usize].neigh;
         let actions = table.update((dev, ip), now, lladdr, state, by, reachable_for);
-        self.neigh_run(ns, dev, ip, actions);
+        // Packets queued for resolution go out later: nobody hears back.
+        let _ = self.neigh_run(ns, dev, ip, actions);
     }
 
     pub(crate) fn neigh_timer(&mut self, ns: NsId, dev: DevId, ip: Ipv4Addr, generation: u64) {
@@ -313,7 +385,7 @@ impl Sim {
             return;
         }
         let actions = self.nss[ns.0 as usize].neigh.timer((dev, ip), generation);
-        self.neigh_run(ns, dev, ip, actions);
+        let _ = self.neigh_run(ns, dev, ip, actions);
     }
 
     /// Resolution failed: queued pings learn "Destination Host Unreachable",

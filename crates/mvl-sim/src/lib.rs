@@ -9,11 +9,14 @@
 //! a routing table (connected routes and `ip route`'s), ARP with neighbour
 //! states and retries, weak-host ARP replies, ICMP echo without replies to
 //! broadcast pings, forwarding with the ICMP errors of a router when
-//! `net.ipv4.ip_forward` is on, and `ping`.
+//! `net.ipv4.ip_forward` is on, packet sizes (the path MTU, learned from
+//! "fragmentation needed"; fragments out and reassembly in), and `ping`
+//! with iputils' options, output and retries.
 //!
 //! Frames are byte buffers. Transmitting on a device runs its driver's
-//! rule (veth hands the frame to its peer after a short wire delay, a
-//! bridge looks up its FDB, a macvlan asks its port); receiving runs the
+//! rule (veth hands the frame to its peer after a short wire delay, or
+//! refuses one too big for the peer there and then; a bridge looks up its
+//! FDB; a macvlan asks its port); receiving runs the
 //! device's receive handler (bridge port, macvlan port) or the namespace's
 //! host. Every step can be traced ([`PingOutcome::trace`]) and every drop
 //! has a reason a person can read. Nothing reads a real clock: the event
@@ -35,6 +38,7 @@ mod device;
 mod engine;
 mod error;
 mod forward;
+mod frag;
 mod host;
 mod neigh;
 pub mod packet;

@@ -12,9 +12,6 @@ use mvl_core::wire::{self, EthFrame, ETH_HLEN, ETH_P_ARP, ETH_P_IP};
 use mvl_core::MacAddr;
 use mvl_iproute2::Filter;
 
-/// Bytes of data in a default ping (56, so 64 bytes of ICMP, 84 of IP).
-pub const PING_DATA: usize = 56;
-
 /// An ARP operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ArpOp {
@@ -196,7 +193,8 @@ mod ipv4_field {
     pub const VER_IHL: usize = 0;
     pub const LENGTH: Range<usize> = 2..4;
     pub const IDENT: Range<usize> = 4..6;
-    pub const FLAGS: usize = 6;
+    /// Flags (DF 0x4000, MF 0x2000) and the fragment offset in 8-byte units.
+    pub const FRAG: Range<usize> = 6..8;
     pub const TTL: usize = 8;
     pub const PROTOCOL: usize = 9;
     pub const CHECKSUM: Range<usize> = 10..12;
@@ -206,6 +204,10 @@ mod ipv4_field {
 
 /// The length of an IPv4 header without options.
 pub const IPV4_HLEN: usize = ipv4_field::DST.end;
+
+const IP_DF: u16 = 0x4000;
+const IP_MF: u16 = 0x2000;
+const IP_OFFSET: u16 = 0x1fff;
 
 /// The Internet checksum of `data`.
 pub fn checksum(data: &[u8]) -> u16 {
@@ -294,6 +296,14 @@ pub struct Ipv4<'a> {
     pub proto: IpProtocol,
     /// Time to live.
     pub ttl: u8,
+    /// Identification.
+    pub ident: u16,
+    /// Don't Fragment.
+    pub df: bool,
+    /// More Fragments.
+    pub mf: bool,
+    /// The fragment's offset in the original payload, in bytes.
+    pub frag_offset: usize,
     /// The bytes after the header.
     pub payload: &'a [u8],
     /// The whole packet, header to total length (without a frame's padding).
@@ -304,25 +314,61 @@ impl<'a> Ipv4<'a> {
     /// Parses an IPv4 packet (the Ethernet payload); `None` if malformed.
     pub fn parse(p: &'a [u8]) -> Option<Ipv4<'a>> {
         let v = Ipv4Packet::new_checked(p)?;
-        Some(Ipv4 {
-            src: v.src(),
-            dst: v.dst(),
-            proto: v.protocol(),
-            ttl: v.ttl(),
-            payload: &p[v.header_len..v.total_len],
-            packet: &p[..v.total_len],
-        })
+        Some(Ipv4::read(p, v.header_len, v.total_len))
+    }
+
+    /// Parses the start of a packet an ICMP error quotes: a whole header
+    /// with a good checksum, then whatever of its payload the quote kept
+    /// (its total length may exceed the quote).
+    pub fn parse_quoted(q: &'a [u8]) -> Option<Ipv4<'a>> {
+        let header_len = usize::from(*q.first()? & 0xf) * 4;
+        if q[0] >> 4 != 4 || header_len < IPV4_HLEN || q.len() < header_len || checksum(&q[..header_len]) != 0
+        {
+            return None;
+        }
+        let total = usize::from(u16_at(q, ipv4_field::LENGTH)).clamp(header_len, q.len());
+        Some(Ipv4::read(q, header_len, total))
+    }
+
+    /// The fields of a header already checked, over `p[..total]`.
+    fn read(p: &'a [u8], header_len: usize, total: usize) -> Ipv4<'a> {
+        let frag = u16_at(p, ipv4_field::FRAG);
+        Ipv4 {
+            src: ipv4_at(p, ipv4_field::SRC),
+            dst: ipv4_at(p, ipv4_field::DST),
+            proto: p[ipv4_field::PROTOCOL].into(),
+            ttl: p[ipv4_field::TTL],
+            ident: u16_at(p, ipv4_field::IDENT),
+            df: frag & IP_DF != 0,
+            mf: frag & IP_MF != 0,
+            frag_offset: usize::from(frag & IP_OFFSET) * 8,
+            payload: &p[header_len..total],
+            packet: &p[..total],
+        }
+    }
+
+    /// Whether this is a piece of a larger packet.
+    pub fn is_fragment(&self) -> bool {
+        self.mf || self.frag_offset != 0
     }
 }
 
-/// Builds an IPv4 packet (no Ethernet header) around `payload`.
-pub fn ipv4_packet(src: Ipv4Addr, dst: Ipv4Addr, proto: IpProtocol, id: u16, payload: &[u8]) -> Vec<u8> {
+/// Builds an IPv4 packet (no Ethernet header) around `payload`, with Don't
+/// Fragment set when `df`.
+pub fn ipv4_packet(
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    proto: IpProtocol,
+    id: u16,
+    df: bool,
+    payload: &[u8],
+) -> Vec<u8> {
     let total = IPV4_HLEN + payload.len();
     let mut p = vec![0u8; total];
     p[ipv4_field::VER_IHL] = 0x45;
     p[ipv4_field::LENGTH].copy_from_slice(&(total as u16).to_be_bytes());
     p[ipv4_field::IDENT].copy_from_slice(&id.to_be_bytes());
-    p[ipv4_field::FLAGS] = 0x40; // don't fragment, as Linux sets on pings
+    p[ipv4_field::FRAG].copy_from_slice(&(if df { IP_DF } else { 0 }).to_be_bytes());
     p[ipv4_field::TTL] = 64;
     p[ipv4_field::PROTOCOL] = proto.into();
     p[ipv4_field::SRC].copy_from_slice(&src.octets());
@@ -381,8 +427,18 @@ pub struct IcmpPacket<T: AsRef<[u8]>> {
 impl<T: AsRef<[u8]>> IcmpPacket<T> {
     /// Wraps `buf` if it holds an echo request or reply.
     pub fn new_checked(buf: T) -> Option<Self> {
+        if checksum(buf.as_ref()) != 0 {
+            return None;
+        }
+        Self::new_unverified(buf)
+    }
+
+    /// As [`IcmpPacket::new_checked`] without the checksum: for the start
+    /// of a message (a first fragment, a quote in an ICMP error), and for
+    /// tcpdump, which does not verify it.
+    pub fn new_unverified(buf: T) -> Option<Self> {
         let p = buf.as_ref();
-        if p.len() < icmp_field::DATA || checksum(p) != 0 || p[icmp_field::CODE] != 0 {
+        if p.len() < icmp_field::DATA || p[icmp_field::CODE] != 0 {
             return None;
         }
         let kind = [EchoKind::Request, EchoKind::Reply]
@@ -457,31 +513,51 @@ pub enum IcmpErrorKind {
     NetUnreachable,
     /// Type 3 code 1: the destination's address did not resolve.
     HostUnreachable,
+    /// Type 3 code 4: the packet is larger than the next hop's MTU and
+    /// says Don't Fragment; the next hop's MTU is carried along.
+    FragNeeded {
+        /// The next hop's MTU.
+        mtu: u16,
+    },
     /// Type 11 code 0: the time to live ran out in transit.
     TimeExceeded,
+    /// Type 11 code 1: a packet's fragments did not all arrive in time.
+    ReassemblyTimeExceeded,
 }
 
 impl IcmpErrorKind {
-    const ALL: [IcmpErrorKind; 3] = [
-        IcmpErrorKind::NetUnreachable,
-        IcmpErrorKind::HostUnreachable,
-        IcmpErrorKind::TimeExceeded,
-    ];
+    /// The kind of an ICMP header's type, code and its second word (which
+    /// holds the next hop's MTU in a fragmentation-needed message).
+    fn read(t: u8, code: u8, word: u32) -> Option<IcmpErrorKind> {
+        Some(match (t, code) {
+            (3, 0) => IcmpErrorKind::NetUnreachable,
+            (3, 1) => IcmpErrorKind::HostUnreachable,
+            (3, 4) => IcmpErrorKind::FragNeeded { mtu: word as u16 },
+            (11, 0) => IcmpErrorKind::TimeExceeded,
+            (11, 1) => IcmpErrorKind::ReassemblyTimeExceeded,
+            _ => return None,
+        })
+    }
 
-    fn type_code(self) -> (u8, u8) {
+    /// Type, code and second word.
+    fn write(self) -> (u8, u8, u32) {
         match self {
-            IcmpErrorKind::NetUnreachable => (3, 0),
-            IcmpErrorKind::HostUnreachable => (3, 1),
-            IcmpErrorKind::TimeExceeded => (11, 0),
+            IcmpErrorKind::NetUnreachable => (3, 0, 0),
+            IcmpErrorKind::HostUnreachable => (3, 1, 0),
+            IcmpErrorKind::FragNeeded { mtu } => (3, 4, u32::from(mtu)),
+            IcmpErrorKind::TimeExceeded => (11, 0, 0),
+            IcmpErrorKind::ReassemblyTimeExceeded => (11, 1, 0),
         }
     }
 
     /// What ping prints after `From ADDR icmp_seq=N `.
-    pub fn ping_text(self) -> &'static str {
+    pub fn ping_text(self) -> String {
         match self {
-            IcmpErrorKind::NetUnreachable => "Destination Net Unreachable",
-            IcmpErrorKind::HostUnreachable => "Destination Host Unreachable",
-            IcmpErrorKind::TimeExceeded => "Time to live exceeded",
+            IcmpErrorKind::NetUnreachable => "Destination Net Unreachable".into(),
+            IcmpErrorKind::HostUnreachable => "Destination Host Unreachable".into(),
+            IcmpErrorKind::FragNeeded { mtu } => format!("Frag needed and DF set (mtu = {mtu})"),
+            IcmpErrorKind::TimeExceeded => "Time to live exceeded".into(),
+            IcmpErrorKind::ReassemblyTimeExceeded => "Frag reassembly time exceeded".into(),
         }
     }
 }
@@ -505,8 +581,8 @@ impl<'a> IcmpError<'a> {
         if p.len() < icmp_field::DATA {
             return None;
         }
-        let tc = (p[icmp_field::TYPE], p[icmp_field::CODE]);
-        let kind = IcmpErrorKind::ALL.into_iter().find(|k| k.type_code() == tc)?;
+        let word = u32::from_be_bytes([p[4], p[5], p[6], p[7]]);
+        let kind = IcmpErrorKind::read(p[icmp_field::TYPE], p[icmp_field::CODE], word)?;
         if checksum(p) != 0 {
             return None;
         }
@@ -520,9 +596,10 @@ impl<'a> IcmpError<'a> {
     pub fn bytes(kind: IcmpErrorKind, offending: &[u8]) -> Vec<u8> {
         let quote = &offending[..offending.len().min(ICMP_ERROR_QUOTE)];
         let mut p = vec![0u8; icmp_field::DATA + quote.len()];
-        let (t, c) = kind.type_code();
+        let (t, c, word) = kind.write();
         p[icmp_field::TYPE] = t;
         p[icmp_field::CODE] = c;
+        p[4..icmp_field::DATA].copy_from_slice(&word.to_be_bytes());
         p[icmp_field::DATA..].copy_from_slice(quote);
         let sum = checksum(&p);
         p[icmp_field::CHECKSUM].copy_from_slice(&sum.to_be_bytes());
@@ -542,7 +619,13 @@ impl<'a> IcmpError<'a> {
         match self.kind {
             IcmpErrorKind::NetUnreachable => format!("ICMP net {dst} unreachable, length {length}"),
             IcmpErrorKind::HostUnreachable => format!("ICMP host {dst} unreachable, length {length}"),
+            IcmpErrorKind::FragNeeded { mtu } => {
+                format!("ICMP {dst} unreachable - need to frag (mtu {mtu}), length {length}")
+            }
             IcmpErrorKind::TimeExceeded => format!("ICMP time exceeded in-transit, length {length}"),
+            IcmpErrorKind::ReassemblyTimeExceeded => {
+                format!("ICMP ip reassembly time exceeded, length {length}")
+            }
         }
     }
 }
@@ -555,10 +638,58 @@ pub fn decrease_ttl(packet: &mut [u8]) {
 /// Sets an IPv4 packet's time to live and fixes its header checksum.
 pub fn set_ttl(packet: &mut [u8], ttl: u8) {
     packet[ipv4_field::TTL] = ttl;
-    packet[ipv4_field::CHECKSUM].copy_from_slice(&[0, 0]);
-    let ihl = usize::from(packet[ipv4_field::VER_IHL] & 0x0f) * 4;
-    let c = checksum(&packet[..ihl]);
-    packet[ipv4_field::CHECKSUM].copy_from_slice(&c.to_be_bytes());
+    fix_header_checksum(packet);
+}
+
+/// Splits an IPv4 packet (no options) into fragments of at most `mtu`
+/// bytes, as `ip_do_fragment` does: each piece but the last carries a
+/// multiple of 8 bytes and More Fragments; Don't Fragment is cleared; the
+/// last keeps the original's More Fragments (a fragment split again).
+pub fn fragment(ip: &Ipv4, mtu: usize) -> Vec<Vec<u8>> {
+    let header = &ip.packet[..ip.packet.len() - ip.payload.len()];
+    let step = (mtu.saturating_sub(header.len()) & !7).max(8);
+    let mut out = Vec::with_capacity(ip.payload.len().div_ceil(step));
+    let mut at = 0;
+    while at < ip.payload.len() {
+        let piece = &ip.payload[at..(at + step).min(ip.payload.len())];
+        let last = at + piece.len() == ip.payload.len();
+        let mut f = Vec::with_capacity(header.len() + piece.len());
+        f.extend_from_slice(header);
+        f.extend_from_slice(piece);
+        let len = f.len() as u16;
+        f[ipv4_field::LENGTH].copy_from_slice(&len.to_be_bytes());
+        let mut word = ((ip.frag_offset + at) / 8) as u16;
+        if !last || ip.mf {
+            word |= IP_MF;
+        }
+        f[ipv4_field::FRAG].copy_from_slice(&word.to_be_bytes());
+        fix_header_checksum(&mut f);
+        out.push(f);
+        at += piece.len();
+    }
+    out
+}
+
+/// Joins the payloads of a packet's fragments (sorted by offset, without
+/// holes) behind the first one's header: the whole packet.
+pub fn reassemble(first: &[u8], payload: &[u8]) -> Vec<u8> {
+    let header_len = usize::from(first[ipv4_field::VER_IHL] & 0xf) * 4;
+    let mut p = Vec::with_capacity(header_len + payload.len());
+    p.extend_from_slice(&first[..header_len]);
+    p.extend_from_slice(payload);
+    let len = p.len() as u16;
+    p[ipv4_field::LENGTH].copy_from_slice(&len.to_be_bytes());
+    let df = u16_at(&p, ipv4_field::FRAG) & IP_DF;
+    p[ipv4_field::FRAG].copy_from_slice(&df.to_be_bytes());
+    fix_header_checksum(&mut p);
+    p
+}
+
+fn fix_header_checksum(p: &mut [u8]) {
+    p[ipv4_field::CHECKSUM].copy_from_slice(&[0, 0]);
+    let ihl = usize::from(p[ipv4_field::VER_IHL] & 0x0f) * 4;
+    let c = checksum(&p[..ihl]);
+    p[ipv4_field::CHECKSUM].copy_from_slice(&c.to_be_bytes());
 }
 
 /// Wraps an IPv4 packet in an Ethernet frame.
@@ -592,7 +723,11 @@ pub fn summary(frame: &[u8], link: bool) -> String {
         }
         ETH_P_IP => {
             let body = match Ipv4::parse(eth.payload()) {
-                Some(ip) if ip.proto == IpProtocol::Icmp => match IcmpPacket::new_checked(ip.payload) {
+                // A later fragment has no header of the protocol it carries.
+                Some(ip) if ip.frag_offset != 0 => {
+                    format!("{} > {}: ip-proto-{}", ip.src, ip.dst, u8::from(ip.proto))
+                }
+                Some(ip) if ip.proto == IpProtocol::Icmp => match IcmpPacket::new_unverified(ip.payload) {
                     Some(e) => format!(
                         "{} > {}: ICMP echo {}, id {}, seq {}, length {}",
                         ip.src,
@@ -705,13 +840,14 @@ mod tests {
             kind: EchoKind::Request,
             id: 7,
             seq: 1,
-            data: vec![0xab; PING_DATA],
+            data: vec![0xab; mvl_iproute2::cmd::DEFAULT_PING_SIZE],
         };
         let ip = ipv4_packet(
             Ipv4Addr::new(10, 0, 0, 1),
             Ipv4Addr::new(10, 0, 0, 2),
             IpProtocol::Icmp,
             1,
+            true,
             &e.bytes(),
         );
         let f = ip_frame(B, A, &ip);
@@ -773,6 +909,7 @@ mod tests {
             Ipv4Addr::new(10, 0, 0, 2),
             IpProtocol::Icmp,
             9,
+            true,
             &echo,
         );
         for n in 0..ip.len() {
@@ -826,7 +963,14 @@ mod tests {
     fn malformed_packets_are_refused() {
         assert!(Arp::parse(&[0; 27]).is_none());
         assert!(Ipv4::parse(&[0x45; 19]).is_none());
-        let mut ip = ipv4_packet(Ipv4Addr::LOCALHOST, Ipv4Addr::LOCALHOST, IpProtocol::Icmp, 1, &[]);
+        let mut ip = ipv4_packet(
+            Ipv4Addr::LOCALHOST,
+            Ipv4Addr::LOCALHOST,
+            IpProtocol::Icmp,
+            1,
+            true,
+            &[],
+        );
         ip[10] ^= 1;
         assert!(Ipv4::parse(&ip).is_none(), "bad checksum");
         assert!(Echo::parse(&[8, 0, 0, 0]).is_none());

@@ -4,11 +4,12 @@
 
 use std::net::Ipv4Addr;
 
-use mvl_iproute2::cmd::Ping;
+use mvl_iproute2::cmd::{Ping, Pmtudisc};
 
 use crate::device::{DevId, NsId};
+use crate::engine::Xmit;
 use crate::neigh::Nud;
-use crate::packet::{set_ttl, Echo, EchoKind, PING_DATA};
+use crate::packet::{set_ttl, Echo, EchoKind};
 use crate::route::Route;
 use crate::sim::{Sim, Work};
 use crate::time::{Duration, Instant};
@@ -16,6 +17,10 @@ use crate::trace::Trace;
 
 /// How long ping waits for a reply when none came and `-W` was not given.
 const PING_DEFAULT_WAIT: Duration = Duration::secs(10);
+
+/// Bytes of data from which iputils puts a timestamp in each request, and
+/// so prints round-trip times.
+const TIMESTAMP_LEN: usize = 16;
 
 /// A running ping.
 #[derive(Debug, Clone)]
@@ -26,11 +31,23 @@ pub(crate) struct PingState {
     pub src: Ipv4Addr,
     pub oif: Option<DevId>,
     pub ttl: Option<u8>,
-    pub count: u32,
+    /// Bytes of data in each request.
+    pub size: usize,
+    pub pmtudisc: Pmtudisc,
+    /// Replies (or errors) to wait for; `None`: no `-c`.
+    pub count: Option<u32>,
     pub interval: Duration,
     pub wait: Option<Duration>,
+    /// When `-w` ends it: it then sends until the deadline, past `count`.
+    pub deadline: Option<Instant>,
+    /// Sends refused in a row by a device (ENOBUFS), as iputils counts them.
+    pub oom_count: u32,
     pub sent: u32,
+    /// When each request went (the last attempt for one retried).
     pub send_times: Vec<Instant>,
+    /// When it started, and when it last tried to send: iputils' "time".
+    pub started: Instant,
+    pub last_attempt: Instant,
     pub replied: Vec<u16>,
     pub rtts: Vec<Duration>,
     pub errors: u32,
@@ -39,8 +56,17 @@ pub(crate) struct PingState {
 }
 
 impl PingState {
+    /// iputils' main loop ends: as many replies and errors as `-c` asked,
+    /// or, under a deadline, any error.
     pub(crate) fn settled(&self) -> bool {
-        self.sent == self.count && self.replied.len() as u32 + self.errors >= self.count
+        self.count
+            .is_some_and(|c| self.replied.len() as u32 + self.errors >= c)
+            || (self.deadline.is_some() && self.errors > 0)
+    }
+
+    /// Whether every request `-c` asked for is out (never, under a deadline).
+    fn all_sent(&self) -> bool {
+        self.deadline.is_none() && self.count.is_some_and(|c| self.sent >= c)
     }
 
     /// An error ping prints and counts (`+N errors`); the last one due
@@ -51,6 +77,26 @@ impl PingState {
         if self.settled() {
             self.done = true;
         }
+    }
+
+    /// How long iputils waits when no reply came (`-W`, else 10 s).
+    fn linger(&self) -> Duration {
+        self.wait.unwrap_or(PING_DEFAULT_WAIT)
+    }
+}
+
+/// A percentage as C's `%g` prints it (six significant digits, no
+/// trailing zeros): iputils' packet loss.
+fn percent(x: f64) -> String {
+    if x == 0.0 {
+        return "0".into();
+    }
+    let decimals = (5 - x.abs().log10().floor() as i32).max(0) as usize;
+    let s = format!("{x:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
     }
 }
 
@@ -88,9 +134,9 @@ impl Sim {
     /// Runs `ping` in `ns` to completion (in virtual time). A ping without
     /// a count would never complete: it is refused.
     pub fn ping(&mut self, ns: NsId, req: &Ping, explain: bool) -> PingOutcome {
-        let Some(count) = req.count else {
-            return PingOutcome::error("ping without -c N never ends: the emulator needs a count".into());
-        };
+        if req.count.is_none() && req.deadline.is_none() {
+            return PingOutcome::error("ping without -c N or -w S never ends: the emulator needs one".into());
+        }
         let oif = match &req.iface {
             Some(name) => match self.find(ns, name) {
                 Ok(d) => Some(d),
@@ -127,17 +173,27 @@ impl Sim {
             src,
             oif,
             ttl: req.ttl,
-            count: count.max(1),
+            size: req.size,
+            pmtudisc: req.pmtudisc,
+            count: req.count,
             interval: Duration::from_secs_f64(req.interval),
             wait: req.wait.map(Duration::from_secs_f64),
+            deadline: req.deadline.map(|s| self.now + Duration::secs(u64::from(s))),
+            oom_count: 0,
             sent: 0,
             send_times: Vec::new(),
+            started: self.now,
+            last_attempt: self.now,
             replied: Vec::new(),
             rtts: Vec::new(),
             errors: 0,
             lines: Vec::new(),
             done: false,
         });
+        if let Some(s) = req.deadline {
+            // iputils sets its alarm before it sends anything.
+            self.schedule(Duration::secs(u64::from(s)), Work::PingDone { ping: idx });
+        }
         self.schedule(Duration(0), Work::PingSend { ping: idx });
         self.run_while(Instant(u64::MAX), |s| !s.pings[idx].done);
         if let Some(what) = self.unmodelled.take() {
@@ -167,21 +223,21 @@ impl Sim {
             (None, None) => String::new(),
         };
         let mut out = format!(
-            "PING {0} ({0}) {from}{PING_DATA}({1}) bytes of data.\n",
+            "PING {0} ({0}) {from}{1}({2}) bytes of data.\n",
             p.dst,
-            PING_DATA + 28
+            p.size,
+            p.size + 28
         );
         for l in &p.lines {
             out.push_str(l);
             out.push('\n');
         }
-        let span = match (p.send_times.first(), p.send_times.last()) {
-            (Some(&a), Some(&b)) => (b - a).as_millis_f64().round() as u64,
-            _ => 0,
+        let span = (p.last_attempt - p.started).as_millis_f64().round() as u64;
+        let loss = if p.sent == 0 {
+            "0".into()
+        } else {
+            percent(100.0 * f64::from(p.sent - received.min(p.sent)) / f64::from(p.sent))
         };
-        let loss = (100 * (p.sent - received.min(p.sent)))
-            .checked_div(p.sent)
-            .unwrap_or(0);
         out.push_str(&format!("\n--- {} ping statistics ---\n", p.dst));
         let errors = if p.errors > 0 {
             format!(", +{} errors", p.errors)
@@ -192,7 +248,7 @@ impl Sim {
             "{} packets transmitted, {received} received{errors}, {loss}% packet loss, time {span}ms\n",
             p.sent
         ));
-        if !p.rtts.is_empty() {
+        if !p.rtts.is_empty() && p.size >= TIMESTAMP_LEN {
             let ms: Vec<f64> = p.rtts.iter().map(|d| d.as_millis_f64()).collect();
             let (min, max) = ms
                 .iter()
@@ -203,11 +259,14 @@ impl Sim {
                 "rtt min/avg/max/mdev = {min:.3}/{avg:.3}/{max:.3}/{mdev:.3} ms\n"
             ));
         }
+        // iputils: failure without a reply, or under a deadline with fewer
+        // replies than -c asked for.
+        let short = p.deadline.is_some() && p.count.is_some_and(|c| received < c);
         PingOutcome {
             transmitted: p.sent,
             received,
             errors: p.errors,
-            exit_code: if received > 0 { 0 } else { 1 },
+            exit_code: if received == 0 || short { 1 } else { 0 },
             output: out,
             trace,
         }
@@ -259,45 +318,84 @@ impl Sim {
         s
     }
 
+    /// iputils' `pinger`: one echo request (or a retry of the last one a
+    /// device refused), then the next send or the wait for replies.
     pub(crate) fn ping_send(&mut self, idx: usize) {
+        let now = self.now;
         let p = &mut self.pings[idx];
-        if p.done || p.sent >= p.count {
+        if p.done || p.all_sent() {
             return;
         }
-        p.sent += 1;
-        let seq = p.sent as u16;
-        let now = self.now;
-        p.send_times.push(now);
-        let (ns, src, dst, oif, id, ttl) = (p.ns, p.src, p.dst, p.oif, p.id, p.ttl);
-        let last = p.sent == p.count;
-        let next = p.interval;
-        let linger = if p.replied.is_empty() {
-            p.wait.unwrap_or(PING_DEFAULT_WAIT)
+        let seq = (p.sent + 1) as u16;
+        p.last_attempt = now;
+        if p.send_times.len() as u32 > p.sent {
+            // A retry of the request a device refused.
+            *p.send_times.last_mut().expect("longer than sent") = now;
         } else {
-            let max = p.rtts.iter().copied().max().unwrap_or_default();
-            Duration(max.0.saturating_mul(2)).max(Duration::millis(1))
-        };
-        let data: Vec<u8> = (0..PING_DATA).map(|i| i as u8).collect();
+            p.send_times.push(now);
+        }
+        let (ns, src, dst, oif, id, ttl, size, pmtudisc) =
+            (p.ns, p.src, p.dst, p.oif, p.id, p.ttl, p.size, p.pmtudisc);
+        // iputils' pattern: each byte its index (a timestamp aside).
+        let data: Vec<u8> = (0..size).map(|i| i as u8).collect();
         let echo = Echo {
             kind: EchoKind::Request,
             id,
             seq,
             data,
         };
-        match self.route_output(ns, dst, oif) {
+        let sent = match self.route_output(ns, dst, oif) {
             Some(route) => {
-                let mut packet = self.ip_packet(ns, src, dst, &echo.bytes());
-                if let Some(t) = ttl {
-                    set_ttl(&mut packet, t);
+                let (mtu, may_df) = self.path_mtu(ns, &route, dst);
+                let len = size + 28;
+                if pmtudisc == Pmtudisc::Do && len > mtu as usize {
+                    self.pings[idx].error(format!("ping: local error: message too long, mtu={mtu}"));
+                    Xmit::Sent
+                } else {
+                    let df = match pmtudisc {
+                        Pmtudisc::Do => true,
+                        Pmtudisc::Want => may_df && len <= mtu as usize,
+                        Pmtudisc::Dont => false,
+                    };
+                    let mut packet = self.ip_packet(ns, src, dst, df, &echo.bytes());
+                    if let Some(t) = ttl {
+                        set_ttl(&mut packet, t);
+                    }
+                    self.ip_output(ns, route, route.next_hop(dst), packet, Some((idx, seq)))
                 }
-                self.ip_output(ns, route, route.next_hop(dst), packet, Some((idx, seq)));
             }
-            None => self.pings[idx].error("ping: sendmsg: Network is unreachable".into()),
+            None => {
+                self.pings[idx].error("ping: sendmsg: Network is unreachable".into());
+                Xmit::Sent
+            }
+        };
+        let p = &mut self.pings[idx];
+        let interval = p.interval;
+        if sent == Xmit::Dropped {
+            // ENOBUFS: iputils tries the same request again an interval
+            // later, until its tries would outlast -W; then it gives up on
+            // it ("sendmsg: No buffer space available", not an error).
+            p.oom_count += 1;
+            let nores = Duration(interval.0 / 2).min(Duration::millis(500));
+            if u64::from(p.oom_count) * nores.0 < p.linger().0 {
+                self.schedule(interval, Work::PingSend { ping: idx });
+                return;
+            }
+            p.lines.push("ping: sendmsg: No buffer space available".into());
+        } else {
+            p.oom_count = 0;
         }
-        if last {
+        p.sent += 1;
+        if p.all_sent() {
+            let linger = if p.replied.is_empty() {
+                p.linger()
+            } else {
+                let max = p.rtts.iter().copied().max().unwrap_or_default();
+                Duration(max.0.saturating_mul(2)).max(Duration::millis(1))
+            };
             self.schedule(linger, Work::PingDone { ping: idx });
         } else {
-            self.schedule(next, Work::PingSend { ping: idx });
+            self.schedule(interval, Work::PingSend { ping: idx });
         }
         let p = &mut self.pings[idx];
         if p.settled() {
@@ -329,10 +427,16 @@ impl Sim {
         };
         let rtt = now - sent_at;
         let dup = p.replied.contains(&echo.seq);
+        // Without room for a timestamp, iputils cannot time the reply.
+        let time = if echo.data.len() >= TIMESTAMP_LEN {
+            format!(" time={:.3} ms", rtt.as_millis_f64())
+        } else {
+            String::new()
+        };
         p.lines.push(format!(
-            "64 bytes from {from}: icmp_seq={} ttl={ttl} time={:.3} ms{}",
+            "{} bytes from {from}: icmp_seq={} ttl={ttl}{time}{}",
+            echo.data.len() + 8,
             echo.seq,
-            rtt.as_millis_f64(),
             if dup { " (DUP!)" } else { "" }
         ));
         if !dup {

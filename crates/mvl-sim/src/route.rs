@@ -305,10 +305,12 @@ impl Sim {
     }
 
     /// The device went down, left or was deleted: its static routes go
-    /// (`fib_disable_ip`); connected ones follow its state by themselves.
+    /// (`fib_disable_ip`), with the path MTUs learned through it;
+    /// connected ones follow its state by themselves.
     pub(crate) fn forget_routes(&mut self, dev: DevId) {
         for ns in &mut self.nss {
             ns.routes.retain(|r| r.dev != dev);
+            ns.pmtu.retain(|_, e| e.dev != dev);
         }
     }
 

@@ -37,6 +37,12 @@ pub(crate) enum Work {
     PingSend { ping: usize },
     /// A ping stops waiting for replies.
     PingDone { ping: usize },
+    /// A packet's reassembly times out.
+    FragExpire {
+        ns: NsId,
+        key: crate::frag::FragKey,
+        generation: u64,
+    },
 }
 
 #[derive(Debug)]
@@ -191,6 +197,9 @@ impl Sim {
             ip_id: 1,
             routes: Vec::new(),
             forwarding: false,
+            pmtu: Default::default(),
+            frags: Default::default(),
+            frag_generation: 0,
         });
         let lo = Device {
             ns: id,
@@ -467,6 +476,7 @@ impl Sim {
             } => self.neigh_timer(ns, dev, ip, generation),
             Work::PingSend { ping } => self.ping_send(ping),
             Work::PingDone { ping } => self.ping_done(ping),
+            Work::FragExpire { ns, key, generation } => self.frag_expire(ns, key, generation),
         }
     }
 

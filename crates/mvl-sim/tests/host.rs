@@ -62,14 +62,9 @@ fn addr(sim: &mut Sim, ns: NsId, cidr: &str, dev: &str) {
 
 fn ping(sim: &mut Sim, ns: NsId, to: &str, wait: f64) -> mvl_sim::PingOutcome {
     let p = Ping {
-        addr: to.parse().unwrap(),
         count: Some(1),
         wait: Some(wait),
-        interval: 1.0,
-        iface: None,
-        source: None,
-        broadcast: false,
-        ttl: None,
+        ..Ping::to(to.parse().unwrap())
     };
     sim.ping(ns, &p, true)
 }
@@ -377,14 +372,10 @@ fn bridge_learning_hairpin_and_ageing() {
     up(&mut sim, h, "e1");
     let p = |sim: &mut Sim| {
         let req = Ping {
-            addr: "10.1.0.2".parse().unwrap(),
             count: Some(1),
             wait: Some(1.0),
-            interval: 1.0,
             iface: Some("m1".into()),
-            source: None,
-            broadcast: false,
-            ttl: None,
+            ..Ping::to("10.1.0.2".parse().unwrap())
         };
         sim.ping(m1, &req, false).exit_code
     };
