@@ -11,7 +11,8 @@
 //! a host keeps, and a carrier flap after the traffic; and last, a router:
 //! a namespace with a macvlan on a server's NIC and a link to a far subnet,
 //! routes to it, and pings through it that arrive, run out of time to live
-//! or find no route.
+//! or find no route; and after it, packet sizes: smaller MTUs on the way
+//! and big pings with each fragmentation hint.
 
 use std::fmt::Write;
 
@@ -413,10 +414,55 @@ pub fn random_lab(seed: u64) -> String {
         s.insert_str(at, &lines);
         s.insert_str(pair_at, "sleep 1\n");
     }
-    if r.chance(30) {
+    let routed = r.chance(30);
+    if routed {
         router(&mut r, &mut s, lowers, &hosts);
     }
+    if r.chance(30) {
+        sizes(&mut r, &mut s, lowers, &hosts, routed);
+    }
     s
+}
+
+/// Packet sizes: a device somewhere takes less (a host's own device, a
+/// switch port, the router's far side), then big pings between hosts in
+/// the forms people type — fragmented by default, `-M do`, `-M dont` — and
+/// sometimes one under a deadline.
+fn sizes(r: &mut Rng, s: &mut String, lowers: u64, hosts: &[Host], routed: bool) {
+    for _ in 0..r.range(1, 2) {
+        let mtu = r.pick(&[1280, 1400, 1450]);
+        if r.chance(60) {
+            let h = &hosts[r.range(0, hosts.len() as u64 - 1) as usize];
+            let _ = writeln!(s, "{}ip link set {} mtu {mtu}", in_ns(&h.netns), h.dev);
+        } else {
+            let _ = writeln!(s, "ip link set sw{} mtu {mtu}", r.range(1, lowers));
+        }
+    }
+    if routed && r.chance(50) {
+        let _ = writeln!(s, "ip -n rt link set rv mtu 1400");
+        let _ = writeln!(s, "ip -n far link set fv mtu 1400");
+    }
+    for _ in 0..r.range(2, 4) {
+        let a = &hosts[r.range(0, hosts.len() as u64 - 1) as usize];
+        let dst = if routed && r.chance(30) {
+            "10.7.0.2".to_string()
+        } else {
+            hosts[r.range(0, hosts.len() as u64 - 1) as usize].ip.clone()
+        };
+        if dst == a.ip {
+            continue;
+        }
+        let size = r.pick(&[1200, 1372, 1422, 1450, 1472, 2000, 3000]);
+        let hint = r.pick(&["", "", "-M do ", "-M dont ", "-M want "]);
+        let _ = writeln!(s, "{}ping -c 1 -W 0.5 {hint}-s {size} {dst}", in_ns(&a.netns));
+    }
+    if r.chance(15) {
+        let a = &hosts[r.range(0, hosts.len() as u64 - 1) as usize];
+        let b = &hosts[r.range(0, hosts.len() as u64 - 1) as usize];
+        if a.ip != b.ip {
+            let _ = writeln!(s, "{}ping -c 2 -w 2 -s 1000 {}", in_ns(&a.netns), b.ip);
+        }
+    }
 }
 
 /// A router between the switch's subnet and a far one: namespace `rt` with

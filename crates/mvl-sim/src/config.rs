@@ -370,6 +370,7 @@ impl Sim {
         d.hairpin = false;
         d.port_enabled = false;
         self.recalc_bridge_mac(br);
+        self.bridge_mtu_auto(br);
     }
 
     /// A bridge whose address the user did not set takes the smallest
@@ -591,13 +592,23 @@ impl Sim {
     fn set_mtu(&mut self, id: DevId, mtu: u32) -> Result<(), SimError> {
         if let Some(r) = self.macvlan_ref(id) {
             self.ports.port_mut(r.lower).expect("port").set_mtu(r.id, mtu)?;
-            self.dev_mut(id).mtu = mtu;
+            self.mtu_changed(id, mtu);
             return Ok(());
         }
         let d = self.dev(id);
         if !matches!(d.kind, Kind::Loopback) {
             self.check_mtu_range(mtu, d.min_mtu, d.max_mtu)?;
         }
+        if let Kind::Bridge(b) = &mut self.dev_mut(id).kind {
+            b.mtu_by_user = true;
+        }
+        self.mtu_changed(id, mtu);
+        Ok(())
+    }
+
+    /// `NETDEV_CHANGEMTU`: a lower drags its bigger macvlans down to its
+    /// new MTU; a bridge port's bridge follows its smallest port.
+    fn mtu_changed(&mut self, id: DevId, mtu: u32) {
         self.dev_mut(id).mtu = mtu;
         if let Some(p) = self.ports.port_mut(id) {
             for c in p.lower_mtu_changed(mtu) {
@@ -606,7 +617,24 @@ impl Sim {
                 }
             }
         }
-        Ok(())
+        if let Some(br) = self.dev(id).master {
+            self.bridge_mtu_auto(br);
+        }
+    }
+
+    /// `br_mtu_auto_adjust`: a bridge whose MTU the user did not set takes
+    /// its smallest port's (1500 without ports).
+    fn bridge_mtu_auto(&mut self, br: DevId) {
+        let Kind::Bridge(b) = &self.dev(br).kind else {
+            return;
+        };
+        if b.mtu_by_user {
+            return;
+        }
+        let min = b.ports.iter().map(|&p| self.dev(p).mtu).min().unwrap_or(1500);
+        if min != self.dev(br).mtu {
+            self.mtu_changed(br, min);
+        }
     }
 
     fn set_up(&mut self, id: DevId, up: bool) -> Result<(), SimError> {
@@ -674,6 +702,7 @@ impl Sim {
         self.dev_mut(id).master = Some(br);
         self.bridge_ports.insert(id);
         self.recalc_bridge_mac(br);
+        self.bridge_mtu_auto(br);
         Ok(())
     }
 

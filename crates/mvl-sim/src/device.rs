@@ -47,6 +47,9 @@ pub(crate) struct Bridge {
     /// keeps it until its ports are first counted; from then on it has
     /// carrier while one of its ports forwards (`br_port_state_selection`).
     pub had_port: bool,
+    /// The user set its MTU: it no longer follows its ports'
+    /// (`BROPT_MTU_SET_BY_USER`).
+    pub mtu_by_user: bool,
 }
 
 /// A device's counters, by the kernel's names (`rtnl_link_stats64`); the

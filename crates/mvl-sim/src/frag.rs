@@ -249,6 +249,60 @@ mod tests {
         assert_eq!(f, [(0, true, 976), (976, true, 504)]);
     }
 
+    /// Runs lines that must succeed.
+    fn ok(sim: &mut Sim, lines: &str) {
+        for l in lines.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            let words: Vec<String> = l.split_whitespace().map(str::to_string).collect();
+            let (netns, cmd) = mvl_iproute2::parse_command(&words).unwrap();
+            let ns = sim.netns(netns.as_deref()).unwrap();
+            let r = match &cmd {
+                mvl_iproute2::Command::NetnsAdd(n) => sim.netns_add(n),
+                mvl_iproute2::Command::LinkAdd(a) => sim.link_add(ns, a),
+                mvl_iproute2::Command::LinkSet(s) => sim.link_set(ns, s),
+                mvl_iproute2::Command::AddrAdd(c, d) => sim.addr_add(ns, *c, d),
+                c => panic!("{c:?}"),
+            };
+            r.unwrap_or_else(|e| panic!("{l}: {e}"));
+        }
+    }
+
+    #[test]
+    fn an_incomplete_packet_expires_and_its_sender_hears_of_it_only_with_the_first_piece() {
+        let mut sim = Sim::new(1);
+        ok(
+            &mut sim,
+            "ip netns add a
+             ip netns add b
+             ip link add va netns a type veth peer name vb netns b
+             ip -n a addr add 10.0.0.1/24 dev va
+             ip -n b addr add 10.0.0.2/24 dev vb
+             ip -n a link set va up
+             ip -n b link set vb up",
+        );
+        let (a, b) = (sim.netns(Some("a")).unwrap(), sim.netns(Some("b")).unwrap());
+        let cap = sim
+            .tcpdump_start(a, "va", mvl_iproute2::Filter::Icmp, None)
+            .unwrap();
+        let p = packet(3000);
+        let frags = fragment(&Ipv4::parse(&p).unwrap(), 1500);
+        // Only the last piece: dropped in silence.
+        assert!(sim.defrag(b, &Ipv4::parse(&frags[2]).unwrap()).is_none());
+        sim.sleep(Duration::secs(31));
+        assert!(sim.nss[b.0 as usize].frags.is_empty(), "given up");
+        assert!(sim.captured(cap).is_empty());
+        // The first piece too: b answers that time ran out, quoting it.
+        assert!(sim.defrag(b, &Ipv4::parse(&frags[0]).unwrap()).is_none());
+        sim.sleep(Duration::secs(29));
+        assert!(sim.captured(cap).is_empty(), "not before ipfrag_time");
+        sim.sleep(Duration::secs(2));
+        let lines = crate::tcpdump_lines(sim.captured(cap), false);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0].ends_with("IP 10.0.0.2 > 10.0.0.1: ICMP ip reassembly time exceeded, length 556"),
+            "{lines:?}"
+        );
+    }
+
     #[test]
     fn overlaps_and_holes_never_make_a_packet() {
         let p = packet(3000);

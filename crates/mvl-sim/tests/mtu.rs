@@ -212,3 +212,41 @@ fn deadlines_send_until_they_end() {
         (1, 0, 1)
     );
 }
+
+#[test]
+fn a_bridge_follows_its_smallest_port_until_its_mtu_is_set() {
+    let mut sim = Sim::new(5);
+    ok(
+        &mut sim,
+        "ip link add br0 type bridge
+         ip link add p1 type veth peer name q1
+         ip link add p2 type veth peer name q2
+         ip link add link br0 name mv type macvlan mode bridge
+         ip link set p1 master br0
+         ip link set p2 master br0",
+    );
+    let mtu = |sim: &mut Sim, dev: &str| -> u32 {
+        let out = run(sim, &format!("ip link show {dev}")).unwrap();
+        let at = out.find(" mtu ").unwrap() + 5;
+        out[at..].split_whitespace().next().unwrap().parse().unwrap()
+    };
+    // Each step as Linux 6.18 took it: (command, br0's MTU, mv's MTU).
+    for (line, br, mv) in [
+        ("ip link set p1 mtu 1400", 1400, 1400),
+        // The bridge comes back up; its macvlan, dragged down, does not.
+        ("ip link set p1 mtu 1500", 1500, 1400),
+        ("ip link set p2 mtu 1300", 1300, 1300),
+        ("ip link set p2 nomaster", 1500, 1300),
+        ("ip link set br0 mtu 1450", 1450, 1300),
+        ("ip link set p1 mtu 1280", 1450, 1300),
+        ("ip link set p2 master br0", 1450, 1300),
+        ("ip link del p1", 1450, 1300),
+    ] {
+        ok(&mut sim, line);
+        assert_eq!(
+            (mtu(&mut sim, "br0"), mtu(&mut sim, "mv")),
+            (br, mv),
+            "after {line}"
+        );
+    }
+}

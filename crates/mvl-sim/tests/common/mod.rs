@@ -17,6 +17,7 @@ pub fn run(sim: &mut Sim, line: &str) -> Result<String, SimError> {
         Command::LinkAdd(a) => none(sim.link_add(ns, a)),
         Command::LinkSet(s) => none(sim.link_set(ns, s)),
         Command::LinkShow(s) => sim.link_show(ns, s),
+        Command::LinkDel(d) => none(sim.link_del(ns, d)),
         Command::AddrAdd(c, d) => none(sim.addr_add(ns, *c, d)),
         Command::AddrDel(c, d) => none(sim.addr_del(ns, *c, d)),
         Command::NeighSet(n) => none(sim.neigh_set_cmd(ns, n)),
