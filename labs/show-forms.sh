@@ -1,5 +1,5 @@
 # The forms of ip's show commands people type: brief (-br), one line per
-# record (-o), JSON (-j), the IPv4 filter (-4), ports of a master, kinds,
+# record (-o), JSON (-j, laid out with -p), the IPv4 filter (-4), ports of a master, kinds,
 # and flushing a device's addresses. Every MAC is set, so that the output
 # is the same, byte for byte, on every backend.
 
@@ -31,11 +31,20 @@ ip -j -br link
 ip -j addr
 ip -4 -j addr
 ip -j addr show dev sw1
+ip -j -br addr
+ip -j -br -4 addr
+ip -j -p link show dev mv0
+ip -j -p -br link
+ip -j -p -br addr show dev mv0
+ip -j -p -4 addr
+ip -j -p addr show dev sw1
 ip link show master br0
 ip link show master nope                                     # expect: error
 ip link show type macvlan
 ip -n a -br link
 ip -n a -j link show mv1
+ip -n a -j -p -br addr
+ip -n a -j -br link
 ip -n a -o addr
 ip addr flush dev mv0
 ip -br addr show dev mv0

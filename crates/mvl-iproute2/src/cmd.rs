@@ -91,6 +91,8 @@ pub struct ShowForm {
     pub oneline: bool,
     /// `-j`.
     pub json: bool,
+    /// `-p`: JSON laid out over lines (nothing without `-j`).
+    pub pretty: bool,
 }
 
 /// `ip link show` filters and style.

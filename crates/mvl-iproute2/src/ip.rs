@@ -57,10 +57,11 @@ impl<'a> Cursor<'a> {
                 "-br" | "-brief" => form.brief = true,
                 "-o" | "-oneline" => form.oneline = true,
                 "-j" | "-json" => form.json = true,
+                "-p" | "-pretty" => form.pretty = true,
                 _ => {
                     return Err(self.err(
                         Some(w),
-                        "unsupported ip option (supported: -n, -d, -s, -4, -br, -o, -j)",
+                        "unsupported ip option (supported: -n, -d, -s, -4, -br, -o, -j, -p)",
                     ))
                 }
             }

@@ -10,7 +10,7 @@ mod link;
 mod stats;
 
 pub use addr::{addr_text, AddrView};
-pub use json::{addrs_json, links_brief_json, links_json};
+pub use json::{addrs_brief_json, addrs_json, links_brief_json, links_json};
 pub use link::{
     BridgePortView, BridgeView, Details, How, KindData, LinkNetns, LinkView, Lower, ARPHRD_ETHER,
     ARPHRD_LOOPBACK, ARPHRD_NONE,

@@ -544,7 +544,9 @@ fn the_show_forms_people_type() {
     assert_eq!(one("ip -4 a f mv0").command, Command::AddrFlush("mv0".into()));
     assert_eq!(refused("ip addr flush"), "Flush requires arguments.");
     assert_eq!(err("ip -6 addr").word.as_deref(), Some("-6"));
-    assert_eq!(err("ip -p -j link").word.as_deref(), Some("-p"));
+    let f = link("ip -p -j link").form;
+    assert!(f.pretty && f.json);
+    assert!(link("ip -pretty link").form.pretty, "pretty alone changes no text");
 }
 
 #[test]

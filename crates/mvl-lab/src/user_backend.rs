@@ -183,9 +183,9 @@ impl UserBackend {
             Ok(list) if s.form.json => {
                 let views: Vec<_> = list.iter().map(|c| c.view()).collect();
                 Outcome::ok(if s.form.brief {
-                    links_brief_json(&views)
+                    links_brief_json(&views, s.form.pretty)
                 } else {
-                    links_json(&views, how)
+                    links_json(&views, how, s.form.pretty)
                 })
             }
             Ok(list) if s.form.brief || s.form.oneline => {

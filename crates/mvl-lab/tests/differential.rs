@@ -103,7 +103,7 @@ fn show_forms_print_as_on_the_kernel() {
         compared += 1;
     }
     assert_eq!(
-        compared, 3,
-        "the lab shows the user backend's macvlans three times"
+        compared, 4,
+        "the lab shows the user backend's macvlans four times"
     );
 }

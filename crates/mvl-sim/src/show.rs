@@ -11,7 +11,7 @@ use crate::sim::Sim;
 use mvl_core::MacAddr;
 use mvl_iproute2::cmd::{AddrShow, LinkShow};
 use mvl_iproute2::show::{
-    addr_text, addrs_json, device_flags, links_brief_json, links_json, AddrView, BridgePortView, BridgeView,
+    addr_text, addrs_brief_json, addrs_json, device_flags, links_brief_json, links_json, AddrView, BridgePortView, BridgeView,
     Details, How, KindData, LinkNetns, LinkView, Lower, MacvlanView, ARPHRD_ETHER, ARPHRD_LOOPBACK,
 };
 
@@ -223,8 +223,8 @@ impl Sim {
             views.push(self.link_view(id, how));
         }
         Ok(match (req.form.json, req.form.brief) {
-            (true, true) => links_brief_json(&views),
-            (true, false) => links_json(&views, how),
+            (true, true) => links_brief_json(&views, req.form.pretty),
+            (true, false) => links_json(&views, how, req.form.pretty),
             _ => views.iter().map(|v| v.render(how, req.form)).collect(),
         })
     }
@@ -251,11 +251,6 @@ impl Sim {
 
     /// `ip [-4] [-br|-o|-j] addr show [dev X] [up]`.
     pub fn addr_show(&mut self, ns: NsId, req: &AddrShow) -> Result<String, SimError> {
-        if req.form.json && req.form.brief {
-            return Err(SimError::Unsupported(
-                "ip -j -br addr (a brief JSON of addresses)".into(),
-            ));
-        }
         let mut shown = Vec::new();
         for id in self.selected(ns, &req.dev)? {
             let d = self.dev(id);
@@ -264,8 +259,11 @@ impl Sim {
             }
             shown.push((self.link_view(id, How::default()), self.addr_views(id)));
         }
-        if req.form.json {
-            return Ok(addrs_json(shown.iter().map(|(l, a)| (l, a.as_slice())), req.ipv4));
+        let links = shown.iter().map(|(l, a)| (l, a.as_slice()));
+        match (req.form.json, req.form.brief) {
+            (true, true) => return Ok(addrs_brief_json(links, req.form.pretty)),
+            (true, false) => return Ok(addrs_json(links, req.ipv4, req.form.pretty)),
+            _ => {}
         }
         Ok(shown
             .iter()

@@ -1,5 +1,7 @@
 //! A link as `ip -j [-d] [-s [-s]] link show` prints it: iproute2 6.1's
-//! field names, in its order.
+//! field names, in its order, on one line or laid out as `-p` does.
+
+use std::io;
 
 use serde::Serialize;
 
@@ -64,11 +66,31 @@ struct JsonAddr {
 struct JsonBrief<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     link: Option<Option<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    link_index: Option<u32>,
     ifname: &'a str,
     operstate: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     address: Option<String>,
     flags: Vec<String>,
+}
+
+/// A link of `ip -j -br addr`, with its addresses.
+#[derive(Serialize)]
+struct JsonBriefAddrs<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    link: Option<Option<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    link_index: Option<u32>,
+    ifname: &'a str,
+    operstate: &'static str,
+    addr_info: Vec<JsonLocal>,
+}
+
+#[derive(Serialize)]
+struct JsonLocal {
+    local: String,
+    prefixlen: u8,
 }
 
 #[derive(Serialize)]
@@ -368,38 +390,150 @@ impl LinkView {
     }
 }
 
-/// The JSON of `ip -j [-d] [-s [-s]] link show` for these links: an array
-/// on one line.
-pub fn links_json<'a>(links: impl IntoIterator<Item = &'a LinkView>, how: How) -> String {
-    let v: Vec<JsonLink> = links.into_iter().map(|l| l.json_link(how)).collect();
-    let mut s = serde_json::to_string(&v).expect("plain data serializes");
+/// JSON as iproute2's writer prints it, with its closing newline: on one
+/// line, or laid out as with `-p` (`pretty`).
+fn json_text<T: Serialize>(v: &T, pretty: bool) -> String {
+    let mut out = Vec::new();
+    let r = if pretty {
+        v.serialize(&mut serde_json::Serializer::with_formatter(&mut out, Pretty::default()))
+    } else {
+        v.serialize(&mut serde_json::Serializer::new(&mut out))
+    };
+    r.expect("plain data serializes");
+    let mut s = String::from_utf8(out).expect("JSON is UTF-8");
     s.push('\n');
     s
 }
 
-/// The JSON of `ip -j -br link show` for these links.
-pub fn links_brief_json<'a>(links: impl IntoIterator<Item = &'a LinkView>) -> String {
+/// The layout of iproute2's `json_writer` in pretty mode: each member of
+/// an object on a line of its own, four spaces a level (arrays count as
+/// levels too); an array's elements on its own line, `[ a,b ]`.
+#[derive(Default)]
+struct Pretty {
+    /// Per open array or object: whether it holds anything yet.
+    filled: Vec<bool>,
+}
+
+impl Pretty {
+    fn newline<W: ?Sized + io::Write>(&self, w: &mut W) -> io::Result<()> {
+        w.write_all(b"\n")?;
+        for _ in 0..self.filled.len() {
+            w.write_all(b"    ")?;
+        }
+        Ok(())
+    }
+
+    fn fill(&mut self) {
+        if let Some(f) = self.filled.last_mut() {
+            *f = true;
+        }
+    }
+}
+
+impl serde_json::ser::Formatter for Pretty {
+    fn begin_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.filled.push(false);
+        w.write_all(b"[ ")
+    }
+
+    fn end_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        let filled = self.filled.pop().unwrap_or(false);
+        w.write_all(if filled { b" ]" } else { b"]" })
+    }
+
+    fn begin_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            w.write_all(b",")
+        }
+    }
+
+    fn end_array_value<W: ?Sized + io::Write>(&mut self, _: &mut W) -> io::Result<()> {
+        self.fill();
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.filled.push(false);
+        w.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        if self.filled.pop().unwrap_or(false) {
+            self.newline(w)?;
+        }
+        w.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        if !first {
+            w.write_all(b",")?;
+        }
+        self.newline(w)
+    }
+
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + io::Write>(&mut self, _: &mut W) -> io::Result<()> {
+        self.fill();
+        Ok(())
+    }
+}
+
+/// The JSON of `ip -j [-p] [-d] [-s [-s]] link show` for these links.
+pub fn links_json<'a>(links: impl IntoIterator<Item = &'a LinkView>, how: How, pretty: bool) -> String {
+    let v: Vec<JsonLink> = links.into_iter().map(|l| l.json_link(how)).collect();
+    json_text(&v, pretty)
+}
+
+/// The JSON of `ip -j [-p] -br link show` for these links.
+pub fn links_brief_json<'a>(links: impl IntoIterator<Item = &'a LinkView>, pretty: bool) -> String {
     let v: Vec<JsonBrief> = links
         .into_iter()
         .map(|l| JsonBrief {
             link: l.lower_json().0,
+            link_index: l.lower_json().1,
             ifname: &l.name,
             operstate: l.operstate,
             address: l.address.map(|a| a.to_string()),
             flags: l.flag_words(),
         })
         .collect();
-    let mut s = serde_json::to_string(&v).expect("plain data serializes");
-    s.push('\n');
-    s
+    json_text(&v, pretty)
 }
 
-/// The JSON of `ip -j [-4] addr show`: each link as `ip addr` shows it
-/// (no link mode; with `-4` not its link-layer part either) and its
+/// The JSON of `ip -j [-p] -br addr show`: each link's name, state and
+/// addresses.
+pub fn addrs_brief_json<'a>(links: impl IntoIterator<Item = (&'a LinkView, &'a [AddrView])>, pretty: bool) -> String {
+    let v: Vec<JsonBriefAddrs> = links
+        .into_iter()
+        .map(|(l, addrs)| JsonBriefAddrs {
+            link: l.lower_json().0,
+            link_index: l.lower_json().1,
+            ifname: &l.name,
+            operstate: l.operstate,
+            addr_info: addrs
+                .iter()
+                .map(|a| JsonLocal {
+                    local: a.local.addr().to_string(),
+                    prefixlen: a.local.prefix_len(),
+                })
+                .collect(),
+        })
+        .collect();
+    json_text(&v, pretty)
+}
+
+/// The JSON of `ip -j [-p] [-4] addr show`: each link as `ip addr` shows
+/// it (no link mode; with `-4` not its link-layer part either) and its
 /// addresses under `addr_info`.
 pub fn addrs_json<'a>(
     links: impl IntoIterator<Item = (&'a LinkView, &'a [AddrView])>,
     ipv4_only: bool,
+    pretty: bool,
 ) -> String {
     let v: Vec<JsonLink> = links
         .into_iter()
@@ -427,7 +561,37 @@ pub fn addrs_json<'a>(
             j
         })
         .collect();
-    let mut s = serde_json::to_string(&v).expect("plain data serializes");
-    s.push('\n');
-    s
+    json_text(&v, pretty)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pretty_json_is_laid_out_as_iproute2_does() {
+        #[derive(Serialize)]
+        struct Route {
+            dst: &'static str,
+            flags: Vec<&'static str>,
+            nexthops: Vec<Vec<u8>>,
+            empty: Vec<u8>,
+        }
+        let v = vec![Route {
+            dst: "10.0.0.0/24",
+            flags: vec!["linkdown", "onlink"],
+            nexthops: vec![vec![1], vec![]],
+            empty: vec![],
+        }];
+        // What iproute2 6.1's json_writer prints for the same shape.
+        assert_eq!(
+            json_text(&v, true),
+            "[ {\n        \"dst\": \"10.0.0.0/24\",\n        \"flags\": [ \"linkdown\",\"onlink\" ],\n        \"nexthops\": [ [ 1 ],[ ] ],\n        \"empty\": [ ]\n    } ]\n"
+        );
+        assert_eq!(json_text(&Vec::<u8>::new(), true), "[ ]\n");
+        assert_eq!(
+            json_text(&v, false),
+            "[{\"dst\":\"10.0.0.0/24\",\"flags\":[\"linkdown\",\"onlink\"],\"nexthops\":[[1],[]],\"empty\":[]}]\n"
+        );
+    }
 }

@@ -146,7 +146,7 @@ pub fn text(l: &Link, ns: &Ns, how: How) -> String {
 /// The JSON of `ip -j [-d] [-s [-s]] link show` for these links (an array, one line).
 pub fn json(links: &[&Link], ns: &Ns, how: How) -> String {
     let views: Vec<LinkView> = links.iter().map(|l| ns.view(l)).collect();
-    links_json(&views, how)
+    links_json(&views, how, false)
 }
 
 #[cfg(test)]
