@@ -65,6 +65,10 @@ ip -n a route add 10.9.0.0/16 dev mva
 ip -n a route replace default via 10.0.1.3 metric 5
 ip -n a route
 ip -n a route show default
+ip -n a -j route
+ip -n a -j -p route show default
+ip -n a -br neigh
+ip -n a -j neigh
 ip -n a route del default via 10.0.1.1
 ip -n a route change 10.4.0.0/16 via 10.0.1.5                # expect: error
 # The route left goes through 10.0.1.3, which nobody holds.
@@ -74,6 +78,7 @@ ip netns exec a ping -c 1 -W 1 10.0.2.2                      # expect: fail
 # connected route is back.
 ip -n r link set mvr2 down
 ip -n r route
+ip -n r -j route
 ip -n r link set mvr2 up
 ip -n r route
 ip netns exec r sysctl net.ipv4.ip_forward

@@ -289,6 +289,8 @@ pub struct RouteShow {
     pub dst: Option<Ipv4Net>,
     /// Only routes through this device.
     pub dev: Option<String>,
+    /// `-j`, `-p` (`-br` and `-o` change nothing for routes).
+    pub form: ShowForm,
 }
 
 /// The kernel settings a lab may change with `sysctl`: forwarding, the
@@ -351,7 +353,7 @@ pub enum Command {
     /// `ip neigh flush all|dev DEV`.
     NeighFlush(Option<String>),
     /// `ip neigh show`.
-    NeighShow,
+    NeighShow(ShowForm),
     /// `ip neigh add|change|replace ADDR lladdr MAC dev DEV [nud STATE]`.
     NeighSet(NeighSet),
     /// `ip neigh del ADDR dev DEV`.
@@ -431,7 +433,7 @@ impl Command {
             Command::NetnsList
                 | Command::LinkShow(_)
                 | Command::AddrShow(_)
-                | Command::NeighShow
+                | Command::NeighShow(_)
                 | Command::RouteShow(_)
                 | Command::BridgeLinkShow
                 | Command::BridgeFdbShow

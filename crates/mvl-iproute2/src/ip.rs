@@ -73,8 +73,8 @@ impl<'a> Cursor<'a> {
         match object {
             Some("link") => Ok((netns, self.ip_link(details, stats, form)?)),
             Some("address") => Ok((netns, self.ip_addr(ipv4, form)?)),
-            Some("neighbor" | "neighbour") => Ok((netns, self.ip_neigh()?)),
-            Some("route") => Ok((netns, self.ip_route()?)),
+            Some("neighbor" | "neighbour") => Ok((netns, self.ip_neigh(form)?)),
+            Some("route") => Ok((netns, self.ip_route(form)?)),
             Some("netns") => self.ip_netns(netns),
             _ => Err(self.err(
                 Some(obj),

@@ -2,19 +2,19 @@
 
 use std::net::Ipv4Addr;
 
-use crate::cmd::{Command, NeighNud, NeighOp, NeighSet};
+use crate::cmd::{Command, NeighNud, NeighOp, NeighSet, ShowForm};
 use crate::cursor::Cursor;
 use crate::error::Error;
 use crate::matches;
 
 impl<'a> Cursor<'a> {
-    pub(crate) fn ip_neigh(&mut self) -> Result<Command, Error> {
+    pub(crate) fn ip_neigh(&mut self, form: ShowForm) -> Result<Command, Error> {
         let Some(sub) = self.next() else {
-            return Ok(Command::NeighShow);
+            return Ok(Command::NeighShow(form));
         };
         if ["show", "list", "lst"].iter().any(|k| matches(sub, k)) {
             self.end()?;
-            return Ok(Command::NeighShow);
+            return Ok(Command::NeighShow(form));
         }
         if matches(sub, "flush") {
             return match self.next() {

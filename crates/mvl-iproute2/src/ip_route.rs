@@ -3,7 +3,7 @@
 
 use std::net::Ipv4Addr;
 
-use crate::cmd::{Command, Ipv4Net, RouteOp, RouteSet, RouteShow};
+use crate::cmd::{Command, Ipv4Net, RouteOp, RouteSet, RouteShow, ShowForm};
 use crate::cursor::Cursor;
 use crate::error::Error;
 use crate::matches;
@@ -68,9 +68,12 @@ const UNSUPPORTED: &[&str] = &[
 ];
 
 impl<'a> Cursor<'a> {
-    pub(crate) fn ip_route(&mut self) -> Result<Command, Error> {
+    pub(crate) fn ip_route(&mut self, form: ShowForm) -> Result<Command, Error> {
         let Some(sub) = self.next() else {
-            return Ok(Command::RouteShow(RouteShow::default()));
+            return Ok(Command::RouteShow(RouteShow {
+                form,
+                ..RouteShow::default()
+            }));
         };
         // iproute2's order of `matches()`: an abbreviation is the first.
         let op = if matches(sub, "add") {
@@ -93,7 +96,7 @@ impl<'a> Cursor<'a> {
             return self.route_set(sub, op);
         }
         if ["list", "show", "lst"].iter().any(|k| matches(sub, k)) {
-            return self.route_show();
+            return self.route_show(form);
         }
         Err(self.err(
             Some(sub),
@@ -167,8 +170,11 @@ impl<'a> Cursor<'a> {
         }))
     }
 
-    fn route_show(&mut self) -> Result<Command, Error> {
-        let mut show = RouteShow::default();
+    fn route_show(&mut self, form: ShowForm) -> Result<Command, Error> {
+        let mut show = RouteShow {
+            form,
+            ..RouteShow::default()
+        };
         while let Some(w) = self.next() {
             if w == "dev" || w == "oif" {
                 show.dev = Some(self.ifname_value(w)?);

@@ -7,6 +7,7 @@
 mod addr;
 mod json;
 mod link;
+mod route;
 mod stats;
 
 pub use addr::{addr_text, AddrView};
@@ -15,6 +16,7 @@ pub use link::{
     BridgePortView, BridgeView, Details, How, KindData, LinkNetns, LinkView, Lower, ARPHRD_ETHER,
     ARPHRD_LOOPBACK, ARPHRD_NONE,
 };
+pub use route::{neighs_text, routes_text, NeighView, RouteView};
 pub use stats::Stats;
 
 use mvl_core::{Flags, MacAddr, MacvlanInfo, Mode, DEFAULT_BC_CUTOFF};

@@ -167,7 +167,7 @@ fn iproute2_abbreviations_and_word_order() {
             ..
         })
     ));
-    assert_eq!(one("ip n").command, Command::NeighShow);
+    assert_eq!(one("ip n").command, Command::NeighShow(Default::default()));
     assert!(matches!(
         one("ip -d l sh dev eth0").command,
         Command::LinkShow(LinkShow { details: true, .. })
@@ -546,7 +546,10 @@ fn the_show_forms_people_type() {
     assert_eq!(err("ip -6 addr").word.as_deref(), Some("-6"));
     let f = link("ip -p -j link").form;
     assert!(f.pretty && f.json);
-    assert!(link("ip -pretty link").form.pretty, "pretty alone changes no text");
+    assert!(
+        link("ip -pretty link").form.pretty,
+        "pretty alone changes no text"
+    );
 }
 
 #[test]

@@ -78,7 +78,7 @@ pub fn compare(lab: &Lab, a: &mut dyn Backend, b: &mut dyn Backend) -> Result<Ve
                 Command::RouteShow(_) if x.result == Res::Ok => {
                     (x.output != y.output).then(|| (Some(x.output.clone()), Some(y.output.clone())))
                 }
-                Command::NeighShow if x.result == Res::Ok => {
+                Command::NeighShow(_) if x.result == Res::Ok => {
                     let (nx, ny) = (neighbours(&x.output), neighbours(&y.output));
                     (nx != ny).then(|| {
                         (
@@ -116,16 +116,31 @@ fn refusal(message: &Option<String>) -> Option<&str> {
     Some(first.split(" (").next().unwrap_or(first).trim())
 }
 
-/// The entries of `ip neigh show` output: each address and device, and
-/// whether it is resolved (the MAC itself aside, and the state too: the
-/// kernel moves REACHABLE, STALE and DELAY by timers in real time).
+/// The entries of `ip neigh show` output (as lines, `-br` columns or
+/// `-j` JSON): each address and device, and whether it is resolved (the
+/// MAC itself aside, and the state too: the kernel moves REACHABLE, STALE
+/// and DELAY by timers in real time; and their order, a hash walk's).
 pub fn neighbours(output: &str) -> std::collections::BTreeSet<(String, String, bool)> {
+    if let Ok(serde_json::Value::Array(v)) = serde_json::from_str(output) {
+        let field = |e: &serde_json::Value, k: &str| e.get(k).and_then(|x| x.as_str()).map(str::to_string);
+        return v
+            .iter()
+            .filter_map(|e| Some((field(e, "dst")?, field(e, "dev")?, e.get("lladdr").is_some())))
+            .collect();
+    }
     output
         .lines()
         .filter_map(|l| {
             let w: Vec<&str> = l.split_whitespace().collect();
-            let dev = w.iter().position(|&x| x == "dev").and_then(|i| w.get(i + 1))?;
-            Some((w.first()?.to_string(), dev.to_string(), w.contains(&"lladdr")))
+            match w.iter().position(|&x| x == "dev") {
+                Some(i) => Some((
+                    w.first()?.to_string(),
+                    w.get(i + 1)?.to_string(),
+                    w.contains(&"lladdr"),
+                )),
+                // `-br`: address, device, and the MAC when resolved.
+                None => Some((w.first()?.to_string(), w.get(1)?.to_string(), w.len() > 2)),
+            }
         })
         .collect()
 }
@@ -385,6 +400,17 @@ mod tests {
         assert_eq!(neighbours(kernel), neighbours(sim));
         assert!(neighbours(kernel).contains(&("10.0.0.2".into(), "m1".into(), true)));
         assert_ne!(neighbours(kernel), neighbours("10.0.0.9 dev m1 FAILED\n"));
+        // The same entries in every form ip prints them.
+        let text = "10.0.0.7 dev va lladdr 02:00:00:00:00:07 PERMANENT \n10.0.0.9 dev va FAILED \n";
+        let brief = format!(
+            "10.0.0.9{0}va{1}\n10.0.0.7{0}va{1}02:00:00:00:00:07\n",
+            " ".repeat(32),
+            " ".repeat(15)
+        );
+        let json = r#"[{"dst":"10.0.0.9","dev":"va","state":["FAILED"]},{"dst":"10.0.0.7","dev":"va","lladdr":"02:00:00:00:00:07"}]"#;
+        assert_eq!(neighbours(text), neighbours(&brief));
+        assert_eq!(neighbours(text), neighbours(json));
+        assert_eq!(neighbours(text).len(), 2);
     }
 
     #[test]

@@ -53,9 +53,25 @@ const SYSCTLS: &[(&str, &str)] = &[
     ("net/ipv4/ip_forward", "0"),
 ];
 
+/// Settings that exist only where their module is loaded: off where they
+/// exist. With `br_netfilter` a bridge hands IPv4 to the firewall hooks,
+/// which may reassemble fragments and cut them again at the next MTU: a
+/// firewall's doing, not a switch's.
+const OPTIONAL_SYSCTLS: &[(&str, &str)] = &[
+    ("net/bridge/bridge-nf-call-iptables", "0"),
+    ("net/bridge/bridge-nf-call-ip6tables", "0"),
+    ("net/bridge/bridge-nf-call-arptables", "0"),
+];
+
 fn apply_sysctls() -> std::io::Result<()> {
     for (k, v) in SYSCTLS {
         std::fs::write(Path::new("/proc/sys").join(k), v)?;
+    }
+    for (k, v) in OPTIONAL_SYSCTLS {
+        match std::fs::write(Path::new("/proc/sys").join(k), v) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            r => r?,
+        }
     }
     Ok(())
 }

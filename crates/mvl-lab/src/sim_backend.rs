@@ -93,7 +93,7 @@ impl SimBackend {
                 self.sim.neigh_flush_cmd(ns, d.as_deref())?;
                 String::new()
             }
-            Command::NeighShow => self.sim.neigh_show(ns),
+            Command::NeighShow(form) => self.sim.neigh_show(ns, *form),
             Command::NeighSet(n) => {
                 self.sim.neigh_set_cmd(ns, n)?;
                 String::new()

@@ -256,9 +256,11 @@ impl Sim {
             let avg = ms.iter().sum::<f64>() / ms.len() as f64;
             let mdev = (ms.iter().map(|x| (x - avg).powi(2)).sum::<f64>() / ms.len() as f64).sqrt();
             out.push_str(&format!(
-                "rtt min/avg/max/mdev = {min:.3}/{avg:.3}/{max:.3}/{mdev:.3} ms\n"
+                "rtt min/avg/max/mdev = {min:.3}/{avg:.3}/{max:.3}/{mdev:.3} ms"
             ));
         }
+        // iputils ends its summary with a line of its own, empty without times.
+        out.push('\n');
         // iputils: failure without a reply, or under a deadline with fewer
         // replies than -c asked for.
         let short = p.deadline.is_some() && p.count.is_some_and(|c| received < c);

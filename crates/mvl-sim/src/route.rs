@@ -6,11 +6,11 @@
 //! the longest prefix, then the lowest metric, then the oldest route.
 
 use std::cmp::Reverse;
-use std::fmt::Write;
 use std::net::Ipv4Addr;
 
 use mvl_core::Errno;
 use mvl_iproute2::cmd::{Ipv4Net, RouteOp, RouteSet, RouteShow, Sysctl};
+use mvl_iproute2::show::{routes_text, RouteView};
 
 use crate::device::{DevId, Kind, NsId};
 use crate::error::SimError;
@@ -341,37 +341,20 @@ impl Sim {
             .filter(|e| req.dst.is_none_or(|d| d.trunc() == e.dst) && dev.is_none_or(|d| d == e.dev))
             .collect();
         table.sort_by_key(|e| (e.dst.network(), Reverse(e.dst.prefix_len()), e.metric, e.since));
-        let mut out = String::new();
-        for e in table {
-            let dst = match e.dst.prefix_len() {
-                0 => "default".to_string(),
-                32 => e.dst.addr().to_string(),
-                _ => e.dst.to_string(),
-            };
-            out.push_str(&dst);
-            if let Some(g) = e.gateway {
-                let _ = write!(out, " via {g}");
-            }
-            let _ = write!(out, " dev {}", self.dev(e.dev).name);
-            if e.connected {
-                out.push_str(" proto kernel");
-            }
-            if e.gateway.is_none() {
-                out.push_str(" scope link");
-            }
-            if let Some(s) = e.src {
-                let _ = write!(out, " src {s}");
-            }
-            if e.metric != 0 {
-                let _ = write!(out, " metric {}", e.metric);
-            }
-            // The route stays in use (ignore_routes_with_linkdown is 0).
-            if !self.carrier(e.dev) {
-                out.push_str(" linkdown");
-            }
-            out.push_str(" \n");
-        }
-        Ok(out)
+        let views: Vec<RouteView> = table
+            .into_iter()
+            .map(|e| RouteView {
+                dst: e.dst,
+                gateway: e.gateway,
+                dev: self.dev(e.dev).name.clone(),
+                kernel: e.connected,
+                prefsrc: e.src,
+                metric: e.metric,
+                // The route stays in use (ignore_routes_with_linkdown is 0).
+                linkdown: !self.carrier(e.dev),
+            })
+            .collect();
+        Ok(routes_text(&views, req.form))
     }
 
     /// `sysctl [-w] net.ipv4.ip_forward[=0|1]` in `ns` (both names are one

@@ -9,10 +9,11 @@ use crate::error::SimError;
 use crate::neigh::Nud;
 use crate::sim::Sim;
 use mvl_core::MacAddr;
-use mvl_iproute2::cmd::{AddrShow, LinkShow};
+use mvl_iproute2::cmd::{AddrShow, LinkShow, ShowForm};
 use mvl_iproute2::show::{
-    addr_text, addrs_brief_json, addrs_json, device_flags, links_brief_json, links_json, AddrView, BridgePortView, BridgeView,
-    Details, How, KindData, LinkNetns, LinkView, Lower, MacvlanView, ARPHRD_ETHER, ARPHRD_LOOPBACK,
+    addr_text, addrs_brief_json, addrs_json, device_flags, links_brief_json, links_json, neighs_text,
+    AddrView, BridgePortView, BridgeView, Details, How, KindData, LinkNetns, LinkView, Lower, MacvlanView,
+    NeighView, ARPHRD_ETHER, ARPHRD_LOOPBACK,
 };
 
 /// The kernel's operational state, as `ip link` prints it.
@@ -283,18 +284,24 @@ impl Sim {
         Ok(())
     }
 
-    /// `ip neigh show`.
-    pub fn neigh_show(&self, ns: NsId) -> String {
-        let mut out = String::new();
-        for (&(dev, ip), e) in self.nss[ns.0 as usize].neigh.iter() {
-            let state = e.state_at(self.now);
-            let ll = match (state, e.lladdr) {
-                (Nud::Incomplete | Nud::Failed, _) | (_, None) => String::new(),
-                (_, Some(m)) => format!(" lladdr {m}"),
-            };
-            let _ = writeln!(out, "{ip} dev {}{ll} {} ", self.dev(dev).name, state.as_str());
-        }
-        out
+    /// `ip [-br] [-j [-p]] neigh show`.
+    pub fn neigh_show(&self, ns: NsId, form: ShowForm) -> String {
+        let entries: Vec<NeighView> = self.nss[ns.0 as usize]
+            .neigh
+            .iter()
+            .map(|(&(dev, ip), e)| {
+                let state = e.state_at(self.now);
+                NeighView {
+                    dst: ip,
+                    dev: self.dev(dev).name.clone(),
+                    lladdr: e
+                        .lladdr
+                        .filter(|_| !matches!(state, Nud::Incomplete | Nud::Failed)),
+                    state: state.as_str(),
+                }
+            })
+            .collect();
+        neighs_text(&entries, form)
     }
 
     /// `bridge link show`.

@@ -105,15 +105,22 @@ fn ping_across_a_veth_and_arp_states() {
         .output
         .contains("1 packets transmitted, 1 received, 0% packet loss"));
     assert!(
-        sim.neigh_show(a).contains("10.0.0.2 dev va lladdr"),
+        sim.neigh_show(a, Default::default())
+            .contains("10.0.0.2 dev va lladdr"),
         "{}",
-        sim.neigh_show(a)
+        sim.neigh_show(a, Default::default())
     );
-    assert!(sim.neigh_show(a).contains("REACHABLE"));
+    assert!(sim.neigh_show(a, Default::default()).contains("REACHABLE"));
     // The responder learned the requester from its ARP request.
-    assert!(sim.neigh_show(b).contains("10.0.0.1 dev vb lladdr"));
+    assert!(sim
+        .neigh_show(b, Default::default())
+        .contains("10.0.0.1 dev vb lladdr"));
     sim.sleep(Duration::secs(60));
-    assert!(sim.neigh_show(a).contains("STALE"), "{}", sim.neigh_show(a));
+    assert!(
+        sim.neigh_show(a, Default::default()).contains("STALE"),
+        "{}",
+        sim.neigh_show(a, Default::default())
+    );
 }
 
 fn neigh(op: NeighOp, addr: &str, lladdr: Option<&str>, dev: &str, nud: NeighNud) -> NeighSet {
@@ -145,14 +152,19 @@ fn static_neighbours_as_ip_neigh_writes_them() {
     assert_eq!(ping(&mut sim, a, "10.0.0.2", 1.0).exit_code, 1);
     assert_eq!(ping(&mut sim, b, "10.0.0.1", 1.0).exit_code, 1);
     assert!(
-        sim.neigh_show(b).contains("10.0.0.1 dev vb lladdr"),
+        sim.neigh_show(b, Default::default())
+            .contains("10.0.0.1 dev vb lladdr"),
         "b learned a's MAC from its reply"
     );
     assert!(sim
-        .neigh_show(a)
+        .neigh_show(a, Default::default())
         .contains(&format!("10.0.0.2 dev va lladdr {wrong} PERMANENT")));
     sim.neigh_flush_cmd(a, None).unwrap();
-    assert!(sim.neigh_show(a).contains("PERMANENT"), "{}", sim.neigh_show(a));
+    assert!(
+        sim.neigh_show(a, Default::default()).contains("PERMANENT"),
+        "{}",
+        sim.neigh_show(a, Default::default())
+    );
 
     // add refuses an existing entry; replace and change overwrite it.
     let e = sim
@@ -170,15 +182,16 @@ fn static_neighbours_as_ip_neigh_writes_them() {
     sim.neigh_set_cmd(a, &add(NeighOp::Change, None, NeighNud::Stale))
         .unwrap();
     assert!(
-        sim.neigh_show(a).contains(&format!("lladdr {vb_mac} STALE")),
+        sim.neigh_show(a, Default::default())
+            .contains(&format!("lladdr {vb_mac} STALE")),
         "{}",
-        sim.neigh_show(a)
+        sim.neigh_show(a, Default::default())
     );
 
     // del removes it; a second del, a change of a missing entry, and an
     // entry with no address anywhere are refused.
     sim.neigh_del_cmd(a, "10.0.0.2".parse().unwrap(), "va").unwrap();
-    assert!(!sim.neigh_show(a).contains("10.0.0.2"));
+    assert!(!sim.neigh_show(a, Default::default()).contains("10.0.0.2"));
     let e = sim
         .neigh_del_cmd(a, "10.0.0.2".parse().unwrap(), "va")
         .unwrap_err();
@@ -198,9 +211,9 @@ fn static_neighbours_as_ip_neigh_writes_them() {
         "Error: No link layer address given. (va: 10.0.0.2 is not resolved; give lladdr)"
     );
     assert!(
-        sim.neigh_show(a).is_empty(),
+        sim.neigh_show(a, Default::default()).is_empty(),
         "refusals leave nothing: {}",
-        sim.neigh_show(a)
+        sim.neigh_show(a, Default::default())
     );
     let e = sim.neigh_set_cmd(
         a,
@@ -212,7 +225,11 @@ fn static_neighbours_as_ip_neigh_writes_them() {
     sim.neigh_set_cmd(a, &add(NeighOp::Add, Some(&vb_mac), NeighNud::Permanent))
         .unwrap();
     set(&mut sim, a, "va", |s| s.up = Some(false)).unwrap();
-    assert!(sim.neigh_show(a).is_empty(), "{}", sim.neigh_show(a));
+    assert!(
+        sim.neigh_show(a, Default::default()).is_empty(),
+        "{}",
+        sim.neigh_show(a, Default::default())
+    );
 }
 
 #[test]
@@ -235,7 +252,7 @@ fn unanswered_arp_fails_after_three_probes() {
         Duration::secs(3),
         "three probes a second apart, then FAILED"
     );
-    assert_eq!(sim.neigh_show(a), "10.0.0.3 dev va FAILED \n");
+    assert_eq!(sim.neigh_show(a, Default::default()), "10.0.0.3 dev va FAILED \n");
     let why = &o.trace.unwrap()[0];
     assert!(
         why.starts_with("why no reply: no ARP reply for 10.0.0.3"),

@@ -392,10 +392,13 @@ impl LinkView {
 
 /// JSON as iproute2's writer prints it, with its closing newline: on one
 /// line, or laid out as with `-p` (`pretty`).
-fn json_text<T: Serialize>(v: &T, pretty: bool) -> String {
+pub(super) fn json_text<T: Serialize>(v: &T, pretty: bool) -> String {
     let mut out = Vec::new();
     let r = if pretty {
-        v.serialize(&mut serde_json::Serializer::with_formatter(&mut out, Pretty::default()))
+        v.serialize(&mut serde_json::Serializer::with_formatter(
+            &mut out,
+            Pretty::default(),
+        ))
     } else {
         v.serialize(&mut serde_json::Serializer::new(&mut out))
     };
@@ -507,7 +510,10 @@ pub fn links_brief_json<'a>(links: impl IntoIterator<Item = &'a LinkView>, prett
 
 /// The JSON of `ip -j [-p] -br addr show`: each link's name, state and
 /// addresses.
-pub fn addrs_brief_json<'a>(links: impl IntoIterator<Item = (&'a LinkView, &'a [AddrView])>, pretty: bool) -> String {
+pub fn addrs_brief_json<'a>(
+    links: impl IntoIterator<Item = (&'a LinkView, &'a [AddrView])>,
+    pretty: bool,
+) -> String {
     let v: Vec<JsonBriefAddrs> = links
         .into_iter()
         .map(|(l, addrs)| JsonBriefAddrs {
