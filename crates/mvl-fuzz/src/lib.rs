@@ -186,7 +186,9 @@ pub fn lab_parse(data: &[u8]) {
     let cheap = lab.lines.len() <= 40
         && lab.lines.iter().all(|l| match &l.command {
             mvl_lab::Command::Ping { ping, .. } => {
-                ping.count.is_some_and(|c| c <= 3) && ping.wait.unwrap_or(10.0) <= 5.0
+                ping.count.is_some_and(|c| c <= 3)
+                    && ping.wait.unwrap_or(10.0) <= 5.0
+                    && ping.deadline.unwrap_or(0) <= 5
             }
             mvl_lab::Command::Tcpdump { write, .. } => write.is_none(),
             _ => true,

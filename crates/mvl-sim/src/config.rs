@@ -590,6 +590,10 @@ impl Sim {
     }
 
     fn set_mtu(&mut self, id: DevId, mtu: u32) -> Result<(), SimError> {
+        // `dev_set_mtu_ext`: the same MTU again is no change at all.
+        if self.dev(id).mtu == mtu {
+            return Ok(());
+        }
         if let Some(r) = self.macvlan_ref(id) {
             self.ports.port_mut(r.lower).expect("port").set_mtu(r.id, mtu)?;
             self.mtu_changed(id, mtu);
@@ -610,11 +614,14 @@ impl Sim {
     /// new MTU; a bridge port's bridge follows its smallest port.
     fn mtu_changed(&mut self, id: DevId, mtu: u32) {
         self.dev_mut(id).mtu = mtu;
-        if let Some(p) = self.ports.port_mut(id) {
-            for c in p.lower_mtu_changed(mtu) {
-                if let Some(cd) = self.child_dev(id, c) {
-                    self.dev_mut(cd).mtu = mtu;
-                }
+        let lowered = self
+            .ports
+            .port_mut(id)
+            .map(|p| p.lower_mtu_changed(mtu))
+            .unwrap_or_default();
+        for c in lowered {
+            if let Some(cd) = self.child_dev(id, c) {
+                self.mtu_changed(cd, mtu);
             }
         }
         if let Some(br) = self.dev(id).master {

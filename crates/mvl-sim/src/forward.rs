@@ -40,7 +40,7 @@ impl Sim {
             self.icmp_error(ns, IcmpErrorKind::TimeExceeded, ip);
             return;
         }
-        let mtu = self.path_mtu(ns, &route, ip.dst).0;
+        let mtu = self.path_mtu(ns, &route, ip.dst, true).0;
         if ip.df && ip.packet.len() > mtu as usize {
             self.drop_hop(tag, |s| {
                 format!(
@@ -79,7 +79,7 @@ impl Sim {
         });
         let mut fwd = ip.packet.to_vec();
         decrease_ttl(&mut fwd);
-        self.ip_output(ns, route, route.next_hop(ip.dst), fwd, None);
+        self.ip_output_mtu(ns, route, route.next_hop(ip.dst), fwd, None, mtu as usize);
     }
 
     /// `icmp_send`: an ICMP error about `ip` back to its source, from the
@@ -90,7 +90,7 @@ impl Sim {
         if ip.frag_offset != 0 {
             return;
         }
-        if ip.proto == IpProtocol::Icmp && IcmpError::parse(ip.payload).is_some() {
+        if ip.proto == IpProtocol::Icmp && ip.payload.first().is_some_and(|&t| is_icmp_error_type(t)) {
             return;
         }
         if self.is_local(ns, ip.src) || ip.src.is_unspecified() {
@@ -127,4 +127,11 @@ impl Sim {
             ));
         }
     }
+}
+
+/// Whether an ICMP type is an error's (`icmp_pointers[type].error`):
+/// destination unreachable, source quench, redirect, time exceeded,
+/// parameter problem. The type alone decides, as in a first fragment.
+fn is_icmp_error_type(t: u8) -> bool {
+    matches!(t, 3 | 4 | 5 | 11 | 12)
 }

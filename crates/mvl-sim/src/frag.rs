@@ -17,6 +17,9 @@ use crate::time::{Duration, Instant};
 /// How long a host keeps an incomplete packet (`net.ipv4.ipfrag_time`).
 const IPFRAG_TIME: Duration = Duration::secs(30);
 
+/// The most a whole packet can carry after its header.
+const MAX_PAYLOAD: usize = 65535 - 20;
+
 /// How long a learned path MTU holds (`net.ipv4.route.mtu_expires`).
 const MTU_EXPIRES: Duration = Duration::secs(600);
 
@@ -62,7 +65,11 @@ impl FragQueue {
     /// then drops the whole packet) or contradicts the known length.
     fn add(&mut self, ip: &Ipv4) -> bool {
         let (start, end) = (ip.frag_offset, ip.frag_offset + ip.payload.len());
-        if self.len.is_some_and(|l| end > l || (!ip.mf && end != l)) {
+        let held = self.pieces.iter().next_back().map_or(0, |(o, p)| o + p.len());
+        if self.len.is_some_and(|l| end > l || (!ip.mf && end != l))
+            || (!ip.mf && end < held)
+            || end > MAX_PAYLOAD
+        {
             return false;
         }
         if let Some(prev) = self.pieces.range(..end).next_back() {
@@ -103,11 +110,18 @@ impl FragQueue {
 
 impl Sim {
     /// The MTU for a packet to `dst` along `route`, and whether it may say
-    /// Don't Fragment (not when the path MTU is locked).
-    pub(crate) fn path_mtu(&self, ns: NsId, route: &Route, dst: Ipv4Addr) -> (u32, bool) {
+    /// Don't Fragment (not when the path MTU is locked). A router
+    /// `forwarding` goes by its device's MTU and a locked path MTU only
+    /// (`ip_dst_mtu_maybe_forward`, `ip_forward_use_pmtu` 0).
+    pub(crate) fn path_mtu(&self, ns: NsId, route: &Route, dst: Ipv4Addr, forwarding: bool) -> (u32, bool) {
         let dev_mtu = self.dev(route.dev).mtu;
         match self.nss[ns.0 as usize].pmtu.get(&dst) {
-            Some(e) if e.dev == route.dev && e.gateway == route.gateway && e.expires > self.now => {
+            Some(e)
+                if e.dev == route.dev
+                    && e.gateway == route.gateway
+                    && e.expires > self.now
+                    && (e.locked || !forwarding) =>
+            {
                 (e.mtu.min(dev_mtu), !e.locked)
             }
             _ => (dev_mtu, true),
@@ -115,21 +129,25 @@ impl Sim {
     }
 
     /// An ICMP "fragmentation needed" about a packet to `dst` reached this
-    /// host: later packets there take the smaller MTU (never a larger one).
+    /// host: later packets there take the smaller MTU, never a larger one
+    /// (`__ip_rt_update_pmtu`).
     pub(crate) fn learn_pmtu(&mut self, ns: NsId, dst: Ipv4Addr, mtu: u16) {
         let Some(route) = self.route_output(ns, dst, None) else {
             return;
         };
-        let (old, _) = self.path_mtu(ns, &route, dst);
+        let (old, may_df) = self.path_mtu(ns, &route, dst, false);
+        if !may_df || old < u32::from(mtu) {
+            return;
+        }
         let (mtu, locked) = match u32::from(mtu) {
             m if m < MIN_PMTU => (old.min(MIN_PMTU), true),
             m => (m, false),
         };
-        if mtu >= old {
-            return;
-        }
-        let expires = self.now + MTU_EXPIRES;
-        self.nss[ns.0 as usize].pmtu.insert(
+        let now = self.now;
+        let expires = now + MTU_EXPIRES;
+        let n = &mut self.nss[ns.0 as usize];
+        n.pmtu.retain(|_, e| e.expires > now);
+        n.pmtu.insert(
             dst,
             PmtuException {
                 dev: route.dev,

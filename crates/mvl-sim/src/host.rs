@@ -256,7 +256,23 @@ impl Sim {
         let Some(ip) = Ipv4::parse(&packet) else {
             return Xmit::Sent;
         };
-        let mtu = self.path_mtu(ns, &route, ip.dst).0 as usize;
+        let mtu = self.path_mtu(ns, &route, ip.dst, false).0 as usize;
+        self.ip_output_mtu(ns, route, next_hop, packet, ping, mtu)
+    }
+
+    /// [`Sim::ip_output`] with the MTU to cut to.
+    pub(crate) fn ip_output_mtu(
+        &mut self,
+        ns: NsId,
+        route: Route,
+        next_hop: Ipv4Addr,
+        packet: Vec<u8>,
+        ping: Option<(usize, u16)>,
+        mtu: usize,
+    ) -> Xmit {
+        let Some(ip) = Ipv4::parse(&packet) else {
+            return Xmit::Sent;
+        };
         if packet.len() <= mtu {
             return self.ip_output_one(ns, route, next_hop, packet, ping);
         }

@@ -2,6 +2,7 @@
 //! interval, the replies and errors it prints as iputils prints them, its
 //! exit status, and why a request got no reply (`--explain`).
 
+use std::fmt::Write;
 use std::net::Ipv4Addr;
 
 use mvl_iproute2::cmd::{Ping, Pmtudisc};
@@ -17,6 +18,9 @@ use crate::trace::Trace;
 
 /// How long ping waits for a reply when none came and `-W` was not given.
 const PING_DEFAULT_WAIT: Duration = Duration::secs(10);
+
+/// iputils' shortest wait between its own steps (`MIN_INTERVAL_MS`).
+const MIN_INTERVAL: Duration = Duration::millis(10);
 
 /// Bytes of data from which iputils puts a timestamp in each request, and
 /// so prints round-trip times.
@@ -38,8 +42,9 @@ pub(crate) struct PingState {
     pub count: Option<u32>,
     pub interval: Duration,
     pub wait: Option<Duration>,
-    /// When `-w` ends it: it then sends until the deadline, past `count`.
-    pub deadline: Option<Instant>,
+    /// `-w` ends it (when it was scheduled to): it sends until then,
+    /// past `count`.
+    pub deadline: bool,
     /// Sends refused in a row by a device (ENOBUFS), as iputils counts them.
     pub oom_count: u32,
     pub sent: u32,
@@ -61,12 +66,12 @@ impl PingState {
     pub(crate) fn settled(&self) -> bool {
         self.count
             .is_some_and(|c| self.replied.len() as u32 + self.errors >= c)
-            || (self.deadline.is_some() && self.errors > 0)
+            || (self.deadline && self.errors > 0)
     }
 
     /// Whether every request `-c` asked for is out (never, under a deadline).
     fn all_sent(&self) -> bool {
-        self.deadline.is_none() && self.count.is_some_and(|c| self.sent >= c)
+        !self.deadline && self.count.is_some_and(|c| self.sent >= c)
     }
 
     /// An error ping prints and counts (`+N errors`); the last one due
@@ -109,7 +114,8 @@ pub struct PingOutcome {
     pub received: u32,
     /// Errors reported (e.g. Destination Host Unreachable).
     pub errors: u32,
-    /// ping's exit status: 0 with at least one reply, 1 without, 2 on error.
+    /// ping's exit status: 0 with at least one reply, 1 without (or under
+    /// a deadline with fewer than `-c`), 2 when ping could not start.
     pub exit_code: i32,
     /// What ping prints.
     pub output: String,
@@ -131,8 +137,8 @@ impl PingOutcome {
 }
 
 impl Sim {
-    /// Runs `ping` in `ns` to completion (in virtual time). A ping without
-    /// a count would never complete: it is refused.
+    /// Runs `ping` in `ns` to completion (in virtual time). A ping with
+    /// neither a count nor a deadline would never complete: it is refused.
     pub fn ping(&mut self, ns: NsId, req: &Ping, explain: bool) -> PingOutcome {
         if req.count.is_none() && req.deadline.is_none() {
             return PingOutcome::error("ping without -c N or -w S never ends: the emulator needs one".into());
@@ -178,7 +184,7 @@ impl Sim {
             count: req.count,
             interval: Duration::from_secs_f64(req.interval),
             wait: req.wait.map(Duration::from_secs_f64),
-            deadline: req.deadline.map(|s| self.now + Duration::secs(u64::from(s))),
+            deadline: req.deadline.is_some(),
             oom_count: 0,
             sent: 0,
             send_times: Vec::new(),
@@ -233,21 +239,17 @@ impl Sim {
             out.push('\n');
         }
         let span = (p.last_attempt - p.started).as_millis_f64().round() as u64;
-        let loss = if p.sent == 0 {
-            "0".into()
-        } else {
-            percent(100.0 * f64::from(p.sent - received.min(p.sent)) / f64::from(p.sent))
-        };
         out.push_str(&format!("\n--- {} ping statistics ---\n", p.dst));
-        let errors = if p.errors > 0 {
-            format!(", +{} errors", p.errors)
-        } else {
-            String::new()
-        };
-        out.push_str(&format!(
-            "{} packets transmitted, {received} received{errors}, {loss}% packet loss, time {span}ms\n",
-            p.sent
-        ));
+        let _ = write!(out, "{} packets transmitted, {received} received", p.sent);
+        if p.errors > 0 {
+            let _ = write!(out, ", +{} errors", p.errors);
+        }
+        // Loss and time only when something went out.
+        if p.sent > 0 {
+            let loss = percent(100.0 * f64::from(p.sent - received.min(p.sent)) / f64::from(p.sent));
+            let _ = write!(out, ", {loss}% packet loss, time {span}ms");
+        }
+        out.push('\n');
         if !p.rtts.is_empty() && p.size >= TIMESTAMP_LEN {
             let ms: Vec<f64> = p.rtts.iter().map(|d| d.as_millis_f64()).collect();
             let (min, max) = ms
@@ -263,7 +265,7 @@ impl Sim {
         out.push('\n');
         // iputils: failure without a reply, or under a deadline with fewer
         // replies than -c asked for.
-        let short = p.deadline.is_some() && p.count.is_some_and(|c| received < c);
+        let short = p.deadline && p.count.is_some_and(|c| received < c);
         PingOutcome {
             transmitted: p.sent,
             received,
@@ -348,7 +350,7 @@ impl Sim {
         };
         let sent = match self.route_output(ns, dst, oif) {
             Some(route) => {
-                let (mtu, may_df) = self.path_mtu(ns, &route, dst);
+                let (mtu, may_df) = self.path_mtu(ns, &route, dst, false);
                 let len = size + 28;
                 if pmtudisc == Pmtudisc::Do && len > mtu as usize {
                     self.pings[idx].error(format!("ping: local error: message too long, mtu={mtu}"));
@@ -377,10 +379,11 @@ impl Sim {
             // ENOBUFS: iputils tries the same request again an interval
             // later, until its tries would outlast -W; then it gives up on
             // it ("sendmsg: No buffer space available", not an error).
+            // (The retry waits out the interval's tokens, at least 10 ms.)
             p.oom_count += 1;
-            let nores = Duration(interval.0 / 2).min(Duration::millis(500));
+            let nores = Duration(interval.0 / 2).clamp(MIN_INTERVAL, Duration::millis(500));
             if u64::from(p.oom_count) * nores.0 < p.linger().0 {
-                self.schedule(interval, Work::PingSend { ping: idx });
+                self.schedule(interval.max(nores), Work::PingSend { ping: idx });
                 return;
             }
             p.lines.push("ping: sendmsg: No buffer space available".into());
@@ -389,11 +392,15 @@ impl Sim {
         }
         p.sent += 1;
         if p.all_sent() {
+            // iputils' `schedule_exit`: twice the slowest reply, at least
+            // an interval; without a reply, -W.
             let linger = if p.replied.is_empty() {
                 p.linger()
             } else {
                 let max = p.rtts.iter().copied().max().unwrap_or_default();
-                Duration(max.0.saturating_mul(2)).max(Duration::millis(1))
+                Duration(max.0.saturating_mul(2))
+                    .max(interval)
+                    .max(Duration::millis(1))
             };
             self.schedule(linger, Work::PingDone { ping: idx });
         } else {

@@ -163,12 +163,46 @@ fn a_router_teaches_the_path_mtu() {
         ping(&mut sim, "ip netns exec a ping -c 1 -W 1 -s 1372 -M do 10.0.2.2").exit_code,
         0
     );
-    // Without Don't Fragment the router cuts the packet itself; b's
-    // requests leave b in pieces already.
-    ok(&mut sim, "ip -n a link set va mtu 1500");
+    // b's requests leave b in pieces already.
     assert_eq!(
         ping(&mut sim, "ip netns exec b ping -c 1 -W 1 -s 3000 10.0.1.2").exit_code,
         0
+    );
+}
+
+#[test]
+fn a_router_cuts_what_may_be_cut() {
+    let mut sim = routed();
+    ok(
+        &mut sim,
+        "ip -n a route add default via 10.0.1.1
+         ip -n b route add default via 10.0.2.1
+         ip netns exec r sysctl -w net.ipv4.ip_forward=1
+         ip -n r link set rb mtu 1400
+         ip -n b link set vb mtu 1400",
+    );
+    let r = sim.netns(Some("r")).unwrap();
+    let cap = sim
+        .tcpdump_start(r, "rb", mvl_iproute2::Filter::Icmp, None)
+        .unwrap();
+    // Without Don't Fragment a sends 1480 + 1480 + 48 bytes of payload; r
+    // cuts each piece bigger than its 1400 again, at its place.
+    let o = ping(
+        &mut sim,
+        "ip netns exec a ping -c 1 -W 1 -M dont -s 3000 10.0.2.2",
+    );
+    assert_eq!(o.exit_code, 0, "{}", o.output);
+    let lens: Vec<usize> = sim
+        .captured(cap)
+        .iter()
+        .filter_map(|(_, f)| mvl_sim::packet::Ipv4::parse(&f[14..]))
+        .filter(|ip| ip.src.octets() == [10, 0, 1, 2])
+        .map(|ip| ip.frag_offset)
+        .collect();
+    assert_eq!(
+        lens,
+        [0, 1376, 1480, 2856, 2960],
+        "offsets of the pieces r sent on"
     );
 }
 
@@ -219,9 +253,11 @@ fn a_bridge_follows_its_smallest_port_until_its_mtu_is_set() {
     ok(
         &mut sim,
         "ip link add br0 type bridge
+         ip link add br1 type bridge
          ip link add p1 type veth peer name q1
          ip link add p2 type veth peer name q2
          ip link add link br0 name mv type macvlan mode bridge
+         ip link set mv master br1
          ip link set p1 master br0
          ip link set p2 master br0",
     );
@@ -230,8 +266,11 @@ fn a_bridge_follows_its_smallest_port_until_its_mtu_is_set() {
         let at = out.find(" mtu ").unwrap() + 5;
         out[at..].split_whitespace().next().unwrap().parse().unwrap()
     };
-    // Each step as Linux 6.18 took it: (command, br0's MTU, mv's MTU).
+    // Each step as Linux 6.18 took it: (command, br0's MTU, mv's MTU);
+    // br1, whose only port is mv, follows mv.
     for (line, br, mv) in [
+        // The same MTU again is no change: br0 still follows its ports.
+        ("ip link set br0 mtu 1500", 1500, 1500),
         ("ip link set p1 mtu 1400", 1400, 1400),
         // The bridge comes back up; its macvlan, dragged down, does not.
         ("ip link set p1 mtu 1500", 1500, 1400),
@@ -244,8 +283,8 @@ fn a_bridge_follows_its_smallest_port_until_its_mtu_is_set() {
     ] {
         ok(&mut sim, line);
         assert_eq!(
-            (mtu(&mut sim, "br0"), mtu(&mut sim, "mv")),
-            (br, mv),
+            (mtu(&mut sim, "br0"), mtu(&mut sim, "mv"), mtu(&mut sim, "br1")),
+            (br, mv, mv),
             "after {line}"
         );
     }
