@@ -79,7 +79,7 @@ impl Sim {
         });
         let mut fwd = ip.packet.to_vec();
         decrease_ttl(&mut fwd);
-        self.ip_output_mtu(ns, route, route.next_hop(ip.dst), fwd, None, mtu as usize);
+        self.ip_output_mtu(ns, route, ip.dst, fwd, None, mtu as usize);
     }
 
     /// `icmp_send`: an ICMP error about `ip` back to its source, from the
@@ -101,7 +101,7 @@ impl Sim {
         };
         let msg = IcmpError::bytes(kind, ip.packet);
         let packet = self.ip_packet(ns, back.src, ip.src, false, &msg);
-        self.ip_output(ns, back, back.next_hop(ip.src), packet, None);
+        self.ip_output(ns, back, ip.src, packet, None);
     }
 
     /// An ICMP error reached this namespace: a "fragmentation needed"

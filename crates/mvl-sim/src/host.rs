@@ -214,7 +214,7 @@ impl Sim {
                     Some(r) => {
                         // The kernel's ICMP socket never sets Don't Fragment.
                         let packet = self.ip_packet(ns, src, dst, false, &reply.bytes());
-                        self.ip_output(ns, r, r.next_hop(dst), packet, None);
+                        self.ip_output(ns, r, dst, packet, None);
                     }
                     None => self.drop_hop(tag, |s| format!("{}: no route back to {dst}", s.label(dev))),
                 }
@@ -242,40 +242,38 @@ impl Sim {
         ipv4_packet(src, dst, IpProtocol::Icmp, n.ip_id, df, payload)
     }
 
-    /// Sends an IPv4 packet along `route` to the on-link `next_hop`, in
-    /// fragments when it is larger than the path MTU (the callers refused
-    /// what said Don't Fragment). Says whether a device refused it at once.
+    /// Sends an IPv4 packet for `dst` along `route`, in fragments when it
+    /// is larger than the path MTU (the callers refused what said Don't
+    /// Fragment). Says whether a device refused it at once.
     pub(crate) fn ip_output(
         &mut self,
         ns: NsId,
         route: Route,
-        next_hop: Ipv4Addr,
+        dst: Ipv4Addr,
         packet: Vec<u8>,
         ping: Option<(usize, u16)>,
     ) -> Xmit {
-        let Some(ip) = Ipv4::parse(&packet) else {
-            return Xmit::Sent;
-        };
-        let mtu = self.path_mtu(ns, &route, ip.dst, false).0 as usize;
-        self.ip_output_mtu(ns, route, next_hop, packet, ping, mtu)
+        let mtu = self.path_mtu(ns, &route, dst, false).0 as usize;
+        self.ip_output_mtu(ns, route, dst, packet, ping, mtu)
     }
 
-    /// [`Sim::ip_output`] with the MTU to cut to.
+    /// [`Sim::ip_output`] with the MTU to cut to, for a caller that knows it.
     pub(crate) fn ip_output_mtu(
         &mut self,
         ns: NsId,
         route: Route,
-        next_hop: Ipv4Addr,
+        dst: Ipv4Addr,
         packet: Vec<u8>,
         ping: Option<(usize, u16)>,
         mtu: usize,
     ) -> Xmit {
-        let Some(ip) = Ipv4::parse(&packet) else {
-            return Xmit::Sent;
-        };
+        let next_hop = route.next_hop(dst);
         if packet.len() <= mtu {
             return self.ip_output_one(ns, route, next_hop, packet, ping);
         }
+        let Some(ip) = Ipv4::parse(&packet) else {
+            return Xmit::Sent;
+        };
         // Errors and a ping's bookkeeping concern the first piece alone.
         let mut tagged = ping;
         for piece in fragment(&ip, mtu) {

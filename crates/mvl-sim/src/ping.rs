@@ -365,7 +365,7 @@ impl Sim {
                     if let Some(t) = ttl {
                         set_ttl(&mut packet, t);
                     }
-                    self.ip_output(ns, route, route.next_hop(dst), packet, Some((idx, seq)))
+                    self.ip_output_mtu(ns, route, dst, packet, Some((idx, seq)), mtu as usize)
                 }
             }
             None => {

@@ -213,38 +213,26 @@ fn deadlines_send_until_they_end() {
         &mut sim,
         "ip -n a neigh add 10.0.0.7 lladdr 02:00:00:00:00:07 dev va",
     );
-    let sent = |sim: &mut Sim, line: &str| {
-        let o = ping(sim, line);
-        (o.transmitted, o.received, o.exit_code)
-    };
-    // -c counts replies under a deadline: with none, it sends until the end.
-    assert_eq!(
-        sent(&mut sim, "ip netns exec a ping -c 1 -w 3 10.0.0.7"),
-        (3, 0, 1)
-    );
-    assert_eq!(
-        sent(&mut sim, "ip netns exec a ping -c 2 -w 3 -i 0.4 10.0.0.7"),
-        (8, 0, 1)
-    );
-    assert_eq!(
-        sent(&mut sim, "ip netns exec a ping -w 1 -W 5 10.0.0.7"),
-        (1, 0, 1)
-    );
-    // Fewer replies than -c by the deadline is a failure, even with some.
-    assert_eq!(
-        sent(&mut sim, "ip netns exec a ping -c 3 -w 2 10.0.0.2"),
-        (2, 2, 1)
-    );
-    assert_eq!(
-        sent(&mut sim, "ip netns exec a ping -c 2 -w 3 10.0.0.2"),
-        (2, 2, 0)
-    );
-    assert_eq!(sent(&mut sim, "ip netns exec a ping -w 2 10.0.0.2"), (2, 2, 0));
-    // An error ends a ping under a deadline.
-    assert_eq!(
-        sent(&mut sim, "ip netns exec a ping -w 5 -M do -s 2000 10.0.0.2"),
-        (1, 0, 1)
-    );
+    // (line, transmitted, received, exit code), as iputils ended each.
+    for (line, sent, received, code) in [
+        // -c counts replies under a deadline: with none, it sends until the end.
+        ("ping -c 1 -w 3 10.0.0.7", 3, 0, 1),
+        ("ping -c 2 -w 3 -i 0.4 10.0.0.7", 8, 0, 1),
+        ("ping -w 1 -W 5 10.0.0.7", 1, 0, 1),
+        // Fewer replies than -c by the deadline is a failure, even with some.
+        ("ping -c 3 -w 2 10.0.0.2", 2, 2, 1),
+        ("ping -c 2 -w 3 10.0.0.2", 2, 2, 0),
+        ("ping -w 2 10.0.0.2", 2, 2, 0),
+        // An error ends a ping under a deadline.
+        ("ping -w 5 -M do -s 2000 10.0.0.2", 1, 0, 1),
+    ] {
+        let o = ping(&mut sim, &format!("ip netns exec a {line}"));
+        assert_eq!(
+            (o.transmitted, o.received, o.exit_code),
+            (sent, received, code),
+            "{line}"
+        );
+    }
 }
 
 #[test]

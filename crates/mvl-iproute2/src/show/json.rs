@@ -64,26 +64,41 @@ struct JsonAddr {
 /// One link of `ip -j -br link show`.
 #[derive(Serialize)]
 struct JsonBrief<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    link: Option<Option<&'a str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    link_index: Option<u32>,
-    ifname: &'a str,
-    operstate: &'static str,
+    #[serde(flatten)]
+    head: JsonBriefHead<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     address: Option<String>,
     flags: Vec<String>,
 }
 
-/// A link of `ip -j -br addr`, with its addresses.
+/// What every brief form begins a link with: its lower, name and state.
 #[derive(Serialize)]
-struct JsonBriefAddrs<'a> {
+struct JsonBriefHead<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     link: Option<Option<&'a str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     link_index: Option<u32>,
     ifname: &'a str,
     operstate: &'static str,
+}
+
+impl<'a> JsonBriefHead<'a> {
+    fn of(l: &'a LinkView) -> JsonBriefHead<'a> {
+        let (link, link_index) = l.lower_json();
+        JsonBriefHead {
+            link,
+            link_index,
+            ifname: &l.name,
+            operstate: l.operstate,
+        }
+    }
+}
+
+/// A link of `ip -j -br addr`, with its addresses.
+#[derive(Serialize)]
+struct JsonBriefAddrs<'a> {
+    #[serde(flatten)]
+    head: JsonBriefHead<'a>,
     addr_info: Vec<JsonLocal>,
 }
 
@@ -497,10 +512,7 @@ pub fn links_brief_json<'a>(links: impl IntoIterator<Item = &'a LinkView>, prett
     let v: Vec<JsonBrief> = links
         .into_iter()
         .map(|l| JsonBrief {
-            link: l.lower_json().0,
-            link_index: l.lower_json().1,
-            ifname: &l.name,
-            operstate: l.operstate,
+            head: JsonBriefHead::of(l),
             address: l.address.map(|a| a.to_string()),
             flags: l.flag_words(),
         })
@@ -517,10 +529,7 @@ pub fn addrs_brief_json<'a>(
     let v: Vec<JsonBriefAddrs> = links
         .into_iter()
         .map(|(l, addrs)| JsonBriefAddrs {
-            link: l.lower_json().0,
-            link_index: l.lower_json().1,
-            ifname: &l.name,
-            operstate: l.operstate,
+            head: JsonBriefHead::of(l),
             addr_info: addrs
                 .iter()
                 .map(|a| JsonLocal {
